@@ -1,0 +1,1 @@
+"""Synthetic production-line frames: a part on a conveyor belt, its defects, and the camera."""

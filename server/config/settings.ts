@@ -1,0 +1,59 @@
+/**
+ * Every linesight setting, in one place. Each is an environment variable and a field of `Config`.
+ * Run `npm run docs:settings` to regenerate the README table from this file.
+ */
+import { z } from 'zod'
+import { bool, int, list, num, setting, str } from './define.ts'
+
+const MiB = 1024 * 1024
+
+export const SETTINGS = {
+  // --- process and network ---
+  role: setting('LINESIGHT_ROLE', z.enum(['all', 'gateway', 'worker']), 'all', 'What this process runs: `all` (gateway + inference), `gateway` (accepts frames, serves clients) or `worker` (inference only). Set by `npm start`, `npm run gateway`, `npm run worker`.'),
+  host: setting('HOST', str(), '0.0.0.0', 'Address the HTTP and HTTPS servers listen on.'),
+  port: setting('PORT', int(0, 65535), 8080, 'Plain HTTP port (for localhost and behind a TLS-terminating proxy). 0 picks a free port.'),
+  httpsPort: setting('HTTPS_PORT', int(0, 65535), 8443, 'HTTPS port, for tablets on the plant network (camera and WebGPU need a secure context). 0 picks a free port.'),
+  httpsEnabled: setting('HTTPS_ENABLED', bool(), true, 'Serve HTTPS beside plain HTTP.'),
+  tlsCertFile: setting('TLS_CERT_FILE', str(), undefined, 'PEM certificate for HTTPS. Unset: a self-signed one is generated on first start and kept in the data folder.'),
+  tlsKeyFile: setting('TLS_KEY_FILE', str(), undefined, 'PEM private key for `TLS_CERT_FILE`.'),
+  tlsHostnames: setting('TLS_HOSTNAMES', list(), [], 'Extra DNS names for the generated self-signed certificate (localhost, the host name and its LAN addresses are always included).'),
+  dataDir: setting('LINESIGHT_DATA_DIR', str(), 'data', 'Folder for the SQLite database, generated certificate, uploads and stored images.'),
+  logLevel: setting('LOG_LEVEL', z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info', 'Log level (pino).'),
+  corsOrigins: setting('CORS_ORIGINS', list(), [], 'Origins allowed to call the HTTP API from a browser, comma-separated. Empty: CORS closed.'),
+  serveClient: setting('SERVE_CLIENT', bool(), true, 'Serve the built PWA from `dist/client` (built by `npm start` when missing).'),
+
+  // --- models ---
+  modelsDir: setting('LINESIGHT_MODELS_DIR', str(), 'models', 'Folder of models, one sub-folder per model with its `manifest.json`.'),
+  defaultModel: setting('LINESIGHT_DEFAULT_MODEL', str(), 'detector', 'Detector used by lines without an assigned model.'),
+  prefilterModel: setting('LINESIGHT_PREFILTER_MODEL', str(), 'prefilter', 'Prefilter model the stations run in the browser.'),
+
+  // --- ingest limits ---
+  maxFrameBytes: setting('MAX_FRAME_BYTES', int(1024, 256 * MiB), 16 * MiB, 'Largest image accepted over WebSocket or `POST /api/v1/detect`, bytes.'),
+  maxPixels: setting('MAX_PIXELS', int(1, 1e9), 40_000_000, 'Largest image accepted, width x height; bigger images are refused with 413 before decoding.'),
+  stationCredit: setting('STATION_CREDIT', int(1, 1024), 8, 'Frames a station may have in flight; frames beyond it are answered `busy`.'),
+  kioskMaxBufferedBytes: setting('KIOSK_MAX_BUFFERED_BYTES', int(1024), 1 * MiB, 'A kiosk whose socket has more than this buffered is skipped for new results until it drains.'),
+
+  // --- queue ---
+  amqpUrl: setting('AMQP_URL', str(), undefined, 'RabbitMQ URL (e.g. `amqp://user:pass@host:5672/vhost`). Unset: the embedded in-process queue.', { secret: true }),
+  queueMaxLength: setting('QUEUE_MAX_LENGTH', int(1), 1000, 'Frames waiting in the live queue before publishing is refused (`busy`).'),
+  batchQueueMaxLength: setting('BATCH_QUEUE_MAX_LENGTH', int(1), 100_000, 'Frames waiting in the batch (upload) queue before publishing is refused.'),
+  deliveryLimit: setting('QUEUE_DELIVERY_LIMIT', int(1, 100), 3, 'Attempts before a frame is dead-lettered (a poison frame).'),
+  liveFrameTtlMs: setting('LIVE_FRAME_TTL_MS', int(100), 5000, 'A live frame older than this in the queue is dead-lettered as expired.'),
+
+  // --- inference ---
+  workers: setting('INFERENCE_WORKERS', int(0, 256), undefined, 'Inference worker threads in this process. 0 in a gateway-only process.', { defaultDoc: 'planned from CPU cores' }),
+  threadsPerWorker: setting('INFERENCE_THREADS', int(1, 256), undefined, 'onnxruntime intra-op threads per worker.', { defaultDoc: 'cores / workers' }),
+  executionProviders: setting('INFERENCE_EPS', list(), ['cpu'], 'Execution providers in order of preference, e.g. `cuda,cpu`.'),
+  epFallback: setting('INFERENCE_EP_FALLBACK', bool(), true, 'Fall back to the next provider when one asked for cannot load (the reason is logged and shown in `/ready`).'),
+  batchMaxSize: setting('BATCH_MAX_SIZE', int(1, 256), 1, 'Dynamic batching: largest batch per inference call. 1 turns batching off.'),
+  batchMaxDelayMs: setting('BATCH_MAX_DELAY_MS', num(0, 1000), 2, 'Dynamic batching: longest a frame waits for a batch to fill, ms.'),
+  watchdogTimeoutMs: setting('WATCHDOG_TIMEOUT_MS', int(100), 10_000, 'A worker stuck in one inference longer than this is replaced and its frames retried.'),
+
+  // --- storage ---
+  databaseUrl: setting('DATABASE_URL', str(), undefined, 'PostgreSQL URL. Unset: embedded SQLite in the data folder.', { secret: true }),
+  retentionDays: setting('RESULT_RETENTION_DAYS', num(0), 30, 'Results and stored images older than this are deleted (0 keeps everything).'),
+
+  // --- security ---
+  adminToken: setting('LINESIGHT_ADMIN_TOKEN', str(), undefined, 'First admin token. Unset: generated on first start and printed once.', { secret: true }),
+  authRequired: setting('AUTH_REQUIRED', bool(), false, 'Require tokens on every route and socket (stations, kiosks, admin). Off: open on a trusted network, admin routes still need the admin token.'),
+} as const

@@ -1,0 +1,98 @@
+/**
+ * The queue contract. The embedded queue (`embedded.ts`) and the RabbitMQ transport
+ * (`rabbitmq.ts`) both implement it and both pass the same suite (`queue-contract.ts`).
+ *
+ * Semantics, the same for both:
+ *  - two priorities: `live` frames are always served before `batch` frames (uploads);
+ *  - `publish` resolves once the message is safely queued (the broker confirmed it) and rejects
+ *    with `QueueFullError` when the queue is at its maximum length: nothing is dropped silently;
+ *  - consumers get at most `prefetch` unacknowledged deliveries at once;
+ *  - `nack({requeue: true})` redelivers; after `deliveryLimit` deliveries the message is
+ *    dead-lettered with its reason instead; `nack({requeue: false})` dead-letters at once;
+ *  - a live message older than its TTL is dead-lettered with reason `expired` instead of delivered.
+ */
+export type Priority = 'live' | 'batch'
+
+export type HeaderValue = string | number | boolean
+export interface QueueMessage {
+  /** Unique id (the frame id); dead letters are addressed by it. */
+  id: string
+  headers: Record<string, HeaderValue>
+  body: Uint8Array
+}
+
+export interface PublishOptions {
+  priority: Priority
+  /** Time to live in the queue, ms (live frames). */
+  ttlMs?: number
+}
+
+export interface Delivery {
+  message: QueueMessage
+  priority: Priority
+  /** 1 on first delivery. */
+  attempt: number
+  ack(): Promise<void>
+  nack(opts: { requeue: boolean; reason?: string }): Promise<void>
+}
+
+export interface ConsumeOptions {
+  prefetch: number
+}
+
+export interface Consumer {
+  /** Stop taking new messages; in-flight ones finish. Messages keep queueing. */
+  pause(): Promise<void>
+  resume(): Promise<void>
+  readonly paused: boolean
+  /** Stop for good after in-flight deliveries are settled. */
+  close(): Promise<void>
+}
+
+export type DeadLetterReason = 'expired' | 'delivery-limit' | 'rejected' | string
+
+export interface DeadLetter {
+  message: QueueMessage
+  priority: Priority
+  reason: DeadLetterReason
+  /** Last error recorded for the message, if any. */
+  error?: string
+  deadAt: number
+}
+
+export interface QueueDepth {
+  live: number
+  batch: number
+  /** Delivered and not yet acknowledged. */
+  unacked: number
+  deadLetters: number
+}
+
+export interface FrameQueue {
+  readonly kind: 'embedded' | 'rabbitmq'
+  publish(message: QueueMessage, opts: PublishOptions): Promise<void>
+  consume(handler: (delivery: Delivery) => Promise<void>, opts: ConsumeOptions): Promise<Consumer>
+  depth(): Promise<QueueDepth>
+  listDeadLetters(limit?: number): Promise<DeadLetter[]>
+  /** Puts a dead letter back on its queue; false when no such dead letter. */
+  requeueDeadLetter(id: string): Promise<boolean>
+  discardDeadLetter(id: string): Promise<boolean>
+  /** Called with every message that gets dead-lettered (metrics, job bookkeeping). */
+  onDeadLetter(listener: (d: DeadLetter) => void): () => void
+  /** True while connected and usable. */
+  isReady(): boolean
+  close(): Promise<void>
+}
+
+export class QueueFullError extends Error {
+  override name = 'QueueFullError'
+  readonly code = 'busy'
+  constructor(priority: Priority, limit: number) {
+    super(`the ${priority} queue is full (${limit} frames waiting)`)
+  }
+}
+
+export class QueueClosedError extends Error {
+  override name = 'QueueClosedError'
+  readonly code = 'unavailable'
+}

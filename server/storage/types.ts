@@ -1,0 +1,68 @@
+/**
+ * The results store. SQLite (`sqlite.ts`, the embedded default) and PostgreSQL (`postgres.ts`,
+ * when DATABASE_URL is set) implement it and pass the same suite (`store-contract.ts`).
+ * Every write is idempotent by frame id: a retried or replayed frame never makes a second record.
+ */
+import type { InspectionResult, Verdict } from '../../shared/domain/result.ts'
+
+export interface StoredImage {
+  mime: string
+  /** The original image as received. */
+  original?: Uint8Array
+  /** A small JPEG for lists and kiosks. */
+  thumbnail?: Uint8Array
+}
+
+export interface ResultQuery {
+  line?: string
+  /** Several lines (a kiosk or station token's scope); intersected with `line`. */
+  lines?: readonly string[]
+  station?: string
+  /** Inclusive, ms since the epoch (capturedAt). */
+  from?: number
+  /** Exclusive. */
+  to?: number
+  class?: string
+  verdict?: Verdict
+  jobId?: string
+  /** Opaque cursor from a previous page. */
+  cursor?: string
+  /** @default 100, at most 1000 */
+  limit?: number
+}
+
+export interface ResultPage {
+  items: InspectionResult[]
+  /** Absent on the last page. */
+  nextCursor?: string
+}
+
+export interface HourCount {
+  /** Start of the hour, ms since the epoch. */
+  hour: number
+  line: string
+  pass: number
+  fail: number
+}
+
+export interface ClassCount {
+  line: string
+  class: string
+  count: number
+}
+
+export interface ResultStore {
+  readonly kind: 'sqlite' | 'postgres'
+  /** Runs pending versioned migrations. Safe to call from several processes at once. */
+  migrate(): Promise<void>
+  /** Stores a result (and its image); false when a record for this frame id already existed. */
+  record(result: InspectionResult, image?: StoredImage): Promise<boolean>
+  get(frameId: string): Promise<InspectionResult | null>
+  getImage(frameId: string, variant: 'original' | 'thumbnail'): Promise<{ mime: string; bytes: Uint8Array } | null>
+  query(q: ResultQuery): Promise<ResultPage>
+  countsByHour(q: Pick<ResultQuery, 'line' | 'lines' | 'from' | 'to'>): Promise<HourCount[]>
+  countsByClass(q: Pick<ResultQuery, 'line' | 'lines' | 'from' | 'to'>): Promise<ClassCount[]>
+  /** Deletes results and images captured before `before`; returns how many results went. */
+  deleteBefore(before: number): Promise<number>
+  close(): Promise<void>
+}

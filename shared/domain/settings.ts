@@ -1,0 +1,34 @@
+import { z } from 'zod'
+import { RoutingPolicy } from './load.ts'
+
+/** Prefilter skip thresholds; a frame is skipped when any check says so. */
+export const PrefilterThresholdsSchema = z.object({
+  /** Below this mean gray difference from the last sent frame, the frame is "unchanged". */
+  change: z.number().min(0).max(1),
+  /** Below this variance of the Laplacian, the frame is "blur". */
+  sharpness: z.number().min(0),
+  exposureLow: z.number().min(0).max(1),
+  exposureHigh: z.number().min(0).max(1),
+  /** Above this fraction of clipped pixels (either end), the frame is "exposure". */
+  clipped: z.number().min(0).max(1),
+  /** Below this part-present score, the frame is "empty". */
+  partPresent: z.number().min(0).max(1),
+})
+export type PrefilterThresholds = z.infer<typeof PrefilterThresholdsSchema>
+
+/** Settings of one line, pushed to its stations. */
+export const LineSettingsSchema = z.object({
+  line: z.string(),
+  model: z.string(),
+  policy: RoutingPolicy,
+  prefilter: PrefilterThresholdsSchema.extend({ enabled: z.boolean() }),
+  /** Fraction of skipped frames still sent, flagged audit. */
+  auditFraction: z.number().min(0).max(1),
+  /** Fraction of frames inferred on both sides to measure disagreement. */
+  shadowFraction: z.number().min(0).max(1),
+  /** Per-class score threshold overrides. */
+  scoreThresholds: z.record(z.string(), z.number().min(0).max(1)),
+  /** Frames per second the station captures. */
+  captureFps: z.number().min(0.2).max(60),
+})
+export type LineSettings = z.infer<typeof LineSettingsSchema>

@@ -1,0 +1,156 @@
+/**
+ * The binary frame envelope, version 1. Little-endian:
+ *
+ *   0  u8   'L' (0x4c)          magic
+ *   1  u8   'S' (0x53)
+ *   2  u8   version             = 1
+ *   3  u8   kind                1 = frame to inspect, 2 = image of a frame inferred in the browser
+ *   4  u8   flags               bit 0 audit, bit 1 shadow
+ *   5  u8   reserved            = 0
+ *   6  u16  headerLength        bytes before the image, including the strings below
+ *   8  f64  capturedAt          ms since the epoch on the station's clock
+ *  16  u16  width               of the image, pixels
+ *  18  u16  height
+ *  20  u32  payloadLength       image bytes after the header
+ *  24  u8 n + n bytes UTF-8     frameId  (an Id, see shared/domain/ids.ts)
+ *      u8 n + n bytes UTF-8     line
+ *      u8 n + n bytes UTF-8     station
+ *      u8 n + n bytes ASCII     mime     (image/jpeg, image/png, image/webp)
+ *  headerLength: image bytes (payloadLength of them, and nothing after)
+ *
+ * Decoding never throws: it returns `{ ok: false, error }` naming what was wrong, so a gateway can
+ * answer the sender and keep the connection.
+ */
+import { ID_PATTERN } from '../domain/ids.ts'
+import type { WireError } from './messages/error.ts'
+
+export const ENVELOPE_VERSION = 1
+export const FIXED_HEADER = 24
+export const IMAGE_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const
+export type ImageMime = (typeof IMAGE_MIME_TYPES)[number]
+
+export const EnvelopeKind = { frame: 1, resultImage: 2 } as const
+export type EnvelopeKind = keyof typeof EnvelopeKind
+const KIND_BY_CODE: Record<number, EnvelopeKind> = { 1: 'frame', 2: 'resultImage' }
+
+export interface FrameEnvelope {
+  kind: EnvelopeKind
+  frameId: string
+  line: string
+  station: string
+  capturedAt: number
+  mime: ImageMime
+  width: number
+  height: number
+  audit: boolean
+  shadow: boolean
+  /** A view into the decoded buffer: copy it before the buffer is reused. */
+  payload: Uint8Array
+}
+
+export type DecodeResult = { ok: true; envelope: FrameEnvelope } | { ok: false; error: WireError }
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export function encodeEnvelope(e: Omit<FrameEnvelope, 'payload'> & { payload: Uint8Array }): Uint8Array {
+  const strings = [e.frameId, e.line, e.station, e.mime].map((s) => encoder.encode(s))
+  for (const [i, s] of strings.entries()) {
+    if (s.length === 0 || s.length > 255) throw new RangeError(`envelope field ${['frameId', 'line', 'station', 'mime'][i]} must be 1-255 bytes`)
+  }
+  const headerLength = FIXED_HEADER + strings.reduce((n, s) => n + 1 + s.length, 0)
+  const out = new Uint8Array(headerLength + e.payload.length)
+  const view = new DataView(out.buffer)
+  out[0] = 0x4c
+  out[1] = 0x53
+  out[2] = ENVELOPE_VERSION
+  out[3] = EnvelopeKind[e.kind]
+  out[4] = (e.audit ? 1 : 0) | (e.shadow ? 2 : 0)
+  view.setUint16(6, headerLength, true)
+  view.setFloat64(8, e.capturedAt, true)
+  view.setUint16(16, e.width, true)
+  view.setUint16(18, e.height, true)
+  view.setUint32(20, e.payload.length, true)
+  let o = FIXED_HEADER
+  for (const s of strings) {
+    out[o++] = s.length
+    out.set(s, o)
+    o += s.length
+  }
+  out.set(e.payload, headerLength)
+  return out
+}
+
+export interface DecodeLimits {
+  /** Largest image accepted, bytes. */
+  maxPayloadBytes: number
+}
+
+function bad(code: string, message: string): DecodeResult {
+  return { ok: false, error: { code, message } }
+}
+
+export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeResult {
+  if (bytes.length < FIXED_HEADER) return bad('short_header', `envelope is ${bytes.length} bytes, shorter than the ${FIXED_HEADER}-byte header`)
+  if (bytes[0] !== 0x4c || bytes[1] !== 0x53) return bad('bad_magic', 'envelope does not start with "LS"')
+  if (bytes[2] !== ENVELOPE_VERSION) return bad('unknown_version', `envelope version ${bytes[2]} is not supported (this server speaks ${ENVELOPE_VERSION})`)
+  const kind = KIND_BY_CODE[bytes[3]!]
+  if (!kind) return bad('unknown_kind', `envelope kind ${bytes[3]} is unknown`)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const flags = bytes[4]!
+  const headerLength = view.getUint16(6, true)
+  const capturedAt = view.getFloat64(8, true)
+  const width = view.getUint16(16, true)
+  const height = view.getUint16(18, true)
+  const payloadLength = view.getUint32(20, true)
+  if (headerLength < FIXED_HEADER + 8 || headerLength > bytes.length) {
+    return bad('bad_header_length', `header length ${headerLength} does not fit a ${bytes.length}-byte envelope`)
+  }
+  if (payloadLength > limits.maxPayloadBytes) {
+    return bad('too_large', `image of ${payloadLength} bytes exceeds the limit of ${limits.maxPayloadBytes}`)
+  }
+  if (headerLength + payloadLength !== bytes.length) {
+    return bad('length_mismatch', `header (${headerLength}) + payload (${payloadLength}) != envelope length ${bytes.length}`)
+  }
+  if (!Number.isFinite(capturedAt)) return bad('bad_field', 'capturedAt is not a finite number')
+  const fields: string[] = []
+  let o = FIXED_HEADER
+  for (const name of ['frameId', 'line', 'station', 'mime']) {
+    if (o >= headerLength) return bad('short_header', `header ends before field ${name}`)
+    const n = bytes[o++]!
+    if (n === 0 || o + n > headerLength) return bad('bad_field', `field ${name} of ${n} bytes does not fit the header`)
+    let s: string
+    try {
+      s = decoder.decode(bytes.subarray(o, o + n))
+    } catch {
+      return bad('bad_field', `field ${name} is not valid UTF-8`)
+    }
+    o += n
+    fields.push(s)
+  }
+  if (o !== headerLength) return bad('bad_header_length', `header length ${headerLength} disagrees with its fields (${o} bytes)`)
+  const [frameId, line, station, mime] = fields as [string, string, string, string]
+  for (const [name, value] of [['frameId', frameId], ['line', line], ['station', station]] as const) {
+    if (!ID_PATTERN.test(value)) return bad('bad_field', `${name} "${value.slice(0, 70)}" is not a valid id`)
+  }
+  if (!(IMAGE_MIME_TYPES as readonly string[]).includes(mime)) {
+    return bad('unsupported_type', `image type "${mime.slice(0, 70)}" is not one of ${IMAGE_MIME_TYPES.join(', ')}`)
+  }
+  if (payloadLength === 0) return bad('empty', 'envelope carries no image')
+  return {
+    ok: true,
+    envelope: {
+      kind,
+      frameId,
+      line,
+      station,
+      capturedAt,
+      mime: mime as ImageMime,
+      width,
+      height,
+      audit: (flags & 1) !== 0,
+      shadow: (flags & 2) !== 0,
+      payload: bytes.subarray(headerLength),
+    },
+  }
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod'
+import { LineSettingsSchema } from '../../domain/settings.ts'
+import { LoadReportSchema } from '../../domain/load.ts'
+
+export const ModelRefSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  sha256: z.string(),
+  /** Immutable URL of the .onnx (carries the sha256), cacheable forever. */
+  url: z.string(),
+  /** URL of the manifest JSON. */
+  manifestUrl: z.string(),
+})
+export type ModelRef = z.infer<typeof ModelRefSchema>
+
+/** Reply to `hello`: the station's credit, its line's settings and the models to run locally. */
+export const WelcomeMessageSchema = z.object({
+  type: z.literal('welcome'),
+  id: z.string().max(64).optional(),
+  /** Frames the station may have in flight (sent, not yet acknowledged). */
+  credit: z.number().int().min(1),
+  maxFrameBytes: z.number().int().min(1),
+  settings: LineSettingsSchema,
+  load: LoadReportSchema,
+  models: z.object({ detector: ModelRefSchema, prefilter: ModelRefSchema.optional() }),
+})
+export type WelcomeMessage = z.infer<typeof WelcomeMessageSchema>
