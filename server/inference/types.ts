@@ -25,6 +25,11 @@ export interface InferOutcome {
   batchSize: number
   /** ms per stage inside the engine. */
   timings: { decode: number; infer: number; postprocess: number }
+  /**
+   * The request's image bytes, transferred back from the worker (zero-copy round trip) so the
+   * caller can store the image of a failing frame without having copied every frame.
+   */
+  image?: Uint8Array
 }
 
 export type InferenceErrorCode =

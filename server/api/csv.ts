@@ -1,0 +1,37 @@
+import type { InspectionResult } from '../../shared/domain/result.ts'
+
+/** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
+export function csvField(v: unknown): string {
+  let s = v === undefined || v === null ? '' : String(v)
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+export const RESULT_CSV_HEADER = ['frameId', 'line', 'station', 'capturedAt', 'verdict', 'model', 'modelVersion', 'inferredAt', 'ep', 'detections', 'classes', 'maxScore', 'jobId', 'error']
+
+export function resultCsvRow(r: InspectionResult): string {
+  const classes = [...new Set(r.detections.map((d) => d.class))].join(' ')
+  const maxScore = r.detections.reduce((m, d) => Math.max(m, d.score), 0)
+  return [
+    r.frameId,
+    r.line,
+    r.station,
+    new Date(r.capturedAt).toISOString(),
+    r.verdict,
+    r.model.name,
+    r.model.version,
+    r.inferredAt,
+    r.ep,
+    r.detections.length,
+    classes,
+    r.detections.length ? maxScore.toFixed(4) : '',
+    r.jobId ?? '',
+    r.error ? `${r.error.code}: ${r.error.message}` : '',
+  ]
+    .map(csvField)
+    .join(',')
+}
+
+export function resultsCsv(results: readonly InspectionResult[]): string {
+  return [RESULT_CSV_HEADER.join(','), ...results.map(resultCsvRow)].join('\r\n') + '\r\n'
+}

@@ -1,0 +1,52 @@
+/** Line settings: read by anyone who may use the line, changed by administrators (audited). */
+import { isId } from '../../shared/domain/ids.ts'
+import { canUseLine, describePrincipal } from '../auth/principal.ts'
+import type { Core } from '../core.ts'
+import { HttpError, badRequest } from '../errors.ts'
+import { ok, type Route } from './types.ts'
+
+export function lineRoutes(core: Core): Route[] {
+  const lineParam = (v: string | undefined) => {
+    if (!v || !isId(v)) throw badRequest('line must be an id', 'bad_line')
+    return v
+  }
+  return [
+    {
+      method: 'get',
+      pattern: '/api/v1/lines',
+      access: 'read',
+      handler: (ctx) => ok({ lines: core.settings.list().filter((s) => canUseLine(ctx.principal, s.line)) }),
+    },
+    {
+      method: 'get',
+      pattern: '/api/v1/lines/:line/settings',
+      access: 'read',
+      handler: (ctx) => {
+        const line = lineParam(ctx.params.line)
+        if (!canUseLine(ctx.principal, line)) throw new HttpError(403, 'forbidden', `this token may not read line ${line}`)
+        return ok(core.settings.get(line))
+      },
+    },
+    {
+      method: 'put',
+      pattern: '/api/v1/lines/:line/settings',
+      access: 'admin',
+      bodyLimit: 64 * 1024,
+      handler: async (ctx) => {
+        const line = lineParam(ctx.params.line)
+        let patch: unknown
+        try {
+          patch = JSON.parse(Buffer.from(ctx.body).toString('utf8'))
+        } catch {
+          throw badRequest('body must be JSON', 'bad_json')
+        }
+        if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw badRequest('body must be a JSON object', 'bad_json')
+        const model = (patch as { model?: unknown }).model
+        if (model !== undefined && (typeof model !== 'string' || core.models.get(model)?.manifest.task !== 'detect')) {
+          throw new HttpError(422, 'unknown_model', `model "${String(model).slice(0, 64)}" is not a loaded detector`)
+        }
+        return ok(await core.settings.update(line, patch, describePrincipal(ctx.principal)))
+      },
+    },
+  ]
+}

@@ -1,0 +1,50 @@
+/**
+ * Model files for browsers, at URLs that carry their sha256 so they can be cached forever:
+ * `/models/<name>/<sha256>.onnx`. A request for an old hash gets 404 (the station re-reads the
+ * welcome message and fetches the current one).
+ */
+import { readFile } from 'node:fs/promises'
+import type { Core } from '../core.ts'
+import { notFound } from '../errors.ts'
+import { ok, type Reply, type Route } from './types.ts'
+
+export function modelRoutes(core: Core): Route[] {
+  return [
+    {
+      method: 'get',
+      pattern: '/api/v1/models',
+      access: 'read',
+      handler: () => {
+        const loaded = new Map((core.engine?.status().models ?? []).map((m) => [m.name, m]))
+        return ok({
+          models: core.models.list().map((e) => ({
+            ...e.ref,
+            task: e.manifest.task,
+            bytes: e.bytes,
+            classes: e.manifest.classes ?? [],
+            ep: loaded.get(e.manifest.name)?.ep ?? null,
+          })),
+          errors: core.models.errors,
+        })
+      },
+    },
+    {
+      method: 'get',
+      pattern: '/models/:name/:file',
+      access: 'public',
+      handler: async (ctx): Promise<Reply> => {
+        const entry = core.models.get(ctx.params.name ?? '')
+        if (!entry) throw notFound(`no model named ${ctx.params.name?.slice(0, 64)}`)
+        if (ctx.params.file === 'manifest.json') {
+          return { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' }, body: JSON.stringify(entry.manifest) }
+        }
+        if (ctx.params.file !== `${entry.manifest.sha256}.onnx`) throw notFound(`model ${entry.manifest.name} has no file ${ctx.params.file?.slice(0, 80)}`)
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=31536000, immutable', etag: `"${entry.manifest.sha256}"` },
+          body: await readFile(entry.file),
+        }
+      },
+    },
+  ]
+}

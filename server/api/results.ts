@@ -1,0 +1,123 @@
+/**
+ * Reading recorded results: one by frame id, its stored image, and filtered pages (JSON or CSV).
+ * A token scoped to lines only ever sees those lines.
+ */
+import { isId } from '../../shared/domain/ids.ts'
+import { canUseLine, type Principal } from '../auth/principal.ts'
+import type { Core } from '../core.ts'
+import { HttpError, badRequest, notFound } from '../errors.ts'
+import type { ResultQuery } from '../storage/types.ts'
+import { resultsCsv } from './csv.ts'
+import { ok, type Route } from './types.ts'
+
+function parseTime(v: string | null, name: string): number | undefined {
+  if (v === null || v === '') return undefined
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v)
+  if (!Number.isFinite(n)) throw badRequest(`"${name}" must be ms since the epoch or an ISO date`, 'bad_time')
+  return n
+}
+
+export function parseResultQuery(q: URLSearchParams, principal: Principal): ResultQuery {
+  const out: ResultQuery = {}
+  const line = q.get('line')
+  if (line !== null) {
+    if (!isId(line)) throw badRequest('"line" must be an id', 'bad_line')
+    if (!canUseLine(principal, line)) throw new HttpError(403, 'forbidden', `this token may not read line ${line}`)
+    out.line = line
+  }
+  if (principal.lines !== '*') out.lines = principal.lines
+  const station = q.get('station')
+  if (station !== null) {
+    if (!isId(station)) throw badRequest('"station" must be an id', 'bad_station')
+    out.station = station
+  }
+  const from = parseTime(q.get('from'), 'from')
+  const to = parseTime(q.get('to'), 'to')
+  if (from !== undefined) out.from = from
+  if (to !== undefined) out.to = to
+  const cls = q.get('class')
+  if (cls !== null) {
+    if (cls.length === 0 || cls.length > 64) throw badRequest('"class" must be 1-64 characters', 'bad_class')
+    out.class = cls
+  }
+  const verdict = q.get('verdict')
+  if (verdict !== null) {
+    if (verdict !== 'pass' && verdict !== 'fail') throw badRequest('"verdict" must be pass or fail', 'bad_verdict')
+    out.verdict = verdict
+  }
+  const jobId = q.get('job')
+  if (jobId !== null) {
+    if (!isId(jobId)) throw badRequest('"job" must be an id', 'bad_job')
+    out.jobId = jobId
+  }
+  const cursor = q.get('cursor')
+  if (cursor !== null) {
+    if (cursor.length > 200) throw badRequest('"cursor" is not one this server gave', 'bad_cursor')
+    out.cursor = cursor
+  }
+  const limit = q.get('limit')
+  if (limit !== null) {
+    const n = Number(limit)
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw badRequest('"limit" must be an integer 1-1000', 'bad_limit')
+    out.limit = n
+  }
+  return out
+}
+
+export function resultRoutes(core: Core): Route[] {
+  return [
+    {
+      method: 'get',
+      pattern: '/api/v1/results',
+      access: 'read',
+      handler: async (ctx) => {
+        const q = parseResultQuery(ctx.query, ctx.principal)
+        if (ctx.query.get('format') === 'csv') {
+          // CSV export walks every page of the filter, bounded so one request cannot run forever
+          const items = []
+          let cursor = q.cursor
+          for (let pages = 0; pages < 100; pages++) {
+            const page = await core.store.query({ ...q, limit: 1000, ...(cursor ? { cursor } : {}) })
+            items.push(...page.items)
+            if (!page.nextCursor) break
+            cursor = page.nextCursor
+          }
+          return {
+            status: 200,
+            headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="linesight-results.csv"' },
+            body: resultsCsv(items),
+          }
+        }
+        return ok(await core.store.query(q))
+      },
+    },
+    {
+      method: 'get',
+      pattern: '/api/v1/results/:frameId',
+      access: 'read',
+      handler: async (ctx) => {
+        const frameId = ctx.params.frameId!
+        if (!isId(frameId)) throw badRequest('frame id must be an id', 'bad_frame_id')
+        const r = await core.store.get(frameId)
+        if (!r || !canUseLine(ctx.principal, r.line)) throw notFound(`no result for frame ${frameId}`)
+        return ok(r)
+      },
+    },
+    {
+      method: 'get',
+      pattern: '/api/v1/results/:frameId/image',
+      access: 'read',
+      handler: async (ctx) => {
+        const frameId = ctx.params.frameId!
+        if (!isId(frameId)) throw badRequest('frame id must be an id', 'bad_frame_id')
+        const variant = ctx.query.get('variant') ?? 'thumbnail'
+        if (variant !== 'thumbnail' && variant !== 'original') throw badRequest('"variant" must be thumbnail or original', 'bad_variant')
+        const r = await core.store.get(frameId)
+        if (!r || !canUseLine(ctx.principal, r.line)) throw notFound(`no result for frame ${frameId}`)
+        const img = await core.store.getImage(frameId, variant)
+        if (!img) throw notFound(`no ${variant} image stored for frame ${frameId}`)
+        return { status: 200, headers: { 'content-type': img.mime, 'cache-control': 'private, max-age=86400, immutable' }, body: img.bytes }
+      },
+    },
+  ]
+}

@@ -1,0 +1,47 @@
+/**
+ * Transport-free HTTP: a route handler takes a `RequestContext` (everything already copied out of
+ * the socket) and returns a `Reply`. server/gateway/http.ts adapts uWebSockets.js to this; tests
+ * can call handlers directly without opening a port.
+ */
+import type { Principal } from '../auth/principal.ts'
+
+export interface RequestContext {
+  method: string
+  path: string
+  params: Record<string, string>
+  query: URLSearchParams
+  /** Lower-case header names. */
+  headers: Readonly<Record<string, string>>
+  /** The request body, when the route reads one. */
+  body: Uint8Array
+  remoteAddress: string
+  principal: Principal
+  /** Set when the client went away; long handlers may check it. */
+  signal: AbortSignal
+}
+
+export interface Reply {
+  status: number
+  headers?: Record<string, string>
+  body?: string | Uint8Array
+}
+
+export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply
+
+export type Access = 'public' | 'read' | 'station' | 'admin'
+
+export interface Route {
+  method: 'get' | 'post' | 'put' | 'del' | 'patch' | 'head' | 'options' | 'any'
+  /** uWebSockets.js pattern, e.g. `/api/v1/results/:frameId`. */
+  pattern: string
+  /** Largest body read, bytes; 0 reads none. */
+  bodyLimit?: number
+  access: Access
+  handler: Handler
+}
+
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) }
+}
+
+export const ok = (value: unknown) => json(200, value)

@@ -1,0 +1,37 @@
+/**
+ * The services one linesight process is made of, built once in server/app.ts and handed to the
+ * HTTP routes and WebSocket sessions. Nothing here knows about uWebSockets.js.
+ */
+import type { Config } from './config/index.ts'
+import type { FrameIngest } from './ingest/ingest.ts'
+import type { InferenceEngine } from './inference/types.ts'
+import type { Metrics } from './metrics/metrics.ts'
+import type { FrameQueue } from './queue/types.ts'
+import type { ResultHub } from './results/hub.ts'
+import type { LoadTracker } from './results/load.ts'
+import type { Processor } from './results/processor.ts'
+import type { Recorder } from './results/recorder.ts'
+import type { ModelCatalog } from './models/catalog.ts'
+import type { LineSettingsService } from './settings/lines.ts'
+import type { ResultStore } from './storage/types.ts'
+import type { Logger } from './log.ts'
+
+export interface Core {
+  config: Config
+  log: Logger
+  metrics: Metrics
+  queue: FrameQueue
+  store: ResultStore
+  settings: LineSettingsService
+  hub: ResultHub
+  ingest: FrameIngest
+  recorder: Recorder
+  load: LoadTracker
+  models: ModelCatalog
+  /** Present in processes that run inference (role all or worker). */
+  engine?: InferenceEngine
+  processor?: Processor
+  /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
+  accepting: boolean
+  uws: { native: boolean; implementation: string }
+}

@@ -1,0 +1,79 @@
+/**
+ * Accepting a frame, whatever it came through (station WebSocket, HTTP detect, upload job):
+ * count it, put it on the queue, and let the caller wait for its outcome.
+ */
+import type { InspectionResult } from '../../shared/domain/result.ts'
+import type { WireError } from '../../shared/protocol/messages/error.ts'
+import { HttpError } from '../errors.ts'
+import type { Metrics } from '../metrics/metrics.ts'
+import { QueueFullError, type FrameQueue, type Priority } from '../queue/types.ts'
+import type { ResultHub } from '../results/hub.ts'
+import { toQueueMessage, type FrameJob } from './frame-job.ts'
+
+export interface IngestDeps {
+  queue: FrameQueue
+  hub: ResultHub
+  metrics: Metrics
+  liveFrameTtlMs: number
+}
+
+/** Why a frame was not queued, as the protocol's ack statuses and HTTP see it. */
+export class FrameRefused extends Error {
+  override name = 'FrameRefused'
+  constructor(
+    readonly status: 'busy' | 'rejected',
+    readonly error: WireError,
+  ) {
+    super(error.message)
+  }
+}
+
+export class FrameIngest {
+  constructor(private readonly deps: IngestDeps) {}
+
+  /** Resolves once the frame is queued (broker-confirmed); rejects with FrameRefused. */
+  async submit(job: FrameJob, priority: Priority = 'live'): Promise<void> {
+    const { queue, metrics, liveFrameTtlMs } = this.deps
+    metrics.framesReceived.inc({ line: job.line, source: job.source })
+    try {
+      await queue.publish(toQueueMessage(job), priority === 'live' ? { priority, ttlMs: liveFrameTtlMs } : { priority })
+    } catch (err) {
+      if (err instanceof QueueFullError) {
+        metrics.framesDropped.inc({ reason: 'busy' })
+        throw new FrameRefused('busy', { code: 'busy', message: err.message })
+      }
+      metrics.framesDropped.inc({ reason: 'unavailable' })
+      throw new FrameRefused('busy', { code: 'unavailable', message: `queue unavailable: ${(err as Error).message}` })
+    }
+  }
+
+  /** HTTP detect: queue the frame and wait for its result. */
+  detect(job: FrameJob, timeoutMs: number, signal?: AbortSignal): Promise<InspectionResult> {
+    return new Promise<InspectionResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop()
+        reject(new HttpError(504, 'timeout', `no result within ${timeoutMs} ms`))
+      }, timeoutMs)
+      const stop = this.deps.hub.wait(job.frameId, {
+        result: (r) => {
+          clearTimeout(timer)
+          resolve(r)
+        },
+        failed: (e) => {
+          clearTimeout(timer)
+          reject(new HttpError(e.code === 'undecodable' ? 422 : 503, e.code, e.message))
+        },
+      })
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer)
+        stop()
+      })
+      this.submit(job, 'live').catch((err: unknown) => {
+        clearTimeout(timer)
+        stop()
+        if (err instanceof FrameRefused) reject(new HttpError(503, err.error.code, err.error.message, { headers: { 'retry-after': '1' } }))
+        else reject(err)
+      })
+    })
+  }
+}

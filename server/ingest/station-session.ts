@@ -1,0 +1,282 @@
+/**
+ * One station's connection, transport-free: the uWS adapter (server/gateway/ws.ts) feeds it
+ * messages and gives it a socket to answer on; tests drive it with plain objects.
+ *
+ * Flow control: a station may have `credit` frames in flight. A frame occupies credit from its
+ * arrival until its result (or a busy/rejected ack) goes back; a frame over credit is answered
+ * `busy` at once and never buffered.
+ */
+import type { ModelRef } from '../../shared/protocol/messages/welcome.ts'
+import type { LoadReport } from '../../shared/domain/load.ts'
+import type { InspectionResult } from '../../shared/domain/result.ts'
+import { encodeMessage, parseClientMessage, type ServerMessage } from '../../shared/protocol/codec.ts'
+import { decodeEnvelope, type FrameEnvelope } from '../../shared/protocol/envelope.ts'
+import type { BrowserResultMessage } from '../../shared/protocol/messages/browser-result.ts'
+import type { HelloMessage } from '../../shared/protocol/messages/hello.ts'
+import type { WireError } from '../../shared/protocol/messages/error.ts'
+import { SKIP_REASONS } from '../../shared/protocol/messages/skips.ts'
+import { canUseLine, type Principal } from '../auth/principal.ts'
+import type { Metrics } from '../metrics/metrics.ts'
+import type { ResultHub } from '../results/hub.ts'
+import type { Recorder } from '../results/recorder.ts'
+import type { LineSettingsService } from '../settings/lines.ts'
+import { FrameRefused, type FrameIngest } from './ingest.ts'
+
+export interface StationSocket {
+  send(text: string): void
+  bufferedAmount(): number
+}
+
+export interface StationDeps {
+  ingest: FrameIngest
+  hub: ResultHub
+  recorder: Recorder
+  settings: LineSettingsService
+  metrics: Metrics
+  credit: number
+  maxFrameBytes: number
+  maxPixels: number
+  models(line: string): { detector: ModelRef; prefilter?: ModelRef }
+  load(line: string): LoadReport
+  /** Resolves a hello's token (if any) to a principal; the upgrade's principal is used otherwise. */
+  authenticate(token: string | undefined): Promise<Principal | null>
+  log: { warn(obj: object, msg: string): void }
+}
+
+/** A browser result whose JPEG has not arrived yet is held this long at most. */
+const IMAGE_WAIT_MS = 10_000
+const MAX_PENDING_IMAGES = 16
+
+export class StationSession {
+  #hello: HelloMessage | undefined
+  readonly #inFlight = new Map<string, () => void>() // frameId -> stop waiting
+  readonly #pendingImages = new Map<string, { message: BrowserResultMessage; timer: ReturnType<typeof setTimeout> }>()
+  #closed = false
+  #backendEp: string | undefined
+
+  constructor(
+    private readonly deps: StationDeps,
+    private readonly socket: StationSocket,
+    private principal: Principal,
+  ) {}
+
+  get line(): string | undefined {
+    return this.#hello?.line
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size
+  }
+
+  #send(message: ServerMessage): void {
+    if (!this.#closed) this.socket.send(encodeMessage(message))
+  }
+
+  #error(error: WireError, ids: { id?: string; frameId?: string } = {}): void {
+    this.#send({ type: 'error', ...ids, error })
+  }
+
+  /** A text message. */
+  async onText(text: string): Promise<void> {
+    const parsed = parseClientMessage(text)
+    if (!parsed.ok) {
+      this.deps.metrics.framesDropped.inc({ reason: 'malformed' })
+      this.#error(parsed.error, parsed.id === undefined ? {} : { id: parsed.id })
+      return
+    }
+    const m = parsed.message
+    if (m.type === 'hello') return this.#onHello(m)
+    if (!this.#hello) return this.#error({ code: 'hello_first', message: 'send hello before anything else' })
+    const line = this.#hello.line
+    switch (m.type) {
+      case 'skips':
+        for (const reason of SKIP_REASONS) {
+          const n = m.counts[reason]
+          if (n) this.deps.metrics.framesSkipped.inc({ line, reason }, n)
+        }
+        return
+      case 'backend':
+        if (this.#backendEp) this.deps.metrics.stationBackend.remove({ line, station: this.#hello.station, ep: this.#backendEp })
+        this.#backendEp = m.ep
+        this.deps.metrics.stationBackend.set({ line, station: this.#hello.station, ep: m.ep }, 1)
+        return
+      case 'shadow':
+        this.deps.metrics.shadowChecks.inc({ line, ep: m.ep })
+        if (m.unmatched) this.deps.metrics.shadowDisagreements.inc({ line, ep: m.ep }, m.unmatched)
+        return
+      case 'browser-result':
+        return this.#onBrowserResult(m)
+      case 'subscribe':
+        return this.#error({ code: 'wrong_socket', message: 'subscribe on /ws/kiosk, not /ws/station' }, m.id ? { id: m.id } : {})
+    }
+  }
+
+  async #onHello(m: HelloMessage): Promise<void> {
+    if (m.token !== undefined) {
+      const p = await this.deps.authenticate(m.token)
+      if (!p) return this.#error({ code: 'unauthorized', message: 'token not valid' }, m.id ? { id: m.id } : {})
+      this.principal = p
+    }
+    if (this.principal.role !== 'station' && this.principal.role !== 'admin' && this.principal.role !== 'anonymous') {
+      return this.#error({ code: 'forbidden', message: `a ${this.principal.role} token cannot stream frames` }, m.id ? { id: m.id } : {})
+    }
+    if (!canUseLine(this.principal, m.line)) {
+      return this.#error({ code: 'forbidden', message: `this token may not stream to line ${m.line}` }, m.id ? { id: m.id } : {})
+    }
+    this.#hello = m
+    this.#send({
+      type: 'welcome',
+      ...(m.id ? { id: m.id } : {}),
+      credit: this.deps.credit,
+      maxFrameBytes: this.deps.maxFrameBytes,
+      settings: this.deps.settings.get(m.line),
+      load: this.deps.load(m.line),
+      models: this.deps.models(m.line),
+    })
+  }
+
+  /**
+   * A binary message. `bytes` may be a view of a buffer the transport reuses after this call
+   * returns: everything needed later is copied before the first await.
+   */
+  onBinary(bytes: Uint8Array): Promise<void> {
+    const decoded = decodeEnvelope(bytes, { maxPayloadBytes: this.deps.maxFrameBytes })
+    if (!decoded.ok) {
+      this.deps.metrics.framesDropped.inc({ reason: decoded.error.code === 'too_large' ? 'too_large' : 'malformed' })
+      this.#error(decoded.error)
+      return Promise.resolve()
+    }
+    const env = decoded.envelope
+    const hello = this.#hello
+    if (!hello) {
+      this.#error({ code: 'hello_first', message: 'send hello before frames' }, { frameId: env.frameId })
+      return Promise.resolve()
+    }
+    if (env.line !== hello.line || env.station !== hello.station) {
+      this.#reject(env.frameId, { code: 'wrong_station', message: `frame is for ${env.line}/${env.station}, this socket said hello as ${hello.line}/${hello.station}` })
+      return Promise.resolve()
+    }
+    if (env.kind === 'resultImage') return this.#onResultImage(env)
+    return this.#onFrame(env)
+  }
+
+  #reject(frameId: string, error: WireError): void {
+    this.deps.metrics.framesDropped.inc({ reason: error.code })
+    this.#send({ type: 'ack', frameId, status: 'rejected', error })
+  }
+
+  async #onFrame(env: FrameEnvelope): Promise<void> {
+    const { frameId } = env
+    if (env.width * env.height > this.deps.maxPixels) {
+      return this.#reject(frameId, { code: 'too_large', message: `${env.width}x${env.height} exceeds ${this.deps.maxPixels} pixels` })
+    }
+    if (this.#inFlight.has(frameId)) {
+      return this.#reject(frameId, { code: 'duplicate', message: 'this frame id is already in flight' })
+    }
+    if (this.#inFlight.size >= this.deps.credit) {
+      this.deps.metrics.framesDropped.inc({ reason: 'over_credit' })
+      this.#send({ type: 'ack', frameId, status: 'busy', error: { code: 'over_credit', message: `more than ${this.deps.credit} frames in flight` } })
+      return
+    }
+    const receivedAt = Date.now()
+    const image = env.payload.slice() // the transport's buffer is neutered after this call
+    const stop = this.deps.hub.wait(frameId, {
+      result: (r) => this.#deliver(r, receivedAt),
+      failed: (error) => {
+        this.#inFlight.delete(frameId)
+        this.#send({ type: 'ack', frameId, status: 'rejected', error })
+      },
+    })
+    this.#inFlight.set(frameId, stop)
+    try {
+      await this.deps.ingest.submit({
+        frameId,
+        line: env.line,
+        station: env.station,
+        capturedAt: env.capturedAt,
+        receivedAt,
+        mime: env.mime,
+        width: env.width,
+        height: env.height,
+        source: 'ws',
+        audit: env.audit,
+        image,
+      })
+      if (this.#inFlight.has(frameId)) this.#send({ type: 'ack', frameId, status: 'accepted' })
+    } catch (err) {
+      stop()
+      this.#inFlight.delete(frameId)
+      if (err instanceof FrameRefused) this.#send({ type: 'ack', frameId, status: err.status, error: err.error })
+      else throw err
+    }
+  }
+
+  #deliver(result: InspectionResult, receivedAt: number): void {
+    this.#inFlight.delete(result.frameId)
+    const e2e = Date.now() - receivedAt
+    const serverStages = ['queue', 'decode', 'infer', 'postprocess', 'record'].reduce((s, k) => s + (result.timings[k] ?? 0), 0)
+    const timings = { ...result.timings, push: Math.max(0, e2e - serverStages) }
+    this.deps.metrics.e2eSeconds.observe({ source: 'ws' }, e2e / 1000)
+    this.deps.metrics.stageSeconds.observe({ stage: 'push' }, timings.push / 1000)
+    this.#send({ type: 'result', result: { ...result, timings }, load: this.deps.load(result.line) })
+  }
+
+  async #onBrowserResult(m: BrowserResultMessage): Promise<void> {
+    const hello = this.#hello!
+    const r = m.result
+    if (r.line !== hello.line || r.station !== hello.station) {
+      return this.#reject(r.frameId, { code: 'wrong_station', message: `result is for ${r.line}/${r.station}, this socket is ${hello.line}/${hello.station}` })
+    }
+    this.deps.metrics.inferenceSeconds.observe({ model: r.model.name, ep: r.ep, where: 'browser' }, (r.timings.infer ?? 0) / 1000)
+    if (!m.hasImage) return this.#recordBrowser(m)
+    if (this.#pendingImages.size >= MAX_PENDING_IMAGES) {
+      return this.#reject(r.frameId, { code: 'busy', message: 'too many browser results waiting for their image' })
+    }
+    // the JPEG follows as a binary envelope; record without it if it never comes
+    const timer = setTimeout(() => {
+      this.#pendingImages.delete(r.frameId)
+      void this.#recordBrowser(m)
+    }, IMAGE_WAIT_MS)
+    timer.unref?.()
+    const previous = this.#pendingImages.get(r.frameId)
+    if (previous) clearTimeout(previous.timer)
+    this.#pendingImages.set(r.frameId, { message: m, timer })
+  }
+
+  async #onResultImage(env: FrameEnvelope): Promise<void> {
+    const pending = this.#pendingImages.get(env.frameId)
+    if (!pending) return this.#reject(env.frameId, { code: 'unexpected_image', message: 'no browser result is waiting for this image' })
+    clearTimeout(pending.timer)
+    this.#pendingImages.delete(env.frameId)
+    await this.#recordBrowser(pending.message, { mime: env.mime, bytes: env.payload.slice() })
+  }
+
+  async #recordBrowser(m: BrowserResultMessage, image?: { mime: string; bytes: Uint8Array }): Promise<void> {
+    const r = { ...m.result, source: 'browser' as const }
+    try {
+      this.deps.metrics.framesReceived.inc({ line: r.line, source: 'browser' })
+      await this.deps.recorder.record(r, image)
+      this.#send({ type: 'ack', ...(m.id ? { id: m.id } : {}), frameId: r.frameId, status: 'recorded' })
+    } catch (err) {
+      this.deps.log.warn({ frameId: r.frameId, err: String(err) }, 'recording a browser result failed')
+      this.#send({ type: 'ack', frameId: r.frameId, status: 'busy', error: { code: 'unavailable', message: 'could not record the result now; retry' } })
+    }
+  }
+
+  sendLoad(): void {
+    if (this.#hello) this.#send({ type: 'load', load: this.deps.load(this.#hello.line) })
+  }
+
+  sendSettings(line: string): void {
+    if (this.#hello?.line === line) this.#send({ type: 'settings', settings: this.deps.settings.get(line) })
+  }
+
+  close(): void {
+    this.#closed = true
+    for (const stop of this.#inFlight.values()) stop()
+    this.#inFlight.clear()
+    for (const p of this.#pendingImages.values()) clearTimeout(p.timer)
+    this.#pendingImages.clear()
+    if (this.#hello && this.#backendEp) this.deps.metrics.stationBackend.remove({ line: this.#hello.line, station: this.#hello.station, ep: this.#backendEp })
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Per-line settings (model, routing policy, prefilter thresholds, sampling fractions). Lines
+ * exist implicitly: a line nobody configured gets the defaults, built from the configuration and
+ * the prefilter model's calibrated thresholds. Changes are validated, persisted through the
+ * optional `persistence` adapter (the settings store, audited) and pushed to listeners live.
+ */
+import { LineSettingsSchema, type LineSettings, type PrefilterThresholds } from '../../shared/domain/settings.ts'
+import { HttpError } from '../errors.ts'
+
+export interface SettingsPersistence {
+  load(): Promise<LineSettings[]>
+  save(settings: LineSettings, actor: string, before: LineSettings | null): Promise<void>
+}
+
+/** Used when the prefilter manifest gives none (see models/prefilter/manifest.json). */
+export const FALLBACK_PREFILTER: PrefilterThresholds = {
+  change: 0.02,
+  sharpness: 0.001,
+  exposureLow: 0.12,
+  exposureHigh: 0.88,
+  clipped: 0.25,
+  partPresent: 0.5,
+}
+
+export class LineSettingsService {
+  readonly #lines = new Map<string, LineSettings>()
+  readonly #listeners = new Set<(s: LineSettings) => void>()
+
+  constructor(
+    private readonly defaults: Omit<LineSettings, 'line'>,
+    private readonly persistence?: SettingsPersistence,
+  ) {}
+
+  async init(): Promise<void> {
+    for (const s of (await this.persistence?.load()) ?? []) this.#lines.set(s.line, s)
+  }
+
+  get(line: string): LineSettings {
+    return this.#lines.get(line) ?? { line, ...structuredClone(this.defaults) }
+  }
+
+  /** Configured lines plus any others asked for. */
+  list(extra: Iterable<string> = []): LineSettings[] {
+    const names = new Set([...this.#lines.keys(), ...extra])
+    return [...names].sort().map((l) => this.get(l))
+  }
+
+  async update(line: string, patch: unknown, actor: string): Promise<LineSettings> {
+    const before = this.#lines.get(line) ?? null
+    const merged = { ...this.get(line), ...(patch as object), line }
+    const parsed = LineSettingsSchema.safeParse(merged)
+    if (!parsed.success) {
+      throw new HttpError(422, 'invalid_settings', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+    }
+    await this.persistence?.save(parsed.data, actor, before)
+    this.#lines.set(line, parsed.data)
+    for (const l of this.#listeners) l(parsed.data)
+    return parsed.data
+  }
+
+  /** Another process changed a line (settings store notification). */
+  applyExternal(settings: LineSettings): void {
+    this.#lines.set(settings.line, settings)
+    for (const l of this.#listeners) l(settings)
+  }
+
+  onChange(listener: (s: LineSettings) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+}
