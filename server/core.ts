@@ -34,4 +34,5 @@ export interface Core {
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
   uws: { native: boolean; implementation: string }
+  tls?: { fingerprint: string; certFile: string; names: string[] }
 }

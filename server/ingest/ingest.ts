@@ -61,7 +61,8 @@ export class FrameIngest {
         },
         failed: (e) => {
           clearTimeout(timer)
-          reject(new HttpError(e.code === 'undecodable' ? 422 : 503, e.code, e.message))
+          const status = e.code === 'undecodable' ? 422 : e.code === 'too_many_pixels' ? 413 : 503
+          reject(new HttpError(status, e.code, e.message))
         },
       })
       signal?.addEventListener('abort', () => {

@@ -11,8 +11,6 @@ export interface RecorderDeps {
   store: ResultStore
   bus: ResultBus
   metrics: Metrics
-  /** Which images to keep: those of failing frames (default), all, or none. */
-  storeImages: 'fail' | 'all' | 'none'
 }
 
 export class Recorder {
@@ -20,9 +18,9 @@ export class Recorder {
 
   /** Returns false when the frame was already recorded (a retry or an outbox replay). */
   async record(result: InspectionResult, image?: { mime: string; bytes: Uint8Array }): Promise<boolean> {
-    const { store, bus, metrics, storeImages } = this.deps
-    const keep = image && (storeImages === 'all' || (storeImages === 'fail' && result.verdict === 'fail'))
-    const isNew = await store.record(result, keep ? { mime: image.mime, original: image.bytes } : undefined)
+    const { store, bus, metrics } = this.deps
+    // the store applies STORE_IMAGES / STORE_ORIGINALS and makes the thumbnail
+    const isNew = await store.record(result, image ? { mime: image.mime, original: image.bytes } : undefined)
     if (isNew) {
       metrics.resultsRecorded.inc()
       metrics.results.inc({ line: result.line, verdict: result.verdict, where: result.inferredAt })

@@ -1,0 +1,70 @@
+/**
+ * `npm start` (and `npm run gateway`, `npm run worker`): parse the configuration once, build the
+ * client if it is missing or stale, start, print the URLs, and shut down gracefully on SIGTERM.
+ */
+import { networkInterfaces } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { startLinesight } from './app.ts'
+import { buildClient, clientIsStale } from './client-build.ts'
+import { ConfigError, loadConfig } from './config/index.ts'
+import { uwsImplementation, uwsLoadWarning, uwsNative } from './gateway/uws.ts'
+import { createLogger } from './log.ts'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+async function main(): Promise<void> {
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(2)
+    }
+    throw err
+  }
+  const log = createLogger(config.logLevel)
+  if (uwsNative) log.info({ uws: uwsImplementation }, 'uWebSockets.js native binary loaded')
+  else log.warn({ uws: uwsImplementation, detail: uwsLoadWarning }, 'uWebSockets.js is running its slow JavaScript fallback; see README "uWebSockets.js on newer systems"')
+
+  if (config.role !== 'worker' && config.serveClient && clientIsStale(root)) {
+    log.info('building the client (dist/client is missing or older than its sources)')
+    await buildClient(root)
+  }
+
+  const app = await startLinesight(config, log, { root })
+  const { gateway } = app
+  if (gateway) {
+    log.info({ port: gateway.port, httpsPort: gateway.httpsPort, role: config.role }, 'listening')
+    const lan = Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal && a.family === 'IPv4').map((a) => a!.address)
+    const lines = [`  http://localhost:${gateway.port}/`]
+    if (gateway.httpsPort) for (const ip of ['localhost', ...lan]) lines.push(`  https://${ip}:${gateway.httpsPort}/   (tablets: open /station?line=L1&station=S1)`)
+    process.stdout.write(`\nlinesight is running (${config.role}):\n${lines.join('\n')}\n\n`)
+  } else {
+    log.info({ role: config.role }, 'worker running')
+  }
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down: /ready now answers 503, draining in-flight frames')
+    app
+      .close()
+      .then(() => {
+        log.info('stopped')
+        process.exit(0)
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      })
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})

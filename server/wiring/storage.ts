@@ -1,0 +1,61 @@
+/**
+ * Opens the database (SQLite or PostgreSQL), makes sure an admin token exists, and adapts the
+ * stores to what the gateway needs (token verification, persisted line settings).
+ */
+import { resolve } from 'node:path'
+import { LineSettingsSchema, type LineSettings } from '../../shared/domain/settings.ts'
+import type { TokenVerifier } from '../auth/authenticate.ts'
+import type { Config } from '../config/index.ts'
+import type { Logger } from '../log.ts'
+import type { SettingsPersistence } from '../settings/lines.ts'
+import { openStore, startRetention } from '../storage/index.ts'
+import type { Store } from '../storage/types.ts'
+
+export interface Storage {
+  store: Store
+  tokens: TokenVerifier
+  settingsPersistence: SettingsPersistence
+  close(): Promise<void>
+}
+
+const LINE_KEY = 'line:'
+
+export async function openStorage(config: Config, log: Logger): Promise<Storage> {
+  const store = await openStore({ ...config, dataDir: resolve(config.dataDir) }, log)
+  log.info({ store: store.kind }, 'results store ready')
+
+  if (config.role !== 'worker') {
+    const admin = await store.tokens.ensureAdminToken(config.adminToken)
+    if (admin.secret) {
+      // printed once, on the console only: it is stored hashed and cannot be shown again
+      process.stdout.write(`\nNo admin token existed, so one was created. Keep it; it is shown only this once:\n\n  ${admin.secret}\n\n`)
+    }
+  }
+  const stopRetention = startRetention(store, config.retentionDays, { log })
+
+  const settingsPersistence: SettingsPersistence = {
+    async load() {
+      const docs = await store.settings.list(LINE_KEY)
+      const out: LineSettings[] = []
+      for (const d of docs) {
+        const parsed = LineSettingsSchema.safeParse(d.value)
+        if (parsed.success) out.push(parsed.data)
+        else log.warn({ key: d.key }, 'stored line settings no longer valid; using defaults for that line')
+      }
+      return out
+    },
+    async save(settings, actor) {
+      await store.settings.put(`${LINE_KEY}${settings.line}`, settings, actor)
+    },
+  }
+
+  return {
+    store,
+    tokens: { verify: (secret) => store.tokens.verify(secret) },
+    settingsPersistence,
+    async close() {
+      stopRetention()
+      await store.close()
+    },
+  }
+}

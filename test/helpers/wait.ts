@@ -1,0 +1,20 @@
+/**
+ * Waiting for a condition instead of sleeping: polls `check` until it returns something truthy,
+ * failing with `what` when the deadline passes. Errors thrown by `check` end the wait at once.
+ */
+export async function waitFor<T>(check: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
+  const interval = opts.intervalMs ?? 25
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await check()
+      if (v) return v as NonNullable<T>
+    } catch (err) {
+      if (!(err instanceof TypeError && /fetch failed/.test(err.message))) throw err
+      last = err // the server is not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? 'a condition'}${last ? ` (last: ${String(last)})` : ''}`)
+    await new Promise((r) => setTimeout(r, interval))
+  }
+}
