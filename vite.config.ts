@@ -2,13 +2,59 @@
 import { fileURLToPath } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vite'
+import { VitePWA } from 'vite-plugin-pwa'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
+
+// Paths the server answers itself: the service worker must never answer them with index.html.
+const serverPaths = [/^\/api\//, /^\/ws\//, /^\/models\//, /^\/metrics/, /^\/health/, /^\/ready/]
 
 export default defineConfig({
   root: `${root}client`,
   publicDir: `${root}client/public`,
-  plugins: [vue()],
+  plugins: [
+    vue(),
+    VitePWA({
+      // an operator mid-inspection decides when to reload, so a new version waits for a tap
+      registerType: 'prompt',
+      injectRegister: false,
+      // the icons are in globPatterns already; listing them twice would precache them twice
+      includeManifestIcons: false,
+      manifest: {
+        name: 'linesight',
+        short_name: 'linesight',
+        description: 'Visual inspection on the production line',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'any',
+        background_color: '#0a0f14',
+        theme_color: '#0a0f14',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: '/icons/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        // the app shell only: models (.onnx) and the onnxruntime-web runtime (.wasm) are large and
+        // versioned by content hash; they get their own cache with the browser-inference step
+        // (the web manifest is added by the plugin itself)
+        globPatterns: ['**/*.{js,css,html,svg,png}'],
+        globIgnores: ['**/*.onnx', '**/*.wasm', '**/*.mjs.map', '**/*.js.map'],
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: serverPaths,
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
+  define: {
+    // vue-i18n's esm-bundler build reads these; without them it warns on every start
+    __VUE_I18N_FULL_INSTALL__: true,
+    __VUE_I18N_LEGACY_API__: false,
+    __INTLIFY_PROD_DEVTOOLS__: false,
+  },
   build: {
     outDir: `${root}dist/client`,
     emptyOutDir: true,

@@ -5,17 +5,21 @@
  */
 import { z } from 'zod'
 
-export interface Setting<T> {
+/** `V` is the parsed value's type: `T`, or `T | undefined` for settings without a default. */
+export interface Setting<T, V = T> {
   env: string
   schema: z.ZodType<T>
-  default: T | undefined
+  default: V
   doc: string
   /** Printed in the table instead of the default value (e.g. "number of CPU cores"). */
   defaultDoc?: string
   secret?: boolean
 }
 
-export function setting<T>(env: string, schema: z.ZodType<T>, def: T | undefined, doc: string, extra: Partial<Pick<Setting<T>, 'defaultDoc' | 'secret'>> = {}): Setting<T> {
+type Extra = { defaultDoc?: string; secret?: boolean }
+export function setting<T>(env: string, schema: z.ZodType<T>, def: undefined, doc: string, extra?: Extra): Setting<T, T | undefined>
+export function setting<T>(env: string, schema: z.ZodType<T>, def: NoInfer<T>, doc: string, extra?: Extra): Setting<T, T>
+export function setting<T>(env: string, schema: z.ZodType<T>, def: T | undefined, doc: string, extra: Extra = {}): Setting<T, T | undefined> {
   return { env, schema, default: def, doc, ...extra }
 }
 
@@ -37,12 +41,13 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-type Values<S extends Record<string, Setting<unknown>>> = {
-  [K in keyof S]: S[K] extends Setting<infer T> ? (S[K]['default'] extends undefined ? T | undefined : T) : never
+type AnySetting = Setting<unknown, unknown>
+type Values<S extends Record<string, AnySetting>> = {
+  [K in keyof S]: S[K] extends Setting<unknown, infer V> ? V : never
 }
 
 /** Parses every setting from the environment; one error lists every bad variable. */
-export function parseSettings<S extends Record<string, Setting<unknown>>>(defs: S, env: Record<string, string | undefined>): Values<S> {
+export function parseSettings<S extends Record<string, AnySetting>>(defs: S, env: Record<string, string | undefined>): Values<S> {
   const out: Record<string, unknown> = {}
   const problems: string[] = []
   for (const [key, def] of Object.entries(defs)) {
@@ -59,7 +64,7 @@ export function parseSettings<S extends Record<string, Setting<unknown>>>(defs: 
   return out as Values<S>
 }
 
-export function settingsMarkdown(defs: Record<string, Setting<unknown>>): string {
+export function settingsMarkdown(defs: Record<string, AnySetting>): string {
   const rows = Object.values(defs).map((d) => {
     const def = d.defaultDoc ?? (d.default === undefined ? '(unset)' : Array.isArray(d.default) ? d.default.join(',') || '(empty)' : String(d.default))
     return `| \`${d.env}\` | ${def.includes('`') ? def : `\`${def}\``} | ${d.doc} |`

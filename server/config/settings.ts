@@ -56,4 +56,19 @@ export const SETTINGS = {
   // --- security ---
   adminToken: setting('LINESIGHT_ADMIN_TOKEN', str(), undefined, 'First admin token. Unset: generated on first start and printed once.', { secret: true }),
   authRequired: setting('AUTH_REQUIRED', bool(), false, 'Require tokens on every route and socket (stations, kiosks, admin). Off: open on a trusted network, admin routes still need the admin token.'),
+
+  // --- queue transport (server/queue) ---
+  queueDeadLetterMax: setting('QUEUE_DEAD_LETTER_MAX', int(1), 10_000, 'Dead letters kept for inspection and requeue; beyond it the oldest are dropped (RabbitMQ: `x-max-length` of the dead-letter queue).'),
+  queueInlineMaxBytes: setting('QUEUE_INLINE_MAX_BYTES', int(0, 128 * MiB), 1 * MiB, 'RabbitMQ: frames up to this size travel inside the message; bigger ones are written once to the blob store and the message carries a reference.'),
+  queueBlobDir: setting('QUEUE_BLOB_DIR', str(), undefined, 'RabbitMQ: folder of the blob store for frames over `QUEUE_INLINE_MAX_BYTES`. When gateways and workers run on different hosts it must be a volume they all share.', { defaultDoc: '`<LINESIGHT_DATA_DIR>/queue-blobs`' }),
+  queuePublishTimeoutMs: setting('QUEUE_PUBLISH_TIMEOUT_MS', int(100), 10_000, 'RabbitMQ: longest a publish waits for the broker (a reconnect included) before it fails with `unavailable`.'),
+
+  // --- stored images (server/storage) ---
+  storeImages: setting('STORE_IMAGES', z.enum(['fail', 'all', 'none']), 'fail', 'Which frames keep their image beside the result: `fail` (failing frames), `all`, or `none`. Kept as a 320 px JPEG thumbnail (and the original, see `STORE_ORIGINALS`); SQLite keeps them as files under `<LINESIGHT_DATA_DIR>/images`, PostgreSQL in the database.'),
+  storeOriginals: setting('STORE_ORIGINALS', bool(), true, 'Keep the original image of a stored frame, not only its thumbnail.'),
+
+  // --- inference engine (server/inference) ---
+  modelsWatch: setting('MODELS_WATCH', bool(), true, 'Watch the models folder and load a new model version when its files change (verified, warmed up, then swapped in; the old version drains).'),
+  modelsWatchDebounceMs: setting('MODELS_WATCH_DEBOUNCE_MS', int(0, 60_000), 1000, 'Quiet time after the last change in a model folder before the new version is loaded, ms.'),
+  watchdogMaxRestartsPerMinute: setting('WATCHDOG_MAX_RESTARTS_PER_MIN', int(1, 1000), 5, 'Worker replacements allowed per minute without delay; beyond that each waits twice as long as the last (up to 60 s).'),
 } as const

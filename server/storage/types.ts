@@ -4,8 +4,15 @@
  * Every write is idempotent by frame id: a retried or replayed frame never makes a second record.
  */
 import type { InspectionResult, Verdict } from '../../shared/domain/result.ts'
+import type { AuditLog } from './audit.ts'
+import type { Logger } from './errors.ts'
+import type { JobStore } from './jobs.ts'
+import type { LoadHistory } from './load-history.ts'
+import type { SettingsStore } from './settings-store.ts'
+import type { TokenStore } from './tokens.ts'
 
 export interface StoredImage {
+  /** The sender's claim. What is stored and served is the type sniffed from the bytes. */
   mime: string
   /** The original image as received. */
   original?: Uint8Array
@@ -48,6 +55,7 @@ export interface HourCount {
 export interface ClassCount {
   line: string
   class: string
+  /** Detections of the class (a frame with two scratches counts two). */
   count: number
 }
 
@@ -55,7 +63,10 @@ export interface ResultStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Runs pending versioned migrations. Safe to call from several processes at once. */
   migrate(): Promise<void>
-  /** Stores a result (and its image); false when a record for this frame id already existed. */
+  /**
+   * Stores a result (and its images, as STORE_IMAGES / STORE_ORIGINALS say); false when a record
+   * for this frame id already existed, in which case nothing changes.
+   */
   record(result: InspectionResult, image?: StoredImage): Promise<boolean>
   get(frameId: string): Promise<InspectionResult | null>
   getImage(frameId: string, variant: 'original' | 'thumbnail'): Promise<{ mime: string; bytes: Uint8Array } | null>
@@ -65,4 +76,28 @@ export interface ResultStore {
   /** Deletes results and images captured before `before`; returns how many results went. */
   deleteBefore(before: number): Promise<number>
   close(): Promise<void>
+}
+
+/**
+ * Everything linesight keeps in its database, behind one connection (pool) and one schema
+ * version: the results store itself plus the smaller stores beside it.
+ */
+export interface Store extends ResultStore {
+  readonly tokens: TokenStore
+  readonly audit: AuditLog
+  readonly settings: SettingsStore
+  readonly loadHistory: LoadHistory
+  readonly jobs: JobStore
+}
+
+export interface StoreOptions {
+  /** Which frames' images are kept (STORE_IMAGES). @default 'fail' */
+  storeImages?: 'fail' | 'all' | 'none'
+  /** Keep originals beside thumbnails (STORE_ORIGINALS). @default true */
+  storeOriginals?: boolean
+  /** How long a verified token is trusted before it is looked up again, ms. @default 5000 */
+  tokenCacheTtlMs?: number
+  /** SQLite: how often other processes' settings changes are looked for. @default 1000 */
+  settingsPollMs?: number
+  log?: Logger
 }

@@ -17,7 +17,7 @@ export type ModelRef = z.infer<typeof ModelRefSchema>
 export const WelcomeMessageSchema = z.object({
   type: z.literal('welcome'),
   id: z.string().max(64).optional(),
-  /** Frames the station may have in flight (sent, not yet acknowledged). */
+  /** Frames the station may have in flight: a frame holds credit from sending until its `result`, or a `busy`/`rejected` ack, comes back (an `accepted` ack does not free it). */
   credit: z.number().int().min(1),
   maxFrameBytes: z.number().int().min(1),
   settings: LineSettingsSchema,

@@ -1,0 +1,192 @@
+/**
+ * The station link against a real WebSocket server (the `ws` package) that speaks the protocol
+ * through the shared codec, so hello, credit, acks and reconnects are exercised over a socket.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from 'ws'
+import { encodeMessage, parseClientMessage } from '../../shared/protocol/codec.ts'
+import { decodeEnvelope, type FrameEnvelope } from '../../shared/protocol/envelope.ts'
+import type { WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
+import type { ClientMessage } from '../../shared/protocol/codec.ts'
+import type { InspectionResult } from '../../shared/domain/result.ts'
+import type { SocketLike } from './socket.ts'
+import { StationLink, type StationLinkEvent } from './station-link.ts'
+
+async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+function welcome(credit: number): WelcomeMessage {
+  const model = { name: 'detector', version: '1', sha256: 'a'.repeat(64), url: '/models/detector/x.onnx', manifestUrl: '/models/detector/manifest.json' }
+  return {
+    type: 'welcome',
+    credit,
+    maxFrameBytes: 1 << 20,
+    settings: {
+      line: 'L1',
+      model: 'detector',
+      policy: 'server-only',
+      prefilter: { enabled: false, change: 0, sharpness: 0, exposureLow: 0, exposureHigh: 1, clipped: 1, partPresent: 0 },
+      auditFraction: 0,
+      shadowFraction: 0,
+      scoreThresholds: {},
+      captureFps: 5,
+    },
+    load: { at: 0, queueDepth: 0, inFlight: 0, workers: 1, p95Ms: 0, estimatedWaitMs: 0, serverInferMs: 0, policy: 'server-only', paused: false },
+    models: { detector: model },
+  }
+}
+
+function resultOf(f: FrameEnvelope): InspectionResult {
+  return {
+    frameId: f.frameId, line: f.line, station: f.station, capturedAt: f.capturedAt, model: { name: 'detector', version: '1' },
+    inferredAt: 'server', ep: 'cpu', detections: [], verdict: 'pass', timings: { infer: 7 },
+  }
+}
+
+interface Peer {
+  socket: ServerSocket
+  messages: ClientMessage[]
+  frames: FrameEnvelope[]
+}
+
+async function fakeServer(credit: number) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  await new Promise<void>((r) => wss.once('listening', () => r()))
+  const peers: Peer[] = []
+  wss.on('connection', (socket) => {
+    const peer: Peer = { socket, messages: [], frames: [] }
+    peers.push(peer)
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        const decoded = decodeEnvelope(new Uint8Array(data as Buffer), { maxPayloadBytes: 1 << 20 })
+        if (decoded.ok) peer.frames.push({ ...decoded.envelope, payload: decoded.envelope.payload.slice() })
+        return
+      }
+      const parsed = parseClientMessage(String(data))
+      if (!parsed.ok) throw new Error(parsed.error.message)
+      peer.messages.push(parsed.message)
+      if (parsed.message.type === 'hello') socket.send(encodeMessage(welcome(credit)))
+    })
+  })
+  const port = (wss.address() as { port: number }).port
+  return { wss, peers, url: `ws://127.0.0.1:${port}/ws/station` }
+}
+
+const cleanups: (() => void | Promise<void>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function setup(credit: number) {
+  const server = await fakeServer(credit)
+  const events: StationLinkEvent[] = []
+  const link = new StationLink({
+    line: 'L1',
+    station: 'S1',
+    url: () => server.url,
+    onEvent: (e) => events.push(e),
+    socket: { create: (url) => new WebSocket(url) as unknown as SocketLike, backoff: { baseMs: 20, maxMs: 100 } },
+  })
+  cleanups.push(() => new Promise<void>((r) => server.wss.close(() => r())))
+  cleanups.push(() => link.stop())
+  link.start()
+  await until('welcome', () => link.online)
+  return { server, link, events }
+}
+
+let n = 0
+function offer(link: StationLink): boolean {
+  const frameId = `f-${++n}`
+  const meta = { capturedAt: Date.now(), width: 4, height: 2, timings: { capture: 1, encode: 2 } }
+  if (!link.reserve(frameId, meta)) return false
+  return link.send({ frameId, ...meta, mime: 'image/jpeg', bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]) })
+}
+
+describe('station link', () => {
+  it('says hello with its line and station before anything else', async () => {
+    const { server } = await setup(4)
+    expect(server.peers[0]!.messages[0]).toMatchObject({ type: 'hello', line: 'L1', station: 'S1' })
+  })
+
+  it('never has more frames unacknowledged than the credit, and drops and counts the rest', async () => {
+    const { server, link, events } = await setup(2)
+    const results = Array.from({ length: 5 }, () => offer(link))
+    expect(results).toEqual([true, true, false, false, false])
+    const peer = server.peers[0]!
+    await until('two frames at the server', () => peer.frames.length === 2)
+    expect(peer.frames.map((f) => [f.line, f.station, f.kind])).toEqual([
+      ['L1', 'S1', 'frame'],
+      ['L1', 'S1', 'frame'],
+    ])
+
+    // accepted: the server still counts the frame against the credit until its result
+    peer.socket.send(encodeMessage({ type: 'ack', frameId: peer.frames[0]!.frameId, status: 'accepted' }))
+    await until('the ack', () => events.some((e) => e.type === 'ack'))
+    expect(offer(link)).toBe(false)
+    peer.socket.send(encodeMessage({ type: 'result', result: resultOf(peer.frames[0]!) }))
+    await until('the result', () => events.some((e) => e.type === 'result'))
+    expect(offer(link)).toBe(true)
+    expect(offer(link)).toBe(false)
+    // busy frees the slot at once
+    peer.socket.send(encodeMessage({ type: 'ack', frameId: peer.frames[1]!.frameId, status: 'busy' }))
+    await until('the busy ack', () => events.filter((e) => e.type === 'ack').length === 2)
+    expect(offer(link)).toBe(true)
+    await until('four frames at the server', () => peer.frames.length === 4)
+    const counts = events.filter((e) => e.type === 'counts').at(-1)
+    expect(counts).toMatchObject({ type: 'counts', inFlight: 2, counts: { sent: 4, accepted: 1, busy: 1, completed: 1, dropped: { credit: 5 } } })
+  })
+
+  it('follows a credit change from the server', async () => {
+    const { server, link, events } = await setup(1)
+    server.peers[0]!.socket.send(encodeMessage({ type: 'credit', credit: 3 }))
+    await until('the credit message', () => events.some((e) => e.type === 'credit'))
+    expect([offer(link), offer(link), offer(link), offer(link)]).toEqual([true, true, true, false])
+  })
+
+  it('hands a result back with the client timings of its frame', async () => {
+    const { server, link, events } = await setup(4)
+    offer(link)
+    const peer = server.peers[0]!
+    await until('a frame', () => peer.frames.length === 1)
+    const f = peer.frames[0]!
+    peer.socket.send(encodeMessage({ type: 'ack', frameId: f.frameId, status: 'accepted' }))
+    peer.socket.send(encodeMessage({ type: 'result', result: resultOf(f) }))
+    await until('the result', () => events.some((e) => e.type === 'result'))
+    const r = events.find((e) => e.type === 'result')
+    expect(r).toMatchObject({ type: 'result', result: { frameId: f.frameId }, frame: { frameId: f.frameId, timings: { capture: 1, encode: 2 } } })
+    if (r?.type !== 'result' || !r.frame) throw new Error('no frame with the result')
+    expect(r.frame.ackedAt).toBeGreaterThanOrEqual(r.frame.sentAt)
+  })
+
+  it('reports a malformed server message as an error and keeps the connection', async () => {
+    const { server, link, events } = await setup(4)
+    server.peers[0]!.socket.send('{"type":"ack"}')
+    await until('the error event', () => events.some((e) => e.type === 'error'))
+    expect(events.find((e) => e.type === 'error')).toMatchObject({ error: { code: 'bad_message' } })
+    expect(link.online).toBe(true)
+    expect(offer(link)).toBe(true)
+  })
+
+  it('counts frames in flight as lost when the connection drops, then reconnects and says hello again', async () => {
+    const { server, link, events } = await setup(4)
+    offer(link)
+    offer(link)
+    await until('frames at the server', () => server.peers[0]!.frames.length === 2)
+    server.peers[0]!.socket.terminate()
+    await until('offline', () => events.some((e) => e.type === 'status' && e.status.state === 'offline'))
+    const offline = events.find((e) => e.type === 'status' && e.status.state === 'offline')
+    expect(offline).toMatchObject({ status: { attempt: 1, lastError: { code: 'socket_closed' } } })
+    expect(offer(link)).toBe(false)
+
+    await until('second connection', () => server.peers.length === 2 && link.online)
+    expect(server.peers[1]!.messages[0]).toMatchObject({ type: 'hello', line: 'L1', station: 'S1' })
+    const counts = events.filter((e) => e.type === 'counts').at(-1)
+    expect(counts).toMatchObject({ counts: { lost: 2, dropped: { offline: 1 } }, inFlight: 0 })
+    expect(link.status.attempt).toBe(0)
+  })
+})

@@ -1,0 +1,245 @@
+/**
+ * The station's uplink on /ws/station: hello/welcome, binary frame envelopes within the server's
+ * credit, and the server's ack/result/load/settings/credit/error messages, all parsed with the
+ * shared codec. Everything the UI needs leaves as one tagged event stream.
+ */
+import { encodeMessage, parseServerMessage } from '../../shared/protocol/codec.ts'
+import { encodeEnvelope, type ImageMime } from '../../shared/protocol/envelope.ts'
+import type { AckMessage } from '../../shared/protocol/messages/ack.ts'
+import type { WireError } from '../../shared/protocol/messages/error.ts'
+import type { WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
+import type { LoadReport } from '../../shared/domain/load.ts'
+import type { InspectionResult } from '../../shared/domain/result.ts'
+import type { LineSettings } from '../../shared/domain/settings.ts'
+import { CreditWindow, type DropReason, type Released, type UplinkCounts } from './credit.ts'
+import { ReconnectingSocket, type LinkStatus, type ReconnectingSocketOptions } from './socket.ts'
+
+/** What the station remembers about a frame it sent, to show the client-side stages with its result. */
+export interface FrameMeta {
+  capturedAt: number
+  width: number
+  height: number
+  /** Client stages measured so far (capture, prefilter, encode), ms. */
+  timings: Record<string, number>
+}
+
+export interface SentFrame extends FrameMeta {
+  frameId: string
+  sentAt: number
+  /** When its ack arrived, ms since the epoch. */
+  ackedAt?: number
+}
+
+export type StationLinkEvent =
+  | { type: 'status'; status: LinkStatus }
+  | { type: 'welcome'; welcome: WelcomeMessage }
+  | { type: 'ack'; ack: AckMessage; frame?: SentFrame }
+  | { type: 'result'; result: InspectionResult; frame?: SentFrame; receivedAt: number }
+  | { type: 'load'; load: LoadReport }
+  | { type: 'settings'; settings: LineSettings }
+  | { type: 'credit'; credit: number }
+  | { type: 'error'; error: WireError; frameId?: string }
+  | { type: 'counts'; counts: UplinkCounts; inFlight: number; credit: number }
+
+export interface StationLinkOptions {
+  line: string
+  station: string
+  url: () => string
+  onEvent: (e: StationLinkEvent) => void
+  /** A sent frame without its result (or a busy/rejected ack) after this is counted lost and its credit returned, ms. */
+  answerTimeoutMs?: number
+  clientVersion?: string
+  socket?: Partial<Pick<ReconnectingSocketOptions, 'backoff' | 'random' | 'handshakeTimeoutMs' | 'silenceTimeoutMs' | 'create'>>
+}
+
+export interface OutgoingFrame {
+  frameId: string
+  capturedAt: number
+  width: number
+  height: number
+  mime: ImageMime
+  bytes: Uint8Array
+  audit?: boolean
+  /** Client stages measured since the reservation (e.g. encode), ms; kept until its result arrives. */
+  timings: Record<string, number>
+}
+
+function sentFrame(r: Released<FrameMeta>): SentFrame {
+  const f: SentFrame = { frameId: r.frameId, ...r.meta, sentAt: r.sentAt }
+  if (r.ackedAt !== undefined) f.ackedAt = r.ackedAt
+  return f
+}
+
+export class StationLink {
+  readonly #o: StationLinkOptions
+  readonly #socket: ReconnectingSocket
+  readonly #window = new CreditWindow<FrameMeta>(1)
+  #welcome: WelcomeMessage | null = null
+  #expiry: ReturnType<typeof setInterval> | null = null
+
+  constructor(options: StationLinkOptions) {
+    this.#o = options
+    this.#socket = new ReconnectingSocket({
+      url: options.url,
+      silenceTimeoutMs: 5_000,
+      ...options.socket,
+      onOpen: (send) =>
+        send(
+          encodeMessage({
+            type: 'hello',
+            line: options.line,
+            station: options.station,
+            client: { version: options.clientVersion, userAgent: globalThis.navigator?.userAgent.slice(0, 300) },
+          }),
+        ),
+      onText: (text) => this.#onText(text),
+      onDisconnect: () => {
+        this.#welcome = null
+        this.#window.reset()
+        this.#emitCounts()
+      },
+      onStatus: (status) => this.#o.onEvent({ type: 'status', status }),
+    })
+  }
+
+  get online(): boolean {
+    return this.#welcome !== null && this.#socket.status.state === 'online'
+  }
+
+  get welcome(): WelcomeMessage | null {
+    return this.#welcome
+  }
+
+  get status(): LinkStatus {
+    return this.#socket.status
+  }
+
+  start(): void {
+    this.#socket.start()
+    this.#expiry ??= setInterval(() => this.#expireOverdue(), 1_000)
+  }
+
+  stop(): void {
+    if (this.#expiry) clearInterval(this.#expiry)
+    this.#expiry = null
+    this.#socket.stop()
+  }
+
+  retryNow(): void {
+    this.#socket.retryNow()
+  }
+
+  /**
+   * Takes a credit slot for a frame about to be encoded. False: the frame is dropped (and counted);
+   * do not encode it.
+   */
+  reserve(frameId: string, meta: FrameMeta): boolean {
+    if (!this.online) {
+      this.#window.countDrop('offline')
+      this.#emitCounts()
+      return false
+    }
+    const ok = this.#window.tryReserve(frameId, meta, Date.now())
+    if (!ok) this.#emitCounts()
+    return ok
+  }
+
+  /** Gives back a reserved slot of a frame that will not be sent. */
+  cancel(frameId: string, reason: DropReason): void {
+    this.#window.cancel(frameId, reason)
+    this.#emitCounts()
+  }
+
+  /** Sends a reserved frame. False when it could not go (connection dropped meanwhile, too large). */
+  send(frame: OutgoingFrame): boolean {
+    const max = this.#welcome?.maxFrameBytes
+    if (max !== undefined && frame.bytes.length > max) {
+      this.cancel(frame.frameId, 'too_large')
+      return false
+    }
+    const now = Date.now()
+    // what encoding learnt (the encoded size, the encode time) replaces what was known at reservation
+    const update = (m: FrameMeta): FrameMeta => ({ ...m, width: frame.width, height: frame.height, timings: { ...m.timings, ...frame.timings } })
+    if (!this.#window.markSent(frame.frameId, now, update)) {
+      // the slot vanished with the connection it was reserved on; reset() already counted it
+      this.#emitCounts()
+      return false
+    }
+    const envelope = encodeEnvelope({
+      kind: 'frame',
+      frameId: frame.frameId,
+      line: this.#o.line,
+      station: this.#o.station,
+      capturedAt: frame.capturedAt,
+      mime: frame.mime,
+      width: frame.width,
+      height: frame.height,
+      audit: frame.audit ?? false,
+      shadow: false,
+      payload: frame.bytes,
+    })
+    // a socket that is closing refuses it; its close handler then counts the frame lost
+    this.#socket.send(envelope)
+    this.#emitCounts()
+    return true
+  }
+
+  #onText(text: string): void {
+    const parsed = parseServerMessage(text)
+    if (!parsed.ok) {
+      this.#o.onEvent({ type: 'error', error: parsed.error })
+      return
+    }
+    const m = parsed.message
+    switch (m.type) {
+      case 'welcome':
+        this.#welcome = m
+        this.#window.setCredit(m.credit)
+        this.#socket.markOnline()
+        this.#o.onEvent({ type: 'welcome', welcome: m })
+        this.#emitCounts()
+        return
+      case 'credit':
+        this.#window.setCredit(m.credit)
+        this.#o.onEvent({ type: 'credit', credit: m.credit })
+        this.#emitCounts()
+        return
+      case 'ack': {
+        const released = this.#window.ack(m.frameId, m.status, Date.now())
+        const frame = released ? sentFrame(released) : undefined
+        this.#o.onEvent(frame ? { type: 'ack', ack: m, frame } : { type: 'ack', ack: m })
+        if (m.status === 'rejected' && m.error) this.#o.onEvent({ type: 'error', error: m.error, frameId: m.frameId })
+        this.#emitCounts()
+        return
+      }
+      case 'result': {
+        const released = this.#window.complete(m.result.frameId)
+        const receivedAt = Date.now()
+        this.#o.onEvent(released ? { type: 'result', result: m.result, frame: sentFrame(released), receivedAt } : { type: 'result', result: m.result, receivedAt })
+        if (m.load) this.#o.onEvent({ type: 'load', load: m.load })
+        if (released) this.#emitCounts()
+        return
+      }
+      case 'load':
+        this.#o.onEvent({ type: 'load', load: m.load })
+        return
+      case 'settings':
+        this.#o.onEvent({ type: 'settings', settings: m.settings })
+        return
+      case 'error':
+        this.#o.onEvent(m.frameId ? { type: 'error', error: m.error, frameId: m.frameId } : { type: 'error', error: m.error })
+        return
+      case 'subscribed':
+        this.#o.onEvent({ type: 'error', error: { code: 'unexpected_message', message: `"${m.type}" is not sent to stations` } })
+        return
+    }
+  }
+
+  #expireOverdue(): void {
+    if (this.#window.expire(Date.now(), this.#o.answerTimeoutMs ?? 15_000).length > 0) this.#emitCounts()
+  }
+
+  #emitCounts(): void {
+    this.#o.onEvent({ type: 'counts', counts: this.#window.counts(), inFlight: this.#window.inFlight, credit: this.#window.credit })
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Images as files under `<data dir>/images`, for the SQLite store: the database stays small
+ * (fast backups, a short WAL) and a file is read without holding the database's connection.
+ *
+ * A file's name is the sha256 of the frame id: never client input, so no path can be smuggled
+ * in, and names spread evenly over 256 sub-folders.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { StorageError } from './errors.ts'
+import type { ImageStore, ImageVariant, PreparedImages } from './images.ts'
+
+const SUFFIX: Record<ImageVariant, string> = { original: 'orig', thumbnail: 'thumb' }
+
+function isNoEntry(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT'
+}
+
+export class DiskImageStore implements ImageStore {
+  // written after the result committed: a slow disk must not hold the database's write lock
+  readonly transactional = false
+
+  constructor(readonly dir: string) {}
+
+  pathOf(frameId: string, variant: ImageVariant): string {
+    const hash = createHash('sha256').update(frameId).digest('hex')
+    return join(this.dir, hash.slice(0, 2), `${hash}.${SUFFIX[variant]}`)
+  }
+
+  async save(_sql: unknown, frameId: string, images: PreparedImages): Promise<void> {
+    for (const variant of ['original', 'thumbnail'] as const) {
+      const image = images[variant]
+      if (!image) continue
+      const path = this.pathOf(frameId, variant)
+      await mkdir(join(path, '..'), { recursive: true })
+      // a reader never sees half a file: write aside, then rename over
+      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+      try {
+        await writeFile(tmp, image.bytes)
+        await rename(tmp, path)
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined) // the write's own error is the one to report
+        throw new StorageError('io', `could not write the ${variant} image of frame ${frameId}`, { cause: err })
+      }
+    }
+  }
+
+  async load(_sql: unknown, frameId: string, variant: ImageVariant): Promise<Uint8Array | null> {
+    try {
+      const buf = await readFile(this.pathOf(frameId, variant))
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    } catch (err) {
+      // the row outlived its file (a crash between commit and write): the image is simply gone
+      if (isNoEntry(err)) return null
+      throw new StorageError('io', `could not read the ${variant} image of frame ${frameId}`, { cause: err })
+    }
+  }
+
+  async remove(_sql: unknown, frameIds: readonly string[]): Promise<void> {
+    const failures: unknown[] = []
+    for (const frameId of frameIds) {
+      for (const variant of ['original', 'thumbnail'] as const) {
+        try {
+          await unlink(this.pathOf(frameId, variant))
+        } catch (err) {
+          if (!isNoEntry(err)) failures.push(err)
+        }
+      }
+    }
+    if (failures.length) {
+      throw new StorageError('io', `could not remove ${failures.length} image file(s) under ${this.dir}`, { cause: failures[0] })
+    }
+  }
+}

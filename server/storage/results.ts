@@ -1,0 +1,152 @@
+/**
+ * Writing and removing results, one implementation for both engines. A result is one row (the
+ * full JSON plus the columns queries filter on) and one row per detection.
+ */
+import { InspectionResultSchema, type InspectionResult } from '../../shared/domain/result.ts'
+import { StorageError, type Logger } from './errors.ts'
+import { prepareImages, type ImagePolicy, type ImageStore, type ImageVariant, type PreparedImages } from './images.ts'
+import type { Db, Tx } from './sql.ts'
+import type { StoredImage } from './types.ts'
+
+const HOUR_MS = 3_600_000
+/** Detection rows per INSERT; keeps well under both engines' parameter limits. */
+const DETECTION_CHUNK = 50
+/** Results removed per retention transaction, so a large purge never holds the lock for long. */
+const DELETE_BATCH = 500
+
+export interface ResultWriterOptions {
+  db: Db
+  images: ImageStore
+  policy: ImagePolicy
+  log: Logger
+}
+
+async function insertDetections(tx: Tx, r: InspectionResult): Promise<void> {
+  for (let start = 0; start < r.detections.length; start += DETECTION_CHUNK) {
+    const chunk = r.detections.slice(start, start + DETECTION_CHUNK)
+    const params: (string | number)[] = []
+    const rows = chunk.map((d, i) => {
+      params.push(r.frameId, start + i, d.class, d.classId, d.score, r.line, r.capturedAt)
+      const b = i * 7
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`
+    })
+    await tx.run(`INSERT INTO detections (frame_id, idx, class, class_id, score, line, captured_at) VALUES ${rows.join(', ')}`, params)
+  }
+}
+
+export class ResultWriter {
+  readonly #db: Db
+  readonly #images: ImageStore
+  readonly #policy: ImagePolicy
+  readonly #log: Logger
+
+  constructor(opts: ResultWriterOptions) {
+    this.#db = opts.db
+    this.#images = opts.images
+    this.#policy = opts.policy
+    this.#log = opts.log
+  }
+
+  async record(input: InspectionResult, image?: StoredImage): Promise<boolean> {
+    const parsed = InspectionResultSchema.safeParse(input)
+    if (!parsed.success) throw new StorageError('invalid', `not an inspection result: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+    const r = parsed.data
+    // a redelivered frame is the common duplicate: skip the thumbnail work for it
+    if (await this.#db.one('SELECT 1 AS found FROM results WHERE frame_id = $1', [r.frameId])) return false
+
+    const { images, thumbnailError } = await prepareImages(this.#policy, r.verdict, image)
+    if (thumbnailError !== undefined) this.#log.warn({ err: thumbnailError, frameId: r.frameId }, 'storage: no thumbnail, the image could not be decoded')
+
+    const created = await this.#db.transaction(async (tx) => {
+      const inserted = await tx.all(
+        `INSERT INTO results (frame_id, line, station, captured_at, captured_hour, verdict, job_id, recorded_at, original_mime, thumbnail_mime, doc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (frame_id) DO NOTHING RETURNING frame_id`,
+        [
+          r.frameId,
+          r.line,
+          r.station,
+          r.capturedAt,
+          Math.floor(r.capturedAt / HOUR_MS) * HOUR_MS,
+          r.verdict,
+          r.jobId ?? null,
+          Date.now(),
+          images?.original?.mime ?? null,
+          images?.thumbnail?.mime ?? null,
+          JSON.stringify(r),
+        ],
+      )
+      // a concurrent duplicate won the race: its record stands, ours is dropped whole
+      if (!inserted.length) return false
+      await insertDetections(tx, r)
+      if (images && this.#images.transactional) await this.#images.save(tx, r.frameId, images)
+      return true
+    })
+    if (created && images && !this.#images.transactional) await this.#saveAfterCommit(r.frameId, images)
+    return created
+  }
+
+  /**
+   * The result is worth more than its picture: when the files cannot be written, the record
+   * stays, marked as having no image, and the failure is logged.
+   */
+  async #saveAfterCommit(frameId: string, images: PreparedImages): Promise<void> {
+    try {
+      await this.#images.save(this.#db, frameId, images)
+    } catch (err) {
+      this.#log.error({ err, frameId }, 'storage: the result was recorded without its image')
+      await this.#db.run('UPDATE results SET original_mime = NULL, thumbnail_mime = NULL WHERE frame_id = $1', [frameId])
+      // one variant may have been written before the other failed
+      await this.#images.remove(this.#db, [frameId]).catch((removeErr: unknown) => this.#log.error({ err: removeErr, frameId }, 'storage: a partly written image stays on disk'))
+    }
+  }
+
+  async get(frameId: string): Promise<InspectionResult | null> {
+    const row = await this.#db.one<{ doc: string }>('SELECT doc FROM results WHERE frame_id = $1', [frameId])
+    return row ? (JSON.parse(row.doc) as InspectionResult) : null
+  }
+
+  async getImage(frameId: string, variant: ImageVariant): Promise<{ mime: string; bytes: Uint8Array } | null> {
+    if (variant !== 'original' && variant !== 'thumbnail') throw new StorageError('invalid', `variant must be original or thumbnail, got ${String(variant)}`)
+    const row = await this.#db.one<{ original_mime: string | null; thumbnail_mime: string | null }>(
+      'SELECT original_mime, thumbnail_mime FROM results WHERE frame_id = $1',
+      [frameId],
+    )
+    const mime = variant === 'original' ? row?.original_mime : row?.thumbnail_mime
+    if (!mime) return null
+    const bytes = await this.#images.load(this.#db, frameId, variant)
+    return bytes ? { mime, bytes } : null
+  }
+
+  /** Removes results (their detections and images with them) captured before `before`. */
+  async deleteBefore(before: number): Promise<number> {
+    if (!Number.isFinite(before)) throw new StorageError('invalid', 'deleteBefore needs a time in ms')
+    let total = 0
+    const fileErrors: unknown[] = []
+    for (;;) {
+      const gone = await this.#db.transaction(async (tx) => {
+        // detections and table-held images go by ON DELETE CASCADE
+        return tx.all<{ frame_id: string; original_mime: string | null; thumbnail_mime: string | null }>(
+          `DELETE FROM results WHERE frame_id IN (
+             SELECT frame_id FROM results WHERE captured_at < $1 ORDER BY captured_at LIMIT $2
+           ) RETURNING frame_id, original_mime, thumbnail_mime`,
+          [before, DELETE_BATCH],
+        )
+      })
+      total += gone.length
+      const withFiles = gone.filter((g) => g.original_mime !== null || g.thumbnail_mime !== null).map((g) => g.frame_id)
+      if (withFiles.length && !this.#images.transactional) {
+        try {
+          await this.#images.remove(this.#db, withFiles)
+        } catch (err) {
+          fileErrors.push(err)
+        }
+      }
+      if (gone.length < DELETE_BATCH) break
+    }
+    if (fileErrors.length) {
+      throw new StorageError('io', `deleted ${total} results, but some of their image files could not be removed`, { cause: fileErrors[0] })
+    }
+    return total
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The versioned schema, oldest first. A migration is never edited once released (its checksum
+ * is recorded and checked); change the schema by appending a new one.
+ *
+ * The two engines share every statement except the two types they spell differently. Times are
+ * ms since the epoch: BIGINT, except `captured_at`, which comes from a device clock and may have
+ * a fraction (DOUBLE PRECISION keeps it exact, so keyset cursors compare equal).
+ */
+import type { Dialect } from './sql.ts'
+
+export interface Migration {
+  version: number
+  name: string
+  statements(d: Dialect): string[]
+}
+
+const types = (d: Dialect) => ({
+  /** An ever-increasing id; SQLite's AUTOINCREMENT never reuses one, so ids stay monotonic. */
+  serial: d === 'postgres' ? 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  bytes: d === 'postgres' ? 'BYTEA' : 'BLOB',
+  /**
+   * Ids and names sort by their bytes in both engines (SQLite's BINARY, PostgreSQL's "C"), so
+   * keyset pages and listings come out in the same order whatever the database's locale.
+   */
+  key: d === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT',
+})
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'results, detections, images',
+    statements: (d) => [
+      `CREATE TABLE results (
+        frame_id ${types(d).key} PRIMARY KEY,
+        line ${types(d).key} NOT NULL,
+        station ${types(d).key} NOT NULL,
+        captured_at DOUBLE PRECISION NOT NULL,
+        captured_hour BIGINT NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'fail')),
+        job_id ${types(d).key},
+        recorded_at BIGINT NOT NULL,
+        original_mime TEXT,
+        thumbnail_mime TEXT,
+        doc TEXT NOT NULL
+      )`,
+      // every listing is newest first with (captured_at, frame_id) as the keyset
+      `CREATE INDEX results_time ON results (captured_at DESC, frame_id DESC)`,
+      `CREATE INDEX results_line_time ON results (line, captured_at DESC, frame_id DESC)`,
+      `CREATE INDEX results_line_verdict_time ON results (line, verdict, captured_at DESC, frame_id DESC)`,
+      `CREATE INDEX results_station_time ON results (station, captured_at DESC, frame_id DESC)`,
+      `CREATE INDEX results_job_time ON results (job_id, captured_at DESC, frame_id DESC) WHERE job_id IS NOT NULL`,
+      // line and captured_at are copied from the result so per-class counts never touch results
+      `CREATE TABLE detections (
+        frame_id ${types(d).key} NOT NULL REFERENCES results (frame_id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        class ${types(d).key} NOT NULL,
+        class_id INTEGER NOT NULL,
+        score DOUBLE PRECISION NOT NULL,
+        line ${types(d).key} NOT NULL,
+        captured_at DOUBLE PRECISION NOT NULL,
+        -- class in the key: "has this frame a detection of class X" is one index probe
+        PRIMARY KEY (frame_id, class, idx)
+      )`,
+      `CREATE INDEX detections_class_time ON detections (class, captured_at)`,
+      `CREATE INDEX detections_line_time_class ON detections (line, captured_at, class)`,
+      // used by PostgreSQL; SQLite keeps image files on disk (see image-disk.ts)
+      `CREATE TABLE images (
+        frame_id ${types(d).key} NOT NULL REFERENCES results (frame_id) ON DELETE CASCADE,
+        variant TEXT NOT NULL CHECK (variant IN ('original', 'thumbnail')),
+        mime TEXT NOT NULL,
+        bytes ${types(d).bytes} NOT NULL,
+        PRIMARY KEY (frame_id, variant)
+      )`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'tokens, audit log',
+    statements: (d) => [
+      `CREATE TABLE tokens (
+        id ${types(d).key} PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('station', 'kiosk', 'admin')),
+        lines TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      )`,
+      `CREATE TABLE audit_log (
+        id ${types(d).serial},
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        before_doc TEXT,
+        after_doc TEXT
+      )`,
+      `CREATE INDEX audit_log_at ON audit_log (at, id)`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'settings documents',
+    statements: (d) => [
+      `CREATE TABLE settings (
+        key ${types(d).key} PRIMARY KEY,
+        value TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        updated_by TEXT NOT NULL
+      )`,
+      `CREATE INDEX settings_revision ON settings (revision)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'load history per minute',
+    statements: (d) => [
+      // one row per gateway process (source) and minute, summed when read
+      `CREATE TABLE load_minutes (
+        minute BIGINT NOT NULL,
+        line ${types(d).key} NOT NULL,
+        source TEXT NOT NULL,
+        frames BIGINT NOT NULL,
+        skipped BIGINT NOT NULL,
+        browser_frames BIGINT NOT NULL,
+        queue_depth_max INTEGER NOT NULL,
+        workers INTEGER NOT NULL,
+        p95_ms DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (minute, line, source)
+      )`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'upload inspection jobs',
+    statements: (d) => [
+      `CREATE TABLE jobs (
+        id ${types(d).key} PRIMARY KEY,
+        line ${types(d).key} NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+        total INTEGER NOT NULL,
+        done INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        created_by TEXT NOT NULL,
+        error TEXT
+      )`,
+      `CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC)`,
+    ],
+  },
+]

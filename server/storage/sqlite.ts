@@ -1,0 +1,35 @@
+/**
+ * The embedded store: one SQLite file (WAL) in the data folder, images as files beside it.
+ * Several processes on one host may share it; writers take turns (BEGIN IMMEDIATE, waiting up
+ * to the busy timeout), readers never wait.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { PollingFeed } from './change-feed.ts'
+import { consoleLogger } from './errors.ts'
+import { DiskImageStore } from './image-disk.ts'
+import { SqliteDb } from './sqlite-db.ts'
+import { SqlStore } from './store.ts'
+import type { StoreOptions } from './types.ts'
+
+export const SQLITE_FILE = 'linesight.db'
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /** LINESIGHT_DATA_DIR: holds `linesight.db` and `images/`. */
+  dataDir: string
+}
+
+/** Opens (creating when absent) the store; call `migrate()` before using it. */
+export function openSqliteStore(opts: SqliteStoreOptions): SqlStore {
+  mkdirSync(opts.dataDir, { recursive: true })
+  const log = opts.log ?? consoleLogger
+  const db = new SqliteDb({ file: join(opts.dataDir, SQLITE_FILE), log })
+  return new SqlStore({
+    db,
+    images: new DiskImageStore(join(opts.dataDir, 'images')),
+    feed: new PollingFeed(db, log, opts.settingsPollMs),
+    policy: { keep: opts.storeImages ?? 'fail', originals: opts.storeOriginals ?? true },
+    log,
+    ...(opts.tokenCacheTtlMs === undefined ? {} : { tokenCacheTtlMs: opts.tokenCacheTtlMs }),
+  })
+}

@@ -1,0 +1,93 @@
+/**
+ * The store: one database handle, one image store, one change feed, and the stores built on
+ * them. The engine adapters (sqlite.ts, postgres.ts) differ only in what they pass in here.
+ */
+import { AuditLog } from './audit.ts'
+import type { ChangeFeed } from './change-feed.ts'
+import type { Logger } from './errors.ts'
+import type { ImagePolicy, ImageStore } from './images.ts'
+import { JobStore } from './jobs.ts'
+import { LoadHistory } from './load-history.ts'
+import { migrate, type MigrationReport } from './migrate.ts'
+import { countDetectionsByClass, countResultsByHour, queryResults } from './result-query.ts'
+import { ResultWriter } from './results.ts'
+import { SettingsStore } from './settings-store.ts'
+import type { Db } from './sql.ts'
+import { TokenStore } from './tokens.ts'
+import type { ClassCount, HourCount, ResultPage, ResultQuery, Store, StoredImage } from './types.ts'
+import type { InspectionResult } from '../../shared/domain/result.ts'
+
+export interface SqlStoreParts {
+  db: Db
+  images: ImageStore
+  feed: ChangeFeed
+  policy: ImagePolicy
+  log: Logger
+  tokenCacheTtlMs?: number
+}
+
+export class SqlStore implements Store {
+  readonly kind: Store['kind']
+  readonly tokens: TokenStore
+  readonly audit: AuditLog
+  readonly settings: SettingsStore
+  readonly loadHistory: LoadHistory
+  readonly jobs: JobStore
+  readonly #db: Db
+  readonly #results: ResultWriter
+  #lastMigration: MigrationReport | undefined
+
+  constructor(parts: SqlStoreParts) {
+    const { db, log } = parts
+    this.#db = db
+    this.kind = db.dialect
+    this.#results = new ResultWriter({ db, images: parts.images, policy: parts.policy, log })
+    this.audit = new AuditLog(db)
+    this.tokens = new TokenStore(db, this.audit, parts.tokenCacheTtlMs === undefined ? {} : { cacheTtlMs: parts.tokenCacheTtlMs })
+    this.settings = new SettingsStore(db, this.audit, parts.feed, log)
+    this.loadHistory = new LoadHistory(db)
+    this.jobs = new JobStore(db)
+  }
+
+  /** The versions the last `migrate()` applied, for the startup log. */
+  get lastMigration(): MigrationReport | undefined {
+    return this.#lastMigration
+  }
+
+  async migrate(): Promise<void> {
+    this.#lastMigration = await migrate(this.#db)
+  }
+
+  record(result: InspectionResult, image?: StoredImage): Promise<boolean> {
+    return this.#results.record(result, image)
+  }
+
+  get(frameId: string): Promise<InspectionResult | null> {
+    return this.#results.get(frameId)
+  }
+
+  getImage(frameId: string, variant: 'original' | 'thumbnail'): Promise<{ mime: string; bytes: Uint8Array } | null> {
+    return this.#results.getImage(frameId, variant)
+  }
+
+  query(q: ResultQuery): Promise<ResultPage> {
+    return queryResults(this.#db, q)
+  }
+
+  countsByHour(q: Pick<ResultQuery, 'line' | 'lines' | 'from' | 'to'>): Promise<HourCount[]> {
+    return countResultsByHour(this.#db, q)
+  }
+
+  countsByClass(q: Pick<ResultQuery, 'line' | 'lines' | 'from' | 'to'>): Promise<ClassCount[]> {
+    return countDetectionsByClass(this.#db, q)
+  }
+
+  deleteBefore(before: number): Promise<number> {
+    return this.#results.deleteBefore(before)
+  }
+
+  async close(): Promise<void> {
+    await this.settings.close()
+    await this.#db.close()
+  }
+}
