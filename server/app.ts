@@ -64,6 +64,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   const ingest = new FrameIngest({ queue, hub, metrics, liveFrameTtlMs: config.liveFrameTtlMs })
   const recorder = new Recorder({ store: storage.store, bus, metrics })
   const unsubscribe = bus.subscribe((r) => {
+    settings.touch(r.line)
     hub.dispatch(r)
     const e2e = r.source === 'browser' ? undefined : r.timings
     if (e2e) load.recordLatency(['queue', 'decode', 'infer', 'postprocess'].reduce((s, k) => s + (e2e[k] ?? 0), 0))

@@ -71,4 +71,17 @@ export const SETTINGS = {
   modelsWatch: setting('MODELS_WATCH', bool(), true, 'Watch the models folder and load a new model version when its files change (verified, warmed up, then swapped in; the old version drains).'),
   modelsWatchDebounceMs: setting('MODELS_WATCH_DEBOUNCE_MS', int(0, 60_000), 1000, 'Quiet time after the last change in a model folder before the new version is loaded, ms.'),
   watchdogMaxRestartsPerMinute: setting('WATCHDOG_MAX_RESTARTS_PER_MIN', int(1, 1000), 5, 'Worker replacements allowed per minute without delay; beyond that each waits twice as long as the last (up to 60 s).'),
+
+  // --- monitoring (server/metrics) ---
+  gpuMetricsIntervalMs: setting('GPU_METRICS_INTERVAL_MS', int(0, 3_600_000), 10_000, 'How often `nvidia-smi` is asked for GPU utilisation and memory, ms. Where `nvidia-smi` is not installed no GPU metric is exported at all. 0 turns the GPU metrics off.'),
+
+  // --- uploads and inspection jobs (server/uploads) ---
+  uploadMaxBytes: setting('UPLOAD_MAX_BYTES', int(1, Number.MAX_SAFE_INTEGER), 2 * 1024 * MiB, 'Largest upload (one image or an archive of images), bytes; announced as `Tus-Max-Size`. A bigger `Upload-Length` is refused with 413.'),
+  uploadMaxPendingBytes: setting('UPLOAD_MAX_PENDING_BYTES', int(1, Number.MAX_SAFE_INTEGER), 8 * 1024 * MiB, 'Disk the uploads may reserve at once: the declared lengths of unfinished uploads plus the archives still being unpacked, bytes. A new upload beyond it is refused with 507 until space frees up.'),
+  uploadMaxPendingPerClient: setting('UPLOAD_MAX_PENDING_PER_CLIENT', int(1, 10_000), 8, 'Unfinished uploads one client may hold (per token, or per remote address without one); one more is refused with 429.'),
+  uploadExpiresMs: setting('UPLOAD_EXPIRES_MS', int(1000), 24 * 3600 * 1000, 'An unfinished upload with no data for this long expires (`Upload-Expires`): it answers 410 and its file is removed by the next sweep, ms.'),
+  uploadSweepIntervalMs: setting('UPLOAD_SWEEP_INTERVAL_MS', int(100, 24 * 3600 * 1000), 60_000, 'How often expired uploads are looked for and removed, ms.'),
+  uploadArchiveMaxEntries: setting('UPLOAD_ARCHIVE_MAX_ENTRIES', int(1, 1_000_000), 10_000, 'Entries (files, folders, anything) an uploaded zip or tar may hold; more and the whole archive is refused.'),
+  uploadArchiveMaxBytes: setting('UPLOAD_ARCHIVE_MAX_BYTES', int(1, Number.MAX_SAFE_INTEGER), 4 * 1024 * MiB, 'Uncompressed bytes an uploaded archive may unpack to, all entries together; more (a zip bomb) and the whole archive is refused. Each image must also fit `MAX_FRAME_BYTES` and `MAX_PIXELS`.'),
+  uploadBatchWindow: setting('UPLOAD_BATCH_WINDOW', int(1, 100_000), 32, 'Upload jobs stop publishing frames while this many wait in the batch queue, so an archive never sits in memory or the broker whole (live frames are served first regardless).'),
 } as const

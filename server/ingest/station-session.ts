@@ -124,6 +124,7 @@ export class StationSession {
       return this.#error({ code: 'forbidden', message: `this token may not stream to line ${m.line}` }, m.id ? { id: m.id } : {})
     }
     this.#hello = m
+    this.deps.settings.touch(m.line)
     this.#send({
       type: 'welcome',
       ...(m.id ? { id: m.id } : {}),

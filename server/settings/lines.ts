@@ -25,6 +25,8 @@ export const FALLBACK_PREFILTER: PrefilterThresholds = {
 export class LineSettingsService {
   readonly #lines = new Map<string, LineSettings>()
   readonly #listeners = new Set<(s: LineSettings) => void>()
+  /** Lines this process has seen traffic for, so they show up in lists before anyone configures them. */
+  readonly #seen = new Set<string>()
 
   constructor(
     private readonly defaults: Omit<LineSettings, 'line'>,
@@ -39,9 +41,13 @@ export class LineSettingsService {
     return this.#lines.get(line) ?? { line, ...structuredClone(this.defaults) }
   }
 
-  /** Configured lines plus any others asked for. */
+  touch(line: string): void {
+    if (this.#seen.size < 10_000) this.#seen.add(line)
+  }
+
+  /** Configured lines, lines seen since start, and any others asked for. */
   list(extra: Iterable<string> = []): LineSettings[] {
-    const names = new Set([...this.#lines.keys(), ...extra])
+    const names = new Set([...this.#lines.keys(), ...this.#seen, ...extra])
     return [...names].sort().map((l) => this.get(l))
   }
 
