@@ -7,7 +7,11 @@ import type { DetectManifest } from '../../shared/domain/manifest.ts'
 
 export interface InferRequest {
   frameId: string
-  /** Encoded image (JPEG, PNG, WebP). Its buffer is transferred to a worker: do not reuse it. */
+  /**
+   * Encoded image (JPEG, PNG, WebP). When the view spans its whole ArrayBuffer, that buffer is
+   * transferred to a worker (zero-copy, and detached here: do not reuse it); a view into a larger
+   * buffer is copied once instead, so its neighbours stay intact.
+   */
   image: Uint8Array
   /** Model name; the default detector when absent. */
   model?: string
@@ -76,4 +80,55 @@ export interface InferenceEngine {
   infer(req: InferRequest): Promise<InferOutcome>
   status(): EngineStatus
   close(): Promise<void>
+}
+
+// --- Extensions for the engine's owners (gateway admin API, metrics, autoscaler) ---
+
+/** Why a model version was refused at load; `message` names the file. */
+export type ModelLoadErrorCode =
+  | 'bad_manifest' // missing, unreadable or invalid manifest.json
+  | 'missing_file' // the .onnx the manifest names is not there
+  | 'sha_mismatch'
+  | 'version_conflict' // same name and version as the running one, different bytes
+  | 'manifest_mismatch' // the model's input is not what the manifest says
+  | 'not_a_detector' // the output is not a detection format the shared decoder knows
+  | 'provider_unavailable' // no execution provider asked for could load it (INFERENCE_EPS)
+  | 'load_failed' // onnxruntime could not load it at all
+
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError'
+  constructor(
+    readonly code: ModelLoadErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** A pino logger fits. */
+export interface EngineLog {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+/** Callbacks for metrics; all optional, all synchronous and cheap. */
+export interface EngineHooks {
+  /** After every model call: feeds `linesight_inference_batch_size`. */
+  onBatch?(e: { model: string; size: number; inferMs: number }): void
+  /** A worker died or hung and a replacement was scheduled: feeds `linesight_worker_restarts_total{reason}`. */
+  onWorkerRestart?(e: { reason: 'timeout' | 'crashed'; workerId: number; delayMs: number; message: string }): void
+  /** A model version went live (startup, reload or file watcher). */
+  onModelLoaded?(m: LoadedModel): void
+  /** A model version was refused; the running version, if any, stays. */
+  onModelRejected?(e: { name: string; error: ModelLoadError }): void
+}
+
+export interface ManagedInferenceEngine extends InferenceEngine {
+  /** Loads `models/<name>/` again; resolves with the version now serving (unchanged if the files did not change). */
+  reload(name: string): Promise<LoadedModel>
+  /** Grows or shrinks the worker pool live; a removed worker finishes its batch first. */
+  setWorkers(n: number): Promise<void>
+  /** Model versions serving now. */
+  models(): LoadedModel[]
 }

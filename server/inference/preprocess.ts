@@ -1,0 +1,117 @@
+/**
+ * Encoded image -> one letterboxed NCHW float32 slot of a model's input tensor, inside a worker.
+ *
+ * The pixels take one trip: libvips decodes (at 1/2, 1/4 or 1/8 scale straight out of the JPEG
+ * decoder when the frame is much bigger than the model input, "shrink-on-load") and resizes into
+ * a small RGB buffer; one loop turns that into planar 0..1 floats in the caller's tensor, which is
+ * reused from frame to frame. The letterbox geometry comes from shared/inference/letterbox.ts, the
+ * same function the browser and the decoder use.
+ */
+import sharp, { type Metadata, type OutputInfo } from 'sharp'
+import { computeLetterbox, type Letterbox } from '../../shared/inference/letterbox.ts'
+import { InferenceError } from './types.ts'
+
+export interface LetterboxTarget {
+  width: number
+  height: number
+  /** Padding grey level, 0..255 (Ultralytics: 114). */
+  pad: number
+}
+
+export interface Preprocessed {
+  /** Image size after EXIF orientation, the frame boxes are reported in. */
+  width: number
+  height: number
+  letterbox: Letterbox
+}
+
+export interface PreprocessOptions {
+  maxPixels: number
+  /** libvips shrink-on-load; off only to measure what it saves. @default true */
+  fastShrinkOnLoad?: boolean
+}
+
+/** Formats a camera or a browser sends. Everything else (SVG, TIFF, PDF...) widens the attack surface for nothing. */
+const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp'])
+
+/** i / 255 in float32, exactly what Ultralytics' `im / 255` gives. */
+const TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255)
+
+/**
+ * Process-wide libvips limits. sharp's native state is shared by every worker thread of the
+ * process, so each worker sets the same values.
+ */
+export function configureSharp(threads: number): void {
+  // The operation cache only helps when the same file is read twice; frames never are, and it would hold decoded pixels.
+  sharp.cache(false)
+  sharp.concurrency(Math.max(1, threads))
+}
+
+/** Reads the header only: size, format and orientation, no pixels. */
+export async function readHeader(image: Uint8Array, maxPixels: number): Promise<{ width: number; height: number; format: string }> {
+  let meta: Metadata
+  try {
+    meta = await sharp(image, { limitInputPixels: false }).metadata()
+  } catch (e) {
+    throw new InferenceError('undecodable', `not a readable image: ${(e as Error).message}`, true)
+  }
+  const format = meta.format ?? 'unknown'
+  if (!ACCEPTED_FORMATS.has(format)) throw new InferenceError('undecodable', `unsupported image format "${format}" (JPEG, PNG or WebP)`, true)
+  const { width, height } = meta.autoOrient ?? meta
+  if (!(width && height && width > 0 && height > 0)) throw new InferenceError('undecodable', 'image header has no size', true)
+  if (width * height > maxPixels) {
+    throw new InferenceError('too_many_pixels', `image is ${width}x${height} = ${width * height} pixels, more than MAX_PIXELS=${maxPixels}`, true)
+  }
+  return { width, height, format }
+}
+
+/**
+ * Decodes `image` and writes it letterboxed into `out` (3 x target.height x target.width floats,
+ * planar RGB, 0..1). The size limit is checked from the header before any pixel is decoded, and
+ * libvips enforces it again while decoding, so a file whose header lies cannot grow past it.
+ */
+export async function letterboxInto(image: Uint8Array, out: Float32Array, target: LetterboxTarget, opts: PreprocessOptions): Promise<Preprocessed> {
+  const plane = target.width * target.height
+  if (out.length !== 3 * plane) throw new RangeError(`tensor slot has ${out.length} floats, expected ${3 * plane}`)
+  const { width, height } = await readHeader(image, opts.maxPixels)
+  const lb = computeLetterbox(width, height, target.width, target.height)
+
+  let raw: { data: Buffer; info: OutputInfo }
+  try {
+    raw = await sharp(image, { limitInputPixels: opts.maxPixels, sequentialRead: true })
+      .autoOrient()
+      .resize(lb.resizedWidth, lb.resizedHeight, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: opts.fastShrinkOnLoad ?? true })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true })
+  } catch (e) {
+    throw new InferenceError('undecodable', `image could not be decoded: ${(e as Error).message}`, true)
+  }
+  const { data, info } = raw
+  if (info.width !== lb.resizedWidth || info.height !== lb.resizedHeight || info.channels !== 3) {
+    throw new InferenceError('undecodable', `decoder returned ${info.width}x${info.height}x${info.channels}, expected ${lb.resizedWidth}x${lb.resizedHeight}x3`, true)
+  }
+  writePlanar(data, lb, target, out)
+  return { width, height, letterbox: lb }
+}
+
+/** Interleaved RGB bytes -> planar floats at the letterbox offset, padding everywhere else. */
+function writePlanar(rgb: Uint8Array, lb: Letterbox, target: LetterboxTarget, out: Float32Array): void {
+  const W = target.width
+  const plane = W * target.height
+  out.fill(TO_UNIT[target.pad]!)
+  const r = out.subarray(0, plane)
+  const g = out.subarray(plane, 2 * plane)
+  const b = out.subarray(2 * plane, 3 * plane)
+  let src = 0
+  for (let y = 0; y < lb.resizedHeight; y++) {
+    let dst = (y + lb.padY) * W + lb.padX
+    const end = dst + lb.resizedWidth
+    for (; dst < end; dst++, src += 3) {
+      r[dst] = TO_UNIT[rgb[src]!]!
+      g[dst] = TO_UNIT[rgb[src + 1]!]!
+      b[dst] = TO_UNIT[rgb[src + 2]!]!
+    }
+  }
+}

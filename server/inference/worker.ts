@@ -1,0 +1,142 @@
+/**
+ * Inference worker thread: holds one onnxruntime session per loaded model version and turns a
+ * batch of encoded frames into detections (decode + letterbox, one model call, decode + NMS).
+ * Started by pool.ts through spawn.ts; speaks messages.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { classThresholds } from '../../shared/domain/manifest.ts'
+import { decodeDetections, type OutputTensor } from '../../shared/inference/decode.ts'
+import type { FrameFailed, FrameOk, FromWorker, InferRequest, ToWorker, WireError, WorkerInit } from './messages.ts'
+import { configureSharp, letterboxInto } from './preprocess.ts'
+import { InferenceError } from './types.ts'
+import { ProviderError } from './providers.ts'
+import { ModelCheckError, loadWorkerModel, runBatch, type WorkerModel } from './worker-model.ts'
+
+if (!parentPort) throw new Error('worker.ts runs as a worker thread (see spawn.ts)')
+const port = parentPort
+const init = workerData as WorkerInit
+configureSharp(init.threads)
+
+const models = new Map<string, WorkerModel>()
+const send = (m: FromWorker) => port.postMessage(m)
+
+function toWire(e: unknown, fallback: WireError['code']): WireError {
+  if (e instanceof InferenceError) return { code: e.code, message: e.message, permanent: e.permanent }
+  if (e instanceof ModelCheckError || e instanceof ProviderError) return { code: e.code, message: e.message, permanent: true }
+  return { code: fallback, message: (e as Error)?.message ?? String(e), permanent: fallback === 'load_failed' }
+}
+
+function applyTestHooks(req: InferRequest): void {
+  const hooks = init.testHooks
+  if (!hooks) return
+  for (const f of req.frames) {
+    if (f.frameId === hooks.crashOnFrameId) process.exit(70)
+    if (f.frameId === hooks.hangOnFrameId) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
+  }
+}
+
+async function infer(req: InferRequest): Promise<void> {
+  const model = models.get(req.key)
+  if (!model) {
+    send({ type: 'error', id: req.id, error: { code: 'unknown_model', message: `model ${req.key} is not loaded in this worker`, permanent: false } })
+    return
+  }
+  if (req.frames.length > model.maxBatch) {
+    send({ type: 'error', id: req.id, error: { code: 'unknown_model', message: `batch of ${req.frames.length} exceeds ${model.maxBatch} for ${req.key}`, permanent: false } })
+    return
+  }
+  applyTestHooks(req)
+  const size = 3 * model.width * model.height
+  const target = { width: model.width, height: model.height, pad: model.manifest.input.letterboxPad }
+
+  // Frames decode concurrently (libvips runs them on the libuv pool), each into its own slot.
+  const pre = await Promise.all(
+    req.frames.map(async (f, i) => {
+      const t0 = performance.now()
+      try {
+        const p = await letterboxInto(f.image, model.input.subarray(i * size, (i + 1) * size), target, { maxPixels: init.maxPixels })
+        return { ok: true as const, p, ms: performance.now() - t0 }
+      } catch (e) {
+        return { ok: false as const, error: toWire(e, 'undecodable') }
+      }
+    }),
+  )
+  // Close the gaps a refused frame left, so the model only sees real frames.
+  const slotOf: number[] = []
+  let n = 0
+  pre.forEach((r, i) => {
+    if (!r.ok) return
+    if (n !== i) model.input.copyWithin(n * size, i * size, (i + 1) * size)
+    slotOf[i] = n++
+  })
+
+  let inferMs = 0
+  let out: OutputTensor | undefined
+  if (n > 0) {
+    const t0 = performance.now()
+    out = await runBatch(model, n)
+    inferMs = performance.now() - t0
+  }
+  const frames = pre.map((r, i): FrameOk | FrameFailed => {
+    if (!r.ok) return { ok: false, error: r.error }
+    const t1 = performance.now()
+    const detections = decodeDetections(out!, {
+      classes: model.manifest.classes,
+      scoreThreshold: classThresholds(model.manifest, req.frames[i]!.scoreThresholds),
+      iouThreshold: model.manifest.thresholds.iou,
+      letterbox: r.p.letterbox,
+      batchIndex: slotOf[i]!,
+      layout: model.layout,
+    })
+    return { ok: true, detections, width: r.p.width, height: r.p.height, decodeMs: r.ms, postprocessMs: performance.now() - t1 }
+  })
+  send({ type: 'inferred', id: req.id, frames, batchSize: n, inferMs })
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'load': {
+      try {
+        const model = await loadWorkerModel(msg, init.threads)
+        const old = models.get(msg.key)
+        models.set(msg.key, model)
+        if (old) await old.session.release()
+        send({ type: 'loaded', id: msg.id, key: msg.key, ep: model.ep, providerErrors: model.providerErrors, maxBatch: model.maxBatch })
+      } catch (e) {
+        send({ type: 'error', id: msg.id, error: toWire(e, 'load_failed') })
+      }
+      return
+    }
+    case 'unload': {
+      const model = models.get(msg.key)
+      models.delete(msg.key)
+      if (model) await model.session.release()
+      send({ type: 'unloaded', id: msg.id })
+      return
+    }
+    case 'infer': {
+      try {
+        await infer(msg)
+      } catch (e) {
+        // The model call itself failed (not one frame): the whole batch is retryable elsewhere.
+        send({ type: 'error', id: msg.id, error: toWire(e, 'worker_crashed') })
+      }
+      return
+    }
+    case 'close': {
+      for (const m of models.values()) await m.session.release()
+      models.clear()
+      send({ type: 'closed', id: msg.id })
+      port.close()
+      return
+    }
+  }
+}
+
+// One message at a time: the pool never sends a second batch before the first is answered, and
+// loads must not interleave with a batch that reuses the same input tensor.
+let chain = Promise.resolve()
+port.on('message', (msg: ToWorker) => {
+  chain = chain.then(() => handle(msg)).catch((e: unknown) => send({ type: 'error', id: msg.id, error: toWire(e, 'worker_crashed') }))
+})
+send({ type: 'ready', id: 0 })

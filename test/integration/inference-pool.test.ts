@@ -1,0 +1,73 @@
+/**
+ * Live resizing and shutdown of the worker pool with real threads: workers come and go under load
+ * without a failed frame, and close() answers everything it was already given.
+ */
+import { afterEach, describe, expect, test } from 'vitest'
+import { createInferenceEngine, type PoolInferenceEngine } from '../../server/inference/engine.ts'
+import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, waitFor, type ModelsDir } from '../../server/inference/testing/fixtures.ts'
+import { InferenceError } from '../../server/inference/types.ts'
+
+const source = detectorSource()
+if (!source) console.warn('inference-pool: no detector model; skipped')
+
+const quiet = { info() {}, warn() {}, error() {} }
+
+describe.skipIf(!source)('worker pool', () => {
+  let models: ModelsDir | undefined
+  let engine: PoolInferenceEngine | undefined
+
+  afterEach(async () => {
+    await engine?.close()
+    await models?.remove()
+    engine = undefined
+  })
+
+  test('setWorkers grows and shrinks the pool under load without failing a frame', async () => {
+    models = await makeModelsDir(source!)
+    await models.addDetector('detector')
+    engine = await createInferenceEngine({ settings: testSettings(models.dir, { workers: 1 }), log: quiet })
+    const frames = await sampleFrames()
+    const e = engine
+
+    let stop = false
+    let done = 0
+    const errors: unknown[] = []
+    const client = async (c: number) => {
+      for (let i = 0; !stop; i++) {
+        await e.infer({ frameId: `c${c}-${i}`, image: copy(frames[i % frames.length]!.bytes) }).then(() => done++, (err: unknown) => errors.push(err))
+      }
+    }
+    const clients = [0, 1, 2, 3].map(client)
+
+    await e.setWorkers(3)
+    expect(e.status().workers).toBe(3)
+    await waitFor('every worker taking frames', () => e.status().busyWorkers >= 2)
+    const before = done
+    await e.setWorkers(1)
+    expect(e.status().workers).toBe(1)
+    await waitFor('frames still flowing on one worker', () => done >= before + 10)
+    stop = true
+    await Promise.all(clients)
+
+    expect(errors).toEqual([])
+    await expect(e.setWorkers(0)).rejects.toThrow(RangeError)
+  })
+
+  test('close() answers every frame it was already given, then refuses new ones', async () => {
+    models = await makeModelsDir(source!)
+    await models.addDetector('detector')
+    engine = await createInferenceEngine({ settings: testSettings(models.dir, { workers: 1, batchMaxSize: 4, batchMaxDelayMs: 5 }), log: quiet })
+    const frames = await sampleFrames()
+    const e = engine
+
+    const pending = Array.from({ length: 16 }, (_, i) => e.infer({ frameId: `p${i}`, image: copy(frames[i % frames.length]!.bytes) }))
+    const closing = e.close()
+    const late = await e.infer({ frameId: 'late', image: copy(frames[0]!.bytes) }).catch((err: unknown) => err)
+    expect((late as InferenceError).code).toBe('closed')
+
+    const outcomes = await Promise.all(pending)
+    expect(outcomes.map((o) => o.model.name)).toEqual(Array(16).fill('detector'))
+    await closing
+    expect(e.status().workers).toBe(0)
+  })
+})
