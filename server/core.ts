@@ -4,7 +4,7 @@
  */
 import type { Config } from './config/index.ts'
 import type { FrameIngest } from './ingest/ingest.ts'
-import type { InferenceEngine } from './inference/types.ts'
+import type { PoolInferenceEngine } from './inference/engine.ts'
 import type { Metrics } from './metrics/metrics.ts'
 import type { FrameQueue } from './queue/types.ts'
 import type { ResultHub } from './results/hub.ts'
@@ -13,7 +13,8 @@ import type { Processor } from './results/processor.ts'
 import type { Recorder } from './results/recorder.ts'
 import type { ModelCatalog } from './models/catalog.ts'
 import type { LineSettingsService } from './settings/lines.ts'
-import type { ResultStore } from './storage/types.ts'
+import type { Store } from './storage/types.ts'
+import type { Uploads } from './uploads/index.ts'
 import type { Logger } from './log.ts'
 
 export interface Core {
@@ -21,7 +22,7 @@ export interface Core {
   log: Logger
   metrics: Metrics
   queue: FrameQueue
-  store: ResultStore
+  store: Store
   settings: LineSettingsService
   hub: ResultHub
   ingest: FrameIngest
@@ -29,8 +30,10 @@ export interface Core {
   load: LoadTracker
   models: ModelCatalog
   /** Present in processes that run inference (role all or worker). */
-  engine?: InferenceEngine
+  engine?: PoolInferenceEngine
   processor?: Processor
+  /** Upload jobs: tus uploads (gateway roles) and their frames' bookkeeping (every role). */
+  uploads?: Uploads
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
   uws: { native: boolean; implementation: string }
