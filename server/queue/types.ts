@@ -10,6 +10,13 @@
  *  - `nack({requeue: true})` redelivers; after `deliveryLimit` deliveries the message is
  *    dead-lettered with its reason instead; `nack({requeue: false})` dead-letters at once;
  *  - a live message older than its TTL is dead-lettered with reason `expired` instead of delivered.
+ *
+ * Details both engines share:
+ *  - the maximum length counts messages waiting to be delivered, not those delivered and unacked;
+ *  - a requeued message keeps its original TTL (where it goes in the line is the engine's choice);
+ *  - a handler that resolves without settling its delivery acks it; one that rejects nacks it with
+ *    `requeue: true` and the error's message as the reason (so a crash-looping frame still reaches
+ *    the delivery limit); settling a delivery twice rejects with `QueueError('already_settled')`.
  */
 export type Priority = 'live' | 'batch'
 
@@ -18,19 +25,27 @@ export interface QueueMessage {
   /** Unique id (the frame id); dead letters are addressed by it. */
   id: string
   headers: Record<string, HeaderValue>
+  /**
+   * The frame bytes. In a delivery they are that delivery's own, spanning their whole
+   * ArrayBuffer: the handler may transfer them to a worker thread, and a redelivery brings its
+   * own copy.
+   */
   body: Uint8Array
 }
 
 export interface PublishOptions {
   priority: Priority
-  /** Time to live in the queue, ms (live frames). */
+  /**
+   * Time to live in the queue, ms. Live frames always have one (`LIVE_FRAME_TTL_MS`); this can
+   * only shorten it.
+   */
   ttlMs?: number
 }
 
 export interface Delivery {
   message: QueueMessage
   priority: Priority
-  /** 1 on first delivery. */
+  /** 1 on first delivery; never above the delivery limit. */
   attempt: number
   ack(): Promise<void>
   nack(opts: { requeue: boolean; reason?: string }): Promise<void>
@@ -65,7 +80,13 @@ export interface QueueDepth {
   batch: number
   /** Delivered and not yet acknowledged. */
   unacked: number
+  /** Dead letters kept (listable, requeueable). */
   deadLetters: number
+  /**
+   * Dead letters dropped, oldest first, to keep the kept ones bounded. Absent where the
+   * transport cannot tell (RabbitMQ drops them inside the broker).
+   */
+  deadLettersEvicted?: number
 }
 
 export interface FrameQueue {
@@ -73,6 +94,7 @@ export interface FrameQueue {
   publish(message: QueueMessage, opts: PublishOptions): Promise<void>
   consume(handler: (delivery: Delivery) => Promise<void>, opts: ConsumeOptions): Promise<Consumer>
   depth(): Promise<QueueDepth>
+  /** Oldest first, at most `limit` (default 100). */
   listDeadLetters(limit?: number): Promise<DeadLetter[]>
   /** Puts a dead letter back on its queue; false when no such dead letter. */
   requeueDeadLetter(id: string): Promise<boolean>
