@@ -25,6 +25,8 @@ import { Recorder } from './results/recorder.ts'
 import { openEngine } from './wiring/engine.ts'
 import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
+import { createUploads } from './uploads/index.ts'
+import { startScaling } from './scaling/index.ts'
 
 export interface Linesight {
   core: Core
@@ -59,7 +61,11 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   )
   await settings.init()
 
-  const hub = new ResultHub({ kioskMaxBufferedBytes: config.kioskMaxBufferedBytes, onKioskSkipped: () => metrics.kioskSkipped.inc() })
+  const hub = new ResultHub({
+    kioskMaxBufferedBytes: config.kioskMaxBufferedBytes,
+    onKioskSkipped: () => metrics.kioskSkipped.inc(),
+    ...(bus.setInterest ? { setInterest: (lines: readonly string[]) => bus.setInterest!(lines) } : {}),
+  })
   const load = new LoadTracker()
   const ingest = new FrameIngest({ queue, hub, metrics, liveFrameTtlMs: config.liveFrameTtlMs })
   const recorder = new Recorder({ store: storage.store, bus, metrics })
@@ -70,14 +76,16 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     if (e2e) load.recordLatency(['queue', 'decode', 'infer', 'postprocess'].reduce((s, k) => s + (e2e[k] ?? 0), 0))
   })
 
-  // A dead-lettered frame still ends with one record (an error result) and its sender is told.
+  // A dead-lettered frame still ends with one record: an error result, failing the part (nobody
+  // inspected it). Recorded by whichever process the broker hands the dead letter to; the result
+  // bus carries it to the station or HTTP request waiting for that frame, wherever they are.
   queue.onDeadLetter((d) => {
     metrics.deadLetters.inc({ reason: d.reason })
     metrics.framesDropped.inc({ reason: d.reason === 'expired' ? 'expired' : 'dead_letter' })
-    hub.fail(d.message.id, { code: deadLetterCode(d), message: `frame dead-lettered (${d.reason})${d.error ? `: ${d.error}` : ''}` })
-    if (config.role !== 'gateway') {
-      recorder.record(deadLetterResult(d)).catch((err: unknown) => log.error({ err, frameId: d.message.id }, 'recording a dead letter failed'))
-    }
+    recorder.record(deadLetterResult(d)).catch((err: unknown) => {
+      log.error({ err, frameId: d.message.id }, 'recording a dead letter failed')
+      hub.fail(d.message.id, { code: deadLetterCode(d), message: `frame dead-lettered (${d.reason})${d.error ? `: ${d.error}` : ''}` })
+    })
   })
 
   const core: Core = {
@@ -95,6 +103,8 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     accepting: true,
     uws: { native: uwsNative, implementation: uwsImplementation },
   }
+  // before the processor starts: job frames are counted from the first one recorded
+  core.uploads = await createUploads(core)
 
   if (config.role !== 'gateway') {
     const engine = await openEngine(config, log, metrics, resolve(opts.root, config.modelsDir))
@@ -177,6 +187,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       .catch((err: unknown) => log.warn({ err: String(err) }, 'queue depth unavailable'))
   }, LOAD_INTERVAL_MS)
   timer.unref()
+  const scaling = startScaling(core)
 
   return {
     core,
@@ -184,8 +195,10 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     async close() {
       core.accepting = false
       clearInterval(timer)
+      await scaling.close()
       await core.processor?.close()
       gateway?.close()
+      await core.uploads?.close()
       unsubscribe()
       await core.engine?.close()
       await queue.close()

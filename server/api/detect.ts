@@ -56,7 +56,10 @@ export function detectRoutes(core: Core): Route[] {
           DETECT_TIMEOUT_MS,
           ctx.signal,
         )
-        if (result.error) throw new HttpError(result.error.code === 'undecodable' ? 422 : 500, result.error.code, result.error.message)
+        if (result.error) {
+          const status = result.error.code === 'undecodable' ? 422 : result.error.code === 'too_many_pixels' ? 413 : 503
+          throw new HttpError(status, result.error.code, result.error.message)
+        }
         return ok(result)
       },
     },

@@ -48,7 +48,16 @@ export class FrameIngest {
   }
 
   /** HTTP detect: queue the frame and wait for its result. */
-  detect(job: FrameJob, timeoutMs: number, signal?: AbortSignal): Promise<InspectionResult> {
+  async detect(job: FrameJob, timeoutMs: number, signal?: AbortSignal): Promise<InspectionResult> {
+    const release = await this.deps.hub.holdLine(job.line)
+    try {
+      return await this.#detect(job, timeoutMs, signal)
+    } finally {
+      release()
+    }
+  }
+
+  #detect(job: FrameJob, timeoutMs: number, signal?: AbortSignal): Promise<InspectionResult> {
     return new Promise<InspectionResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         stop()

@@ -39,7 +39,7 @@ export class KioskSession {
       return this.#send({ type: 'error', ...ids, error: { code: 'forbidden', message: `this token may not watch line(s) ${denied.join(', ')}` } })
     }
     const lines = [...new Set(m.lines)]
-    this.deps.hub.setKiosk(this.sink, lines)
+    await this.deps.hub.setKiosk(this.sink, lines)
     this.#send({ type: 'subscribed', ...ids, lines })
   }
 

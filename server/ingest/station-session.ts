@@ -53,6 +53,7 @@ export class StationSession {
   readonly #pendingImages = new Map<string, { message: BrowserResultMessage; timer: ReturnType<typeof setTimeout> }>()
   #closed = false
   #backendEp: string | undefined
+  #releaseLine: (() => void) | undefined
 
   constructor(
     private readonly deps: StationDeps,
@@ -123,6 +124,11 @@ export class StationSession {
     if (!canUseLine(this.principal, m.line)) {
       return this.#error({ code: 'forbidden', message: `this token may not stream to line ${m.line}` }, m.id ? { id: m.id } : {})
     }
+    // results of this line must reach this gateway before the station may send a frame
+    const release = await this.deps.hub.holdLine(m.line)
+    if (this.#closed) return release()
+    this.#releaseLine?.()
+    this.#releaseLine = release
     this.#hello = m
     this.deps.settings.touch(m.line)
     this.#send({
@@ -274,6 +280,7 @@ export class StationSession {
 
   close(): void {
     this.#closed = true
+    this.#releaseLine?.()
     for (const stop of this.#inFlight.values()) stop()
     this.#inFlight.clear()
     for (const p of this.#pendingImages.values()) clearTimeout(p.timer)

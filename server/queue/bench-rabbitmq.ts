@@ -2,7 +2,9 @@
  * End-to-end throughput of the RabbitMQ frame queue (RabbitQueue: confirms, quorum queues, the
  * live/batch scheduler) with 100 KB frames and a no-op handler. Prints numbers, asserts nothing.
  *
- *   AMQP_URL=amqp://guest:guest@127.0.0.1:5672 npx tsx server/queue/bench-rabbitmq.ts [frames] [publishers] [consumers] [prefetch]
+ *   AMQP_URL=amqp://guest:guest@127.0.0.1:5672 npx tsx server/queue/bench-rabbitmq.ts [frames] [publishers] [consumers] [prefetch] [batchEvery]
+ *
+ * Every `batchEvery`-th frame is a batch frame (default 10; 0: live only).
  *
  * Uses the prefix `linesight-bench-<random>` and deletes its exchanges and queues afterwards.
  */
@@ -21,7 +23,7 @@ if (!config.amqpUrl) {
   console.error('AMQP_URL is not set: nothing to measure')
   process.exit(2)
 }
-const [frames, publishers, consumers, prefetch] = [2000, 64, 2, 16].map((d, i) => Number(process.argv[2 + i] ?? d))
+const [frames, publishers, consumers, prefetch, batchEvery] = [2000, 64, 2, 16, 10].map((d, i) => Number(process.argv[2 + i] ?? d))
 const prefix = `linesight-bench-${randomBytes(4).toString('hex')}`
 const blobDir = await mkdtemp(join(tmpdir(), 'linesight-bench-'))
 const options = {
@@ -54,7 +56,7 @@ await Promise.all(
   Array.from({ length: publishers }, async () => {
     while (next < frames) {
       const i = next++
-      await gateway.publish({ id: `f${i}`, headers: { line: `line-${i % 4}`, station: 's1' }, body }, { priority: i % 10 === 0 ? 'batch' : 'live' })
+      await gateway.publish({ id: `f${i}`, headers: { line: `line-${i % 4}`, station: 's1' }, body }, { priority: batchEvery > 0 && i % batchEvery === 0 ? 'batch' : 'live' })
     }
   }),
 )
@@ -69,6 +71,7 @@ console.log(
     publishers,
     consumers,
     prefetch,
+    batchEvery,
     publishPerS: Math.round(frames / ((published - t0) / 1000)),
     endToEndPerS: Math.round(frames / ((end - t0) / 1000)),
     loadavg1m: Number(loadavg()[0].toFixed(2)),

@@ -69,7 +69,7 @@ export class ConfirmPublisher {
       timer = setTimeout(() => reject(new QueueError('unavailable', `RabbitMQ did not confirm message ${id} within ${this.timeoutMs} ms (it may still be queued: the connection is blocked or slow)`)), Math.max(0, deadline - Date.now()))
     })
     // a send that fails after the deadline has already been answered; its error is the timeout's
-    sending.catch(() => undefined)
+    void sending.catch(() => undefined)
     return Promise.race([sending, expired]).finally(() => clearTimeout(timer))
   }
 

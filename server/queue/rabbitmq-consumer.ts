@@ -185,7 +185,7 @@ export class RabbitConsumer implements Consumer {
     if (this.#checking || !ch) return
     this.#checking = true
     const seen = this.#liveSeen
-    ch.basicGet({ queue: this.deps.names.queues.live }).then(
+    void ch.basicGet({ queue: this.deps.names.queues.live }).then(
       async (msg) => {
         // rabbitmq-client hands deliveries over on setImmediate but answers a get in a microtask:
         // one macrotask later every delivery that arrived before the answer has been received

@@ -129,7 +129,7 @@ export class RabbitQueue implements FrameQueue {
     const publishing = this.#publish(message, opts)
     this.#publishing.add(publishing)
     const forget = () => this.#publishing.delete(publishing)
-    publishing.then(forget, forget)
+    void publishing.then(forget, forget)
     return publishing
   }
 

@@ -9,6 +9,11 @@ export interface ResultBus {
   /** Resolves once the result is safely handed on (broker-confirmed in distributed mode). */
   publish(result: InspectionResult): Promise<void>
   subscribe(listener: (result: InspectionResult) => void): () => void
+  /**
+   * The lines whose results this process needs (those of its connected stations and kiosks).
+   * Distributed mode receives only these; a bus without the method delivers every result.
+   */
+  setInterest?(lines: readonly string[]): Promise<void>
   close(): Promise<void>
 }
 

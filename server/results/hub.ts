@@ -22,18 +22,77 @@ export interface Waiter {
   failed(error: WireError): void
 }
 
+/** A line nobody here needs any more stays bound this long, so bursts of HTTP calls do not rebind. */
+const INTEREST_LINGER_MS = 60_000
+
 export class ResultHub {
   readonly #waiters = new Map<string, Waiter>()
   readonly #kiosks = new Map<string, Set<ClientSink>>() // line -> sinks
   readonly #kioskLines = new Map<ClientSink, readonly string[]>()
-  readonly #interest = new Set<() => void>()
+  /** Line -> holders (station sessions, HTTP requests waiting, kiosks). */
+  readonly #held = new Map<string, number>()
+  readonly #linger = new Map<string, ReturnType<typeof setTimeout>>()
+  #applied = new Set<string>()
+  #applying: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly opts: {
       kioskMaxBufferedBytes: number
       onKioskSkipped?: () => void
+      /**
+       * The lines whose results this process needs changed; resolves once results of those lines
+       * reach it (a RabbitMQ gateway binds its queue). Absent for the in-process bus.
+       */
+      setInterest?: (lines: readonly string[]) => Promise<void>
     },
   ) {}
+
+  /**
+   * Declares that this process needs the results of `line` until the returned function is
+   * called. Resolves once such results are routed here, so a frame sent afterwards cannot have
+   * its result miss this gateway.
+   */
+  async holdLine(line: string): Promise<() => void> {
+    this.#held.set(line, (this.#held.get(line) ?? 0) + 1)
+    const t = this.#linger.get(line)
+    if (t) {
+      clearTimeout(t)
+      this.#linger.delete(line)
+    }
+    await this.#sync()
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const n = (this.#held.get(line) ?? 1) - 1
+      if (n > 0) return void this.#held.set(line, n)
+      this.#held.delete(line)
+      const timer = setTimeout(() => {
+        this.#linger.delete(line)
+        this.#sync().catch(() => undefined)
+      }, INTEREST_LINGER_MS)
+      timer.unref?.()
+      this.#linger.set(line, timer)
+    }
+  }
+
+  /** Lines some station, kiosk or request of this process needs (lingering ones included). */
+  interest(): string[] {
+    return [...new Set([...this.#held.keys(), ...this.#linger.keys()])].sort()
+  }
+
+  #sync(): Promise<void> {
+    const set = this.opts.setInterest
+    if (!set) return Promise.resolve()
+    // serialised, and skipped when nothing changed: one rebinding at a time, never out of order
+    this.#applying = this.#applying.then(async () => {
+      const lines = this.interest()
+      if (lines.length === this.#applied.size && lines.every((l) => this.#applied.has(l))) return
+      await set(lines)
+      this.#applied = new Set(lines)
+    })
+    return this.#applying
+  }
 
   /** Register interest in a frame's outcome; replaced if the frame id repeats. */
   wait(frameId: string, waiter: Waiter): () => void {
@@ -73,7 +132,9 @@ export class ResultHub {
     waiter.failed(error)
   }
 
-  setKiosk(sink: ClientSink, lines: readonly string[]): void {
+  /** Resolves once results of these lines reach this process. */
+  async setKiosk(sink: ClientSink, lines: readonly string[]): Promise<void> {
+    const releases = await Promise.all(lines.map((l) => this.holdLine(l)))
     this.removeKiosk(sink)
     for (const line of lines) {
       let set = this.#kiosks.get(line)
@@ -81,7 +142,7 @@ export class ResultHub {
       set.add(sink)
     }
     this.#kioskLines.set(sink, lines)
-    this.#changed()
+    this.#kioskRelease.set(sink, () => releases.forEach((r) => r()))
   }
 
   removeKiosk(sink: ClientSink): void {
@@ -93,20 +154,9 @@ export class ResultHub {
       if (set?.size === 0) this.#kiosks.delete(line)
     }
     this.#kioskLines.delete(sink)
-    this.#changed()
+    this.#kioskRelease.get(sink)?.()
+    this.#kioskRelease.delete(sink)
   }
 
-  /** Lines some kiosk of this process watches. */
-  kioskLines(): string[] {
-    return [...this.#kiosks.keys()]
-  }
-
-  onInterestChange(listener: () => void): () => void {
-    this.#interest.add(listener)
-    return () => this.#interest.delete(listener)
-  }
-
-  #changed(): void {
-    for (const l of this.#interest) l()
-  }
+  readonly #kioskRelease = new Map<ClientSink, () => void>()
 }

@@ -10,13 +10,25 @@ import type { FrameQueue } from '../queue/types.ts'
 import { LocalResultBus, type ResultBus } from '../results/bus.ts'
 import { RabbitResultBus, resultBusOptionsFromConfig } from '../results/rabbitmq-bus.ts'
 
+const BLOB_MAX_AGE_MS = 24 * 3600_000
+
 export async function openQueue(config: Config, log: Logger): Promise<{ queue: FrameQueue; bus: ResultBus }> {
   const onError = (err: unknown, context: string) => log.error({ err: String(err), context }, 'queue error')
   if (!config.amqpUrl) {
     return { queue: new EmbeddedQueue({ ...embeddedOptionsFromConfig(config), onError }), bus: new LocalResultBus() }
   }
-  const queue = await RabbitQueue.connect({ ...rabbitOptionsFromConfig(config), onError })
+  const options = rabbitOptionsFromConfig(config)
+  const queue = await RabbitQueue.connect({ ...options, onError })
   const bus = new RabbitResultBus({ ...resultBusOptionsFromConfig(config), onError })
+  // Blobs of frames whose publisher crashed, or whose dead letter the broker evicted, have no
+  // consumer left to delete them: sweep anything older than a day, hourly.
+  const sweep = setInterval(() => {
+    options.blobs.sweep(BLOB_MAX_AGE_MS).then(
+      (n) => n && log.info({ removed: n }, 'swept orphaned queue blobs'),
+      (err: unknown) => log.warn({ err: String(err) }, 'queue blob sweep failed'),
+    )
+  }, 3600_000)
+  sweep.unref()
   log.info({ url: config.amqpUrl.replace(/\/\/[^@]*@/, '//***@') }, 'connected to RabbitMQ')
   return { queue, bus }
 }
