@@ -25,8 +25,6 @@ import { Recorder } from './results/recorder.ts'
 import { openEngine } from './wiring/engine.ts'
 import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
-import { createUploads } from './uploads/index.ts'
-import { startScaling } from './scaling/index.ts'
 
 export interface Linesight {
   core: Core
@@ -103,8 +101,6 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     accepting: true,
     uws: { native: uwsNative, implementation: uwsImplementation },
   }
-  // before the processor starts: job frames are counted from the first one recorded
-  core.uploads = await createUploads(core)
 
   if (config.role !== 'gateway') {
     const engine = await openEngine(config, log, metrics, resolve(opts.root, config.modelsDir))
@@ -187,7 +183,6 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       .catch((err: unknown) => log.warn({ err: String(err) }, 'queue depth unavailable'))
   }, LOAD_INTERVAL_MS)
   timer.unref()
-  const scaling = startScaling(core)
 
   return {
     core,
@@ -195,10 +190,8 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     async close() {
       core.accepting = false
       clearInterval(timer)
-      await scaling.close()
       await core.processor?.close()
       gateway?.close()
-      await core.uploads?.close()
       unsubscribe()
       await core.engine?.close()
       await queue.close()
