@@ -62,6 +62,8 @@ class Detector(nn.Module):
         self.lat4 = nn.Conv2d(c4, c3, 1)
         self.heads = nn.ModuleList([Head(c3, nc, head_hidden[0]), Head(c4, nc, head_hidden[1]), Head(c5, nc, head_hidden[2])])
         self.export_mode = False
+        # Fixed input size of the export: anchors become constants instead of Shape/Range ops.
+        self.export_hw = None
         self._init_bias()
 
     def _init_bias(self):
@@ -89,7 +91,8 @@ class Detector(nn.Module):
             outs.append((F.softplus(box), cls))
         if not self.export_mode:
             return outs
-        return decode(outs, x.shape[2], x.shape[3])
+        h, w = self.export_hw or (x.shape[2], x.shape[3])
+        return decode(outs, h, w)
 
 
 def make_anchors(h: int, w: int, device=None):

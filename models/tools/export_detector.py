@@ -20,9 +20,12 @@ IMGSZ = 320
 OPSET = 17
 
 
-def ultralytics_metadata(names, version: str, imgsz: int = IMGSZ) -> dict:
+DESCRIPTION = "linesight default defect detector (tiny anchor-free YOLOv8-style, synthetic production-line data)"
+
+
+def ultralytics_metadata(names, version: str, imgsz: int = IMGSZ, description: str = DESCRIPTION) -> dict:
     return {
-        "description": "linesight default defect detector (tiny anchor-free YOLOv8-style, synthetic production-line data)",
+        "description": description,
         "author": "linesight",
         "date": datetime.datetime.now().isoformat(),
         "version": version,
@@ -43,9 +46,22 @@ def set_metadata(model: onnx.ModelProto, meta: dict) -> None:
         entry.key, entry.value = k, str(v)
 
 
-def export(model: Detector, path: str, version: str, names=CLASSES, imgsz: int = IMGSZ) -> None:
+def fix_output_dims(model: onnx.ModelProto, shape) -> None:
+    """torch names every computed output dim ("Concatoutput0_dim_1"); Ultralytics' export states them:
+    only the batch axis is symbolic."""
+    for out in model.graph.output:
+        dims = out.type.tensor_type.shape.dim
+        for i, d in enumerate(dims):
+            if i == 0:
+                d.dim_param = "batch"
+            elif i < len(shape):
+                d.dim_value = shape[i]
+
+
+def export(model, path: str, version: str, names=CLASSES, imgsz: int = IMGSZ, description: str = DESCRIPTION, extra_meta=None) -> None:
     model = model.eval()
     model.export_mode = True
+    model.export_hw = (imgsz, imgsz)
     dummy = torch.zeros(1, 3, imgsz, imgsz)
     tmp = path + ".tmp"
     # Eval-mode export folds BatchNorm into the Conv weights (torch's ONNX eval peephole pass).
@@ -53,10 +69,13 @@ def export(model: Detector, path: str, version: str, names=CLASSES, imgsz: int =
         model, dummy, tmp, opset_version=OPSET, input_names=["images"], output_names=["output0"],
         dynamic_axes={"images": {0: "batch"}, "output0": {0: "batch"}}, do_constant_folding=True,
     )
-    model.export_mode = False
+    with torch.no_grad():
+        out_shape = list(model(dummy).shape)
+    model.export_mode, model.export_hw = False, None
     proto = onnx.load(tmp)
     os.remove(tmp)
-    set_metadata(proto, ultralytics_metadata(names, version, imgsz))
+    fix_output_dims(proto, out_shape)
+    set_metadata(proto, {**ultralytics_metadata(names, version, imgsz, description), **(extra_meta or {})})
     proto.producer_name = "linesight"
     onnx.checker.check_model(proto)
     onnx.save(proto, path)

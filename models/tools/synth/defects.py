@@ -2,7 +2,7 @@
 
 Each drawer changes the canvas in place and returns the mask of pixels it changed; the label box
 is that mask's extent after the part is rotated into the frame. Shapes keep every defect at least
-2 px wide at 640x480, i.e. about 1 px at the detector's 320 px scale, with strong contrast.
+2 px wide at 640x480 (scratches 3 px), i.e. 1-1.5 px at the detector's 320 px scale, with strong contrast.
 """
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -28,13 +28,14 @@ def scratch(canvas: np.ndarray, d: Defect) -> np.ndarray:
     t = np.linspace(-0.5, 0.5, 24)
     xs = d.u + t * d.size * ux - (1 - 4 * t * t) * bend * uy
     ys = d.v + t * d.size * uy + (1 - 4 * t * t) * bend * ux
-    width = int(rng.integers(2, 4))
+    width = int(rng.integers(3, 5))  # >= 1.5 px at the detector's 320 px scale
     line = _mask_image(canvas.shape)
     ImageDraw.Draw(line).line(list(zip(xs, ys)), fill=255, width=width, joint="curve")
     m = np.asarray(line, np.float32) / 255
     level = canvas.mean()
-    if rng.random() < 0.75:
-        color = min(255.0, level + rng.uniform(75, 110))
+    if rng.random() < 0.8:
+        # Bare metal or copper shows through: near-white, never the colour of a PCB trace.
+        color = min(255.0, max(level + 90, 190) + rng.uniform(0, 40))
         _blend(canvas, m, (color, color, color), 0.95)
     else:
         color = level * rng.uniform(0.25, 0.4)
@@ -60,7 +61,7 @@ def crack(canvas: np.ndarray, d: Defect) -> np.ndarray:
 
     x0 = d.u - 0.5 * d.size * np.cos(d.angle)
     y0 = d.v - 0.5 * d.size * np.sin(d.angle)
-    pts = walk(x0, y0, d.angle, d.size, int(rng.integers(2, 4)))
+    pts = walk(x0, y0, d.angle, d.size, int(rng.integers(2, 5)))
     for _ in range(int(rng.integers(0, 3))):
         bx, by = pts[int(rng.integers(1, len(pts) - 1))]
         walk(bx, by, d.angle + rng.choice([-1, 1]) * rng.uniform(0.6, 1.2), d.size * rng.uniform(0.2, 0.4), 2)
