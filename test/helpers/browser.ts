@@ -1,0 +1,89 @@
+/**
+ * Headless Chromium for end-to-end tests: the system Chromium (never a downloaded one), a fresh
+ * profile per test, Chromium's fake camera playing a .y4m made from the sample images, and a
+ * collector that fails the test on any console error or page error.
+ */
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+]
+
+/** Null when e2e tests can run here, else why not (the test prints it and skips). */
+export function chromiumMissing(): string | null {
+  return existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM}`
+}
+
+export interface LaunchOptions {
+  /** A fresh folder: the profile (caches, IndexedDB, service worker) of this test only. */
+  profileDir: string
+  /** A .y4m for the fake camera; without it Chromium's built-in test pattern. */
+  camera?: string
+  viewport?: { width: number; height: number }
+}
+
+export function launchChromium(o: LaunchOptions): Promise<BrowserContext> {
+  const camera = ['--use-fake-device-for-media-stream', ...(o.camera ? [`--use-file-for-fake-video-capture=${o.camera}`] : [])]
+  return chromium.launchPersistentContext(o.profileDir, {
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_FLAGS, ...camera],
+    permissions: ['camera'],
+    viewport: o.viewport ?? { width: 1280, height: 800 },
+    locale: 'en-US',
+  })
+}
+
+/**
+ * Every console error and page error of a page, prefixed with its name. `expected` lists messages
+ * a test provokes on purpose (e.g. the socket failing while it stopped the server); each must say
+ * why in the test.
+ */
+export function collectProblems(page: Page, name: string, problems: string[], expected: RegExp[] = []): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expected.some((e) => e.test(m.text()))) problems.push(`[${name}] console.error: ${m.text()}`)
+  })
+  page.on('pageerror', (e) => problems.push(`[${name}] page error: ${e.message}`))
+}
+
+export { writeY4m, type Y4mFrame } from '../../models/tools/y4m.ts'
+
+/** A TCP port nobody listens on now, for a server that must come back on the same port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** The value of one series in Prometheus text, matching every label given; 0 when absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line)
+    if (!m || m[1] !== name) continue
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]))
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3])
+  }
+  return total
+}
+
+/** A run-unique id for lines and stations, so tests sharing a server never see each other's frames. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`
+}
