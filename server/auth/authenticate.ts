@@ -5,7 +5,7 @@
  */
 import type { Access } from '../api/types.ts'
 import { HttpError } from '../errors.ts'
-import { ANONYMOUS, type Principal, type Role } from './principal.ts'
+import { ANONYMOUS, canSend, canUseLine, type Principal, type Role } from './principal.ts'
 
 export interface VerifiedToken {
   id: string
@@ -54,7 +54,11 @@ export class Authenticator {
         headers: principal.role === 'anonymous' ? { 'www-authenticate': 'Bearer realm="linesight"' } : {},
       })
     }
-    if (access === 'station' && principal.role === 'kiosk') throw new HttpError(403, 'forbidden', 'a kiosk token cannot send frames')
+    if (access === 'station' && !canSend(principal)) throw new HttpError(403, 'forbidden', `a ${principal.role} token cannot send frames`)
+    // Every route that names its line in the query (`detect`, `results`...) is checked here once,
+    // so a route cannot forget it; lines in paths and bodies are checked by their handlers.
+    const line = query.get('line')
+    if (line !== null && !canUseLine(principal, line)) throw new HttpError(403, 'forbidden', `this token may not use line ${line.slice(0, 64)}`)
     return principal
   }
 }

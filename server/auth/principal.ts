@@ -19,6 +19,13 @@ export function canUseLine(p: Principal, line: string): boolean {
   return p.lines === '*' || p.lines.includes(line)
 }
 
+/** Who, for audit entries and `createdBy`: the token id is what identifies (labels repeat). */
 export function describePrincipal(p: Principal): string {
-  return p.tokenId ? `${p.role}:${p.label ?? p.tokenId}` : p.role
+  if (!p.tokenId) return p.role
+  return p.label ? `${p.role}:${p.tokenId} (${p.label})` : `${p.role}:${p.tokenId}`
+}
+
+/** May this principal send frames (station routes and socket)? */
+export function canSend(p: Principal): boolean {
+  return p.role === 'station' || p.role === 'admin' || p.role === 'anonymous'
 }

@@ -1,0 +1,172 @@
+/**
+ * Uploads and the inspection jobs they become, as one service for the HTTP routes
+ * (server/api/uploads.ts, jobs.ts). Built once by `createUploads(core)` in every role: a worker
+ * only counts job frames; a gateway also takes uploads, unpacks them and feeds the queue.
+ */
+import { resolve } from 'node:path'
+import { isId } from '../../shared/domain/ids.ts'
+import type { BodyStream } from '../api/types.ts'
+import { canUseLine, describePrincipal, type Principal } from '../auth/principal.ts'
+import type { Core } from '../core.ts'
+import { HttpError, badRequest, notFound } from '../errors.ts'
+import { JobCounter } from './job-counter.ts'
+import { JobRunner } from './job-runner.ts'
+import { receive, type Received } from './receive.ts'
+import { UploadRegistry, type Upload } from './registry.ts'
+import { labelOf, parseMetadata, type Checksum } from './tus-headers.ts'
+import { UploadFiles, isUploadId, type UploadInfo } from './upload-files.ts'
+
+export type { Upload } from './registry.ts'
+export type { UploadInfo } from './upload-files.ts'
+
+const DAY_MS = 24 * 3600 * 1000
+
+export class Uploads {
+  #sweeper: ReturnType<typeof setInterval> | undefined
+
+  constructor(
+    private readonly core: Core,
+    private readonly counter: JobCounter,
+    /** Absent in a worker-only process. */
+    private readonly registry?: UploadRegistry,
+    private readonly runner?: JobRunner,
+  ) {}
+
+  #registry(): UploadRegistry {
+    if (!this.registry) throw new HttpError(409, 'no_uploads', 'this process takes no uploads (LINESIGHT_ROLE=worker)')
+    return this.registry
+  }
+
+  /** tus creation: the metadata names the line (checked against the caller's token). */
+  async create(p: Principal, remoteAddress: string, length: number, metadataHeader: string | undefined): Promise<Upload> {
+    const meta = parseMetadata(metadataHeader)
+    const line = meta.line
+    if (line === undefined) throw badRequest('Upload-Metadata must name the line ("line <base64 line id>")', 'missing_line')
+    if (!isId(line)) throw badRequest('Upload-Metadata "line" must be a line id (1-64 of A-Z a-z 0-9 . _ : -)', 'bad_line')
+    if (!canUseLine(p, line)) throw new HttpError(403, 'forbidden', `this token may not send frames for line ${line}`)
+    const station = meta.station ?? 'upload'
+    if (!isId(station)) throw badRequest('Upload-Metadata "station" must be an id', 'bad_station')
+    const model = meta.model
+    if (model !== undefined && this.core.models.get(model)?.manifest.task !== 'detect') {
+      throw new HttpError(422, 'unknown_model', `model ${JSON.stringify(model.slice(0, 64))} is not a loaded detector`)
+    }
+    const filename = labelOf(meta.filename)
+    return this.#registry().create({
+      length,
+      metadata: metadataHeader ?? '',
+      line,
+      station,
+      owner: p.tokenId ? `token:${p.tokenId}` : `addr:${remoteAddress}`,
+      createdBy: describePrincipal(p),
+      ...(filename ? { filename } : {}),
+      ...(model ? { model } : {}),
+    })
+  }
+
+  /**
+   * The upload behind a URL id, if this caller may touch it: its line, and its creator's token
+   * (or any anonymous caller for an anonymous upload, on a network without tokens). Someone
+   * else's upload answers 404, as if it did not exist.
+   */
+  find(p: Principal, id: string): Upload {
+    if (!isUploadId(id)) throw notFound(`no upload ${JSON.stringify(String(id).slice(0, 64))}`)
+    const up = this.#registry().get(id)
+    if (!up || !this.#mayUse(p, up.info)) throw notFound(`no upload ${id}`)
+    if (this.#registry().isExpired(up)) {
+      // the sweep removes it; until then it is gone for clients all the same
+      throw new HttpError(410, 'expired', `upload ${id} expired at ${new Date(this.#registry().expiresAt(up)).toISOString()} without data`)
+    }
+    return up
+  }
+
+  #mayUse(p: Principal, info: UploadInfo): boolean {
+    if (p.role === 'admin') return true
+    if (!canUseLine(p, info.line)) return false
+    return info.owner.startsWith('token:') ? info.owner === `token:${p.tokenId}` : !p.tokenId
+  }
+
+  expiresAt(up: Upload): number {
+    return this.#registry().expiresAt(up)
+  }
+
+  async receive(up: Upload, offset: number, body: BodyStream, checksum: Checksum | undefined): Promise<Received> {
+    const r = await receive(this.#registry(), up, offset, body, checksum)
+    if (r.complete && up.info.state === 'receiving') {
+      await this.#registry().setState(up, 'received')
+      this.runner?.enqueue(up)
+    }
+    return r
+  }
+
+  /**
+   * tus termination. A complete upload is a job by now and cannot be taken back: 405 (not 409,
+   * which tus clients retry as if the upload were busy).
+   */
+  async terminate(up: Upload): Promise<void> {
+    if (up.info.state !== 'receiving') {
+      throw new HttpError(405, 'upload_complete', `upload ${up.info.id} is complete and became job ${up.info.id}; it cannot be terminated`, { headers: { allow: 'HEAD, OPTIONS' } })
+    }
+    await this.#registry().remove(up)
+  }
+
+  /** What the uploads know about a job (its upload), for whoever may read its line. */
+  describe(p: Principal, id: string): UploadInfo | undefined {
+    const up = isUploadId(id) ? this.registry?.get(id) : undefined
+    return up && canUseLine(p, up.info.line) ? up.info : undefined
+  }
+
+  startSweeping(intervalMs: number): void {
+    const registry = this.#registry()
+    this.#sweeper = setInterval(() => {
+      registry
+        .sweep()
+        .then((n) => {
+          if (n) this.core.log.info({ removed: n }, 'expired uploads removed')
+        })
+        .catch((err: unknown) => this.core.log.error({ err }, 'sweeping expired uploads failed'))
+    }, intervalMs)
+    // the sweep is housekeeping: it must not keep a finished process alive
+    this.#sweeper.unref()
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper)
+    await this.runner?.close()
+    this.counter.stop()
+  }
+}
+
+export async function createUploads(core: Core): Promise<Uploads> {
+  const { config, log } = core
+  const counter = new JobCounter(core.store.jobs, log)
+  counter.start(core.recorder, core.queue)
+  if (config.role === 'worker') return new Uploads(core, counter)
+
+  const registry = new UploadRegistry(
+    new UploadFiles(resolve(config.dataDir, 'uploads')),
+    {
+      maxBytes: config.uploadMaxBytes,
+      maxPendingBytes: config.uploadMaxPendingBytes,
+      maxPendingPerClient: config.uploadMaxPendingPerClient,
+      expiresMs: config.uploadExpiresMs,
+      keepFinishedMs: config.retentionDays * DAY_MS,
+    },
+    log,
+  )
+  const resume = await registry.init()
+  const runner = new JobRunner({
+    registry,
+    jobs: core.store.jobs,
+    ingest: core.ingest,
+    queue: core.queue,
+    counter,
+    limits: { maxEntries: config.uploadArchiveMaxEntries, maxBytes: config.uploadArchiveMaxBytes, maxFrameBytes: config.maxFrameBytes, maxPixels: config.maxPixels },
+    window: config.uploadBatchWindow,
+    log,
+  })
+  const uploads = new Uploads(core, counter, registry, runner)
+  if (resume.length) log.info({ uploads: resume.map((u) => u.info.id) }, 'going on with upload jobs a previous run left unfinished')
+  for (const up of resume) runner.enqueue(up)
+  uploads.startSweeping(config.uploadSweepIntervalMs)
+  return uploads
+}
