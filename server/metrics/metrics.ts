@@ -1,12 +1,20 @@
 /**
  * Every linesight metric, declared in one place. Names are prefixed `linesight_`, in base units,
- * counters end in `_total`. `npm run docs:metrics` generates the reference table in
- * docs/metrics.md from this registry, so the docs cannot drift from the code.
+ * counters end in `_total`. `npx tsx server/metrics/print-reference.ts > docs/metrics.md` generates
+ * the reference table from this registry (reference.ts), and a test fails when docs/metrics.md
+ * differs, so the docs cannot drift from the code. GPU metrics live in gpu.ts: they are registered
+ * only where nvidia-smi exists.
  */
 import client from 'prom-client'
 
 /** 1 ms to 10 s: a line's latencies, from a fast model to a stuck queue. */
 export const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]
+
+/** The label values known in advance; each starts as a series at 0 (see the end of createMetrics). */
+export const DROP_REASONS = ['busy', 'over_credit', 'malformed', 'too_large', 'unsupported_type', 'expired', 'dead_letter', 'undecodable', 'unavailable'] as const
+export const DEAD_LETTER_REASONS = ['expired', 'delivery-limit', 'rejected'] as const
+export const RESTART_REASONS = ['stuck', 'crashed'] as const
+export const CONNECTION_ROLES = ['station', 'kiosk'] as const
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new client.Registry()
@@ -39,6 +47,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     shadowDisagreements: new client.Counter({ name: 'linesight_shadow_disagreements_total', help: 'Detections not matched at IoU 0.5 between browser and server in shadow checks, by line and browser ep.', labelNames: ['line', 'ep'] as const, registers: r }),
     httpRequests: new client.Counter({ name: 'linesight_http_requests_total', help: 'HTTP requests answered, by route and status class (2xx, 4xx, 5xx).', labelNames: ['route', 'status'] as const, registers: r }),
   }
+  // Series with a known, closed set of label values start at 0: `increase()` needs a sample
+  // before the first event, or an alert on "any dead letter" misses the first one after a start.
+  for (const reason of DROP_REASONS) m.framesDropped.inc({ reason }, 0)
+  for (const reason of DEAD_LETTER_REASONS) m.deadLetters.inc({ reason }, 0)
+  for (const reason of RESTART_REASONS) m.workerRestarts.inc({ reason }, 0)
+  for (const role of CONNECTION_ROLES) m.wsConnections.set({ role }, 0)
   return m
 }
 
