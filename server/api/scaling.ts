@@ -1,0 +1,77 @@
+/**
+ * Autoscaling for administrators (settings, live state, what-if replay) and the recorded load
+ * for the status page. The settings are validated with shared/domain/scaling.ts, saved through
+ * the settings store (audited: `settings.put` on key `scaling`) and applied live.
+ */
+import { isId } from '../../shared/domain/ids.ts'
+import { WhatIfRequestSchema } from '../../shared/domain/scaling.ts'
+import { describePrincipal } from '../auth/principal.ts'
+import type { Core } from '../core.ts'
+import { HttpError, badRequest } from '../errors.ts'
+import { scalingFor } from '../scaling/index.ts'
+import { ok, type RequestContext, type Route } from './types.ts'
+
+const BODY_LIMIT = 64 * 1024
+const HOUR_MS = 3_600_000
+
+function body(ctx: RequestContext): unknown {
+  try {
+    return JSON.parse(Buffer.from(ctx.body).toString('utf8'))
+  } catch {
+    throw badRequest('body must be JSON', 'bad_json')
+  }
+}
+
+function time(v: string | null, name: string): number | undefined {
+  if (v === null || v === '') return undefined
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v)
+  if (!Number.isFinite(n)) throw badRequest(`"${name}" must be ms since the epoch or an ISO date`, 'bad_time')
+  return n
+}
+
+export function scalingRoutes(core: Core): Route[] {
+  const scaling = scalingFor(core)
+  return [
+    {
+      method: 'get',
+      pattern: '/api/v1/admin/scaling',
+      access: 'admin',
+      handler: async () => {
+        await scaling.ready
+        return ok(scaling.doc())
+      },
+    },
+    {
+      method: 'put',
+      pattern: '/api/v1/admin/scaling',
+      access: 'admin',
+      bodyLimit: BODY_LIMIT,
+      handler: async (ctx) => ok(await scaling.save(body(ctx), describePrincipal(ctx.principal))),
+    },
+    {
+      method: 'post',
+      pattern: '/api/v1/admin/scaling/what-if',
+      access: 'admin',
+      bodyLimit: BODY_LIMIT,
+      handler: async (ctx) => {
+        const parsed = WhatIfRequestSchema.safeParse(body(ctx))
+        if (!parsed.success) throw new HttpError(422, 'invalid_settings', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '))
+        return ok(await scaling.whatIf(parsed.data))
+      },
+    },
+    {
+      method: 'get',
+      pattern: '/api/v1/status/history',
+      access: 'read',
+      handler: async (ctx) => {
+        const to = time(ctx.query.get('to'), 'to') ?? Date.now()
+        const from = time(ctx.query.get('from'), 'from') ?? to - HOUR_MS
+        const line = ctx.query.get('line') || undefined
+        if (line !== undefined && !isId(line)) throw badRequest('"line" must be an id', 'bad_line')
+        // all lines together would show a line-scoped token the others' load
+        if (line === undefined && ctx.principal.lines !== '*') throw new HttpError(403, 'forbidden', 'this token may read only its own lines: pass "line"')
+        return ok(await scaling.history({ from, to, line }))
+      },
+    },
+  ]
+}

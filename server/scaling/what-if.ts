@@ -1,0 +1,124 @@
+/**
+ * The admin's what-if replay: the recorded load of a past day run through the same simulation
+ * as the backtest (simulate.ts) under candidate settings, beside what the recorder saw happen.
+ *
+ * Modelling choices, shown to the admin with the result:
+ *  - demand = frames received minus frames inferred in browsers, per minute (what the servers
+ *    had to serve); the share of it on `auto` lines can move to browsers while offload is on;
+ *  - a new worker serves `workerStartSeconds` after it is asked for;
+ *  - the run starts with the workers recorded in its first minute (within the new bounds);
+ *  - the forecast reads the 28 days before each minute, as the live one would have;
+ *  - a backlog minute is one whose queue went above two seconds of one worker's work
+ *    (2 x workerCapacityFps frames), recorded and simulated alike.
+ */
+import type { WhatIfPoint, WhatIfRequest, WhatIfResult } from '../../shared/domain/scaling.ts'
+import { HttpError } from '../errors.ts'
+import type { LoadHistory } from '../storage/load-history.ts'
+import { Forecaster } from './forecast.ts'
+import { MINUTE_MS, floorMinute, recordedState, toSeries } from './series.ts'
+import { simulate } from './simulate.ts'
+
+const DAY_MS = 86_400_000
+const MAX_SPAN_MS = 2 * DAY_MS
+const FORECAST_DAYS = 28
+
+export interface WhatIfDeps {
+  history: Pick<LoadHistory, 'range'>
+  /** The routing policy a line runs now. */
+  policyOf: (line: string) => string
+  queueMaxLength: number
+}
+
+export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.now()): Promise<WhatIfResult> {
+  const to = floorMinute(req.to ?? now)
+  const from = floorMinute(req.from ?? to - DAY_MS)
+  if (!(to > from)) throw new HttpError(400, 'bad_range', '"to" must be after "from"')
+  if (to - from > MAX_SPAN_MS) throw new HttpError(400, 'bad_range', 'a replay covers at most 2 days')
+  const s = req.settings
+  const historyFrom = from - FORECAST_DAYS * DAY_MS
+  const samples = await deps.history.range(historyFrom, to, req.line)
+  const series = toSeries(samples, historyFrom, to)
+  const first = (from - historyFrom) / MINUTE_MS
+  const last = series.length
+  const inRange = samples.filter((x) => x.minute >= from)
+  const actual = recordedState(inRange, series)
+
+  let floor: Float64Array | undefined
+  if (s.predictive.enabled) {
+    const forecaster = new Forecaster(series, { calendar: s.calendar, trainUntil: first })
+    floor = new Float64Array(last)
+    for (let i = first; i < last; i++) floor[i] = forecaster.peakFps(series.start + i * MINUTE_MS, s.predictive.leadMinutes)
+  }
+
+  let autoFrames = 0
+  let allFrames = 0
+  for (const [line, values] of series.lines) {
+    let sum = 0
+    for (let i = first; i < last; i++) sum += values[i]!
+    allFrames += sum
+    if (deps.policyOf(line) === 'auto') autoFrames += sum
+  }
+
+  const recordedWorkers = actual.workers[first] ?? 0
+  const backlogThreshold = 2 * s.workerCapacityFps
+  const sim = simulate({
+    demand: series.total,
+    start: series.start,
+    from: first,
+    to: last,
+    settings: s,
+    ...(floor ? { forecastFps: (slot: number) => floor[slot] } : {}),
+    startSeconds: [s.workerStartSeconds, s.workerStartSeconds],
+    seed: 1,
+    initialWorkers: Math.min(s.maxWorkers, Math.max(s.minWorkers, recordedWorkers)),
+    offloadShare: allFrames > 0 ? autoFrames / allFrames : 0,
+    backlogThreshold,
+    queueMaxLength: deps.queueMaxLength,
+  })
+
+  const points: WhatIfPoint[] = []
+  let recordedMinutes = 0
+  let actualBacklog = 0
+  let actualWorkerMinutes = 0
+  let actualMaxQueue = 0
+  for (let i = first; i < last; i++) {
+    const m = i - first
+    const recorded = series.recorded[i] === 1
+    if (recorded) {
+      recordedMinutes++
+      actualWorkerMinutes += actual.workers[i]!
+      actualMaxQueue = Math.max(actualMaxQueue, actual.queueDepthMax[i]!)
+      if (actual.queueDepthMax[i]! > backlogThreshold) actualBacklog++
+    }
+    points.push({
+      minute: series.start + i * MINUTE_MS,
+      demandFps: round(series.total[i]! / 60),
+      simulated: {
+        workers: sim.minutes.workers[m]!,
+        ready: round(sim.minutes.ready[m]!),
+        queueMax: round(sim.minutes.queueMax[m]!),
+        p95Ms: round(sim.minutes.p95Ms[m]!),
+        offload: sim.minutes.offload[m] === 1,
+      },
+      actual: recorded ? { workers: actual.workers[i]!, queueDepthMax: actual.queueDepthMax[i]!, p95Ms: actual.p95Ms[i]! } : null,
+    })
+  }
+  return {
+    from,
+    to,
+    line: req.line ?? null,
+    backlogThreshold,
+    points,
+    simulated: {
+      backlogMinutes: sim.backlogMinutes,
+      workerMinutes: round(sim.workerMinutes),
+      maxQueue: round(sim.maxQueue),
+      offloadMinutes: sim.offloadMinutes,
+      refusedFrames: Math.round(sim.refusedFrames),
+    },
+    actual: { backlogMinutes: actualBacklog, workerMinutes: round(actualWorkerMinutes), maxQueue: actualMaxQueue },
+    recordedMinutes,
+  }
+}
+
+const round = (v: number) => Math.round(v * 10) / 10
