@@ -81,6 +81,7 @@ export class PoolInferenceEngine implements ManagedInferenceEngine {
         defectClasses: v.manifest.defectClasses,
         batchSize: r.batchSize,
         timings: { decode: r.frame.decodeMs, infer: r.inferMs, postprocess: r.frame.postprocessMs },
+        ...(r.frame.image ? { image: r.frame.image } : {}),
       }
     } finally {
       this.registry.release(v)

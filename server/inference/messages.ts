@@ -89,6 +89,8 @@ export interface FrameOk {
   decodeMs: number
   /** This frame's output decode + NMS, ms. */
   postprocessMs: number
+  /** The encoded image, transferred back (not copied) so the caller can keep a failing frame's picture. */
+  image?: Uint8Array
 }
 
 export interface FrameFailed {

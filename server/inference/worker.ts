@@ -18,7 +18,7 @@ const init = workerData as WorkerInit
 configureSharp(init.threads)
 
 const models = new Map<string, WorkerModel>()
-const send = (m: FromWorker) => port.postMessage(m)
+const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer)
 
 function toWire(e: unknown, fallback: WireError['code']): WireError {
   if (e instanceof InferenceError) return { code: e.code, message: e.message, permanent: e.permanent }
@@ -88,9 +88,12 @@ async function infer(req: InferRequest): Promise<void> {
       batchIndex: slotOf[i]!,
       layout: model.layout,
     })
-    return { ok: true, detections, width: r.p.width, height: r.p.height, decodeMs: r.ms, postprocessMs: performance.now() - t1 }
+    return { ok: true, detections, width: r.p.width, height: r.p.height, decodeMs: r.ms, postprocessMs: performance.now() - t1, image: req.frames[i]!.image }
   })
-  send({ type: 'inferred', id: req.id, frames, batchSize: n, inferMs })
+  // the images came in transferred and go back the same way: a round trip without a copy
+  const back = new Set<ArrayBuffer>()
+  for (const f of frames) if (f.ok && f.image && f.image.byteLength === f.image.buffer.byteLength) back.add(f.image.buffer as ArrayBuffer)
+  send({ type: 'inferred', id: req.id, frames, batchSize: n, inferMs }, [...back])
 }
 
 async function handle(msg: ToWorker): Promise<void> {

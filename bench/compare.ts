@@ -1,0 +1,86 @@
+/**
+ * A/B of two checkouts of linesight on one stage, to measure a proposed fix before it lands:
+ *
+ *   npx tsx bench/compare.ts --a /work/main --b /tmp/linesight-with-fix [--stage ceiling|e2e]
+ *       [--rounds 4] [--seconds 3] [--stations N]
+ *
+ * Both servers run at once (idle while the other is measured); runs alternate A B B A ... so
+ * the machine's drifting load falls on both. Prints per-round numbers and the medians of the
+ * per-round B/A ratios of frames/s, of server CPU per frame and of main-thread CPU per frame (the
+ * figures a shared machine blurs least). Writes nothing.
+ */
+import { parseArgs } from 'node:util'
+import { frameSet, opaqueFrames } from './frames.ts'
+import { measuredRun, type MeasuredRun } from './load/measured.ts'
+import type { StationsCommand } from './load/protocol.ts'
+import { LoadGenerator } from './load/remote.ts'
+import { OPAQUE_FRAME_BYTES } from './rig.ts'
+import { startLinesight } from './stages/linesight.ts'
+import { median } from './stats.ts'
+
+const { values: v } = parseArgs({
+  options: {
+    a: { type: 'string' },
+    b: { type: 'string' },
+    stage: { type: 'string', default: 'ceiling' },
+    rounds: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '3' },
+    stations: { type: 'string' },
+  },
+})
+if (!v.a || !v.b) throw new Error('usage: compare.ts --a <checkout> --b <checkout> [--stage ceiling|e2e] [--rounds N] [--seconds S]')
+if (v.stage !== 'ceiling' && v.stage !== 'e2e') throw new Error(`--stage must be ceiling or e2e, got ${v.stage}`)
+const noop = v.stage === 'ceiling'
+const rounds = Number(v.rounds)
+const seconds = Number(v.seconds)
+
+const vga = await frameSet('vga')
+const gen = await LoadGenerator.start()
+const started = await Promise.allSettled([startLinesight({ noop, env: {}, root: v.a }), startLinesight({ noop, env: {}, root: v.b })])
+const failed = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
+if (failed.length) {
+  // stop whichever did start before reporting why the other did not
+  await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)))
+  await gen.close()
+  throw new AggregateError(failed.map((f) => f.reason), 'a server did not start')
+}
+const [a, b] = started.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof startLinesight>>>).value) as [Awaited<ReturnType<typeof startLinesight>>, Awaited<ReturnType<typeof startLinesight>>]
+const command = (url: string): StationsCommand => ({
+  type: 'stations',
+  url,
+  line: 'compare',
+  stations: Number(v.stations ?? (noop ? 8 : 4)),
+  images: noop ? opaqueFrames(OPAQUE_FRAME_BYTES) : vga.jpegs,
+  mime: 'image/jpeg',
+  width: vga.width,
+  height: vga.height,
+  completeOn: 'result',
+  warmupMs: 1000,
+  seconds,
+})
+const show = (name: string, r: MeasuredRun) =>
+  `${name}: ${r.fps.toFixed(0)} frames/s, p50 ${r.latency.p50.toFixed(1)} ms, server ${r.server.cpuMsPerFrame.toFixed(3)} CPU ms/frame (${Object.entries(r.server.threadsMsPerFrame).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')})`
+try {
+  // unmeasured: JIT and caches
+  await measuredRun(gen, a.pid, { ...command(a.wsUrl), seconds: 2 })
+  await measuredRun(gen, b.pid, { ...command(b.wsUrl), seconds: 2 })
+  const fpsRatio: number[] = []
+  const cpuRatio: number[] = []
+  const mainRatio: number[] = []
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? [a, b] : [b, a]
+    const r = new Map<typeof a, MeasuredRun>()
+    for (const s of order) r.set(s, await measuredRun(gen, s.pid, command(s.wsUrl)))
+    const ra = r.get(a)!
+    const rb = r.get(b)!
+    fpsRatio.push(rb.fps / ra.fps)
+    cpuRatio.push(rb.server.cpuMsPerFrame / ra.server.cpuMsPerFrame)
+    mainRatio.push((rb.server.threadsMsPerFrame.main ?? NaN) / (ra.server.threadsMsPerFrame.main ?? NaN))
+    console.log(`round ${i + 1}\n  ${show('A', ra)}\n  ${show('B', rb)}`)
+  }
+  console.log(
+    `B/A over ${rounds} rounds (median): frames/s ${median(fpsRatio).toFixed(3)}, server CPU per frame ${median(cpuRatio).toFixed(3)}, main-thread CPU per frame ${median(mainRatio).toFixed(3)} (the main thread is the gateway's single-core ceiling)`,
+  )
+} finally {
+  await Promise.all([a.stop(), b.stop(), gen.close()])
+}

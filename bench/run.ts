@@ -1,0 +1,116 @@
+/**
+ * `npm run bench`: every stage of linesight side by side with its limit, in one run, on this
+ * machine, as ratios. Writes bench/results.json, bench/report.md and the charts bench/*.svg.
+ *
+ *   1. raw limit: session.run on ready tensors, in the engine's worker layout
+ *   2. engine: JPEG frames through createInferenceEngine (640x480 to 5 MP), beside the decode
+ *      bound and the bare pipeline
+ *   3. end to end: a real server process, a load-generator process over /ws/station and
+ *      POST /api/v1/detect; latency at half load
+ *   4. transport: uWebSockets.js against ws, same handler, 100 KB frames
+ *   5. gateway ceiling: the real server with a no-op model, 100 KB frames
+ *
+ * Rounds interleave the stages (see rounds.ts); results are medians. `--help` for options.
+ */
+import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { halfLoad, profiledRuns, warmUp, type HalfLoad } from './latency-and-profile.ts'
+import { loadAverage, machineInfo, modelInfo } from './machine.ts'
+import { parseOptions } from './options.ts'
+import { charts } from './report/charts.ts'
+import { reportMarkdown } from './report/markdown.ts'
+import { buildResults, type Results } from './results.ts'
+import { startRig, stopRig } from './rig.ts'
+import { runRound, type Round } from './rounds.ts'
+import { median } from './stats.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+async function writeReport(results: Results, out: string): Promise<string[]> {
+  const findingsFile = join(ROOT, 'bench/FINDINGS.md')
+  const findings = existsSync(findingsFile) ? await readFile(findingsFile, 'utf8') : undefined
+  const files = charts(results)
+  for (const [file, svg] of Object.entries(files)) await writeFile(join(out, file), svg)
+  await writeFile(join(out, 'report.md'), reportMarkdown(results, findings))
+  return ['report.md', ...Object.keys(files)]
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2))
+  const out = join(ROOT, opts.out)
+  if (opts.reportOnly) {
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as Results
+    console.log(`re-rendered ${(await writeReport(results, out)).join(', ')} from ${join(opts.out, 'results.json')}`)
+    return
+  }
+  const t0 = performance.now()
+  const startedAt = new Date().toISOString()
+  const loadStart = loadAverage()
+  const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`
+  const log = (line: string) => console.log(`[bench ${elapsed()}] ${line}`)
+  log(`${opts.quick ? 'quick' : 'full'} run, ${opts.rounds} round(s) of ${opts.seconds} s windows; load average ${loadStart.one.toFixed(2)}`)
+
+  const machine = machineInfo(ROOT)
+  const model = await modelInfo(opts.modelsDir, opts.model)
+  if (!model.info.sha256Verified) log(`WARNING: ${model.info.file} does not match the sha256 in its manifest (the server would refuse it)`)
+  const rig = await startRig(opts, model.manifest, model.bytes)
+  log(`started: ${rig.plan.workers} worker(s) x ${rig.plan.threadsPerWorker} thread(s), servers on ${rig.real.server.url} (model) and ${rig.noop.server.url} (no-op)`)
+  const rounds: Round[] = []
+  const halfLoads: HalfLoad[] = []
+  let profiles: Awaited<ReturnType<typeof profiledRuns>> | undefined
+  try {
+    await warmUp(rig, opts)
+    for (let i = 0; i < opts.rounds; i++) {
+      log(`round ${i + 1} of ${opts.rounds}`)
+      rounds.push(await runRound(rig, opts, i, log))
+    }
+    const maxFps = median(rounds.map((r) => r.e2e.ws.fps))
+    for (let i = 0; i < opts.rounds; i++) {
+      halfLoads.push(await halfLoad(rig, opts, maxFps))
+      log(`half load (${(maxFps / 2).toFixed(1)} frames/s offered): p50 ${halfLoads.at(-1)!.latency.p50.toFixed(1)} ms, added beyond the model ${halfLoads.at(-1)!.addedLatencyP50Ms.toFixed(1)} ms`)
+    }
+    if (opts.profile) {
+      profiles = await profiledRuns(rig, opts, join(ROOT, 'bench/out'))
+      log(`profiled the server: ${profiles.e2e.file}, ${profiles.ceiling.file}`)
+    }
+  } finally {
+    await stopRig(rig)
+  }
+
+  const results = buildResults({
+    mode: opts.quick ? 'quick' : 'full',
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    startedAt,
+    durationS: (performance.now() - t0) / 1000,
+    rounds,
+    halfLoads,
+    ...(profiles ? { profiles } : {}),
+    machine,
+    model: model.info,
+    load: { start: loadStart, end: loadAverage() },
+    layout: {
+      workers: rig.plan.workers,
+      threadsPerWorker: rig.plan.threadsPerWorker,
+      batchMaxSize: rig.batchMaxSize,
+      prefetch: rig.prefetch,
+      stations: opts.stations,
+      ceilingStations: opts.ceilingStations,
+      httpConcurrency: opts.httpConcurrency,
+      seconds: opts.seconds,
+      warmupMs: opts.warmupMs,
+    },
+    frames: rig.frames,
+  })
+  await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+  log(`wrote results.json, ${(await writeReport(results, out)).join(', ')} in ${opts.out}/`)
+  for (const t of (results.details as { targets: { what: string; met: boolean; measured: number; op: string; limit: number }[] }).targets) {
+    log(`${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured.toFixed(2)} (${t.op} ${t.limit})`)
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
