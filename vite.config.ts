@@ -38,9 +38,10 @@ export default defineConfig({
         ],
       },
       workbox: {
-        // the app shell only: models (.onnx) and the onnxruntime-web runtime (.wasm) are large and
-        // versioned by content hash; they get their own cache with the browser-inference step
-        // (the web manifest is added by the plugin itself)
+        // the app shell only: models (.onnx) and the onnxruntime-web runtime (.wasm, 26 MB) are
+        // versioned by content hash and kept by the inference worker in its own Cache Storage
+        // (client/inference/model-cache.ts), verified before use; no route here touches them, so
+        // the service worker never answers for them (the web manifest is added by the plugin itself)
         globPatterns: ['**/*.{js,css,html,svg,png}'],
         globIgnores: ['**/*.onnx', '**/*.wasm', '**/*.mjs.map', '**/*.js.map'],
         navigateFallback: '/index.html',
@@ -61,6 +62,11 @@ export default defineConfig({
     target: 'es2022',
   },
   worker: { format: 'es' },
+  optimizeDeps: {
+    // onnxruntime-web locates its .wasm with `new URL(..., import.meta.url)`; pre-bundling moves the
+    // module and breaks that, so the dev server serves it as it is
+    exclude: ['onnxruntime-web'],
+  },
   server: {
     proxy: {
       '/api': 'http://localhost:8080',
@@ -70,8 +76,8 @@ export default defineConfig({
   },
   test: {
     root,
-    include: ['{client,server,shared,models,deploy}/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'dist/**'],
+    include: ['{client,server,shared,models,deploy,bench}/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'dist/**', 'bench/out/**'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 180_000,

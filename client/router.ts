@@ -9,6 +9,8 @@ export const router = createRouter({
     { path: '/station', name: 'station', component: () => import('./views/StationView.vue') },
     { path: '/kiosk', name: 'kiosk', component: () => import('./views/KioskView.vue') },
     { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue') },
+    { path: '/status', name: 'status', component: () => import('./views/StatusView.vue') },
+    { path: '/upload', name: 'upload', component: () => import('./views/UploadView.vue') },
     { path: '/:pathMatch(.*)*', redirect: { name: 'home' } },
   ],
 })

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path'
 import type { InspectionResult } from '../shared/domain/result.ts'
 import { FALLBACK_PREFILTER, LineSettingsService } from './settings/lines.ts'
+import { readiness } from './api/health.ts'
 import { allRoutes } from './api/routes.ts'
 import { Authenticator } from './auth/authenticate.ts'
 import type { Config } from './config/index.ts'
@@ -15,7 +16,9 @@ import { ensureTls } from './gateway/tls.ts'
 import { uwsImplementation, uwsNative } from './gateway/uws.ts'
 import { FrameIngest } from './ingest/ingest.ts'
 import type { Logger } from './log.ts'
+import { startGpuMetrics } from './metrics/gpu.ts'
 import { createMetrics } from './metrics/metrics.ts'
+import { startWorkerEndpoint, type WorkerEndpoint } from './metrics/worker-endpoint.ts'
 import { ModelCatalog } from './models/catalog.ts'
 import type { DeadLetter } from './queue/types.ts'
 import { ResultHub } from './results/hub.ts'
@@ -25,11 +28,18 @@ import { Recorder } from './results/recorder.ts'
 import { openEngine } from './wiring/engine.ts'
 import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
+import { createUploads } from './uploads/index.ts'
+import { startScaling } from './scaling/index.ts'
 
 export interface Linesight {
   core: Core
   gateway?: Gateway
-  /** Graceful: /ready turns 503, consuming stops, in-flight frames finish, then everything closes. */
+  /** A worker's /health, /ready and /metrics (LINESIGHT_ROLE=worker), on PORT. */
+  workerEndpoint?: WorkerEndpoint
+  /**
+   * Graceful: /ready turns 503 and a gateway keeps serving for SHUTDOWN_DRAIN_MS, consuming
+   * stops, in-flight frames finish and are acknowledged, then everything closes.
+   */
   close(): Promise<void>
 }
 
@@ -37,6 +47,9 @@ const LOAD_INTERVAL_MS = 500
 
 export async function startLinesight(config: Config, log: Logger, opts: { root: string }): Promise<Linesight> {
   const metrics = createMetrics()
+  // GPU utilisation and memory, only where nvidia-smi exists: never faked on a CPU host
+  const gpu = config.role !== 'gateway' ? await startGpuMetrics({ registry: metrics.registry, intervalMs: config.gpuMetricsIntervalMs, log }) : undefined
+  if (gpu) log.info({ binary: gpu.binary }, 'GPU metrics from nvidia-smi')
   const models = new ModelCatalog(resolve(opts.root, config.modelsDir))
   await models.refresh()
   for (const e of models.errors) log.error({ path: e.path }, `model refused: ${e.message}`)
@@ -101,6 +114,8 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     accepting: true,
     uws: { native: uwsNative, implementation: uwsImplementation },
   }
+  // before the processor starts: job frames are counted from the first one recorded
+  core.uploads = await createUploads(core)
 
   if (config.role !== 'gateway') {
     const engine = await openEngine(config, log, metrics, resolve(opts.root, config.modelsDir))
@@ -114,6 +129,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   }
 
   let gateway: Gateway | undefined
+  let recoveryTimer: NodeJS.Timeout | undefined
   if (config.role !== 'worker') {
     const auth = new Authenticator(storage.tokens, config.authRequired)
     const tls = config.httpsEnabled
@@ -122,6 +138,11 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     if (tls?.generated) log.info({ fingerprint: tls.fingerprint, names: tls.names, certFile: tls.certFile }, 'generated a self-signed certificate; trust it once on each tablet (README)')
     core.tls = tls
     const clientDir = config.serveClient ? resolve(opts.root, 'dist/client') : undefined
+    // only the broker's results bus can miss a result (server/ingest/station-session.ts)
+    const recovery =
+      queue.kind === 'rabbitmq' && config.resultRecoveryMs > 0
+        ? { afterMs: config.resultRecoveryMs, giveUpMs: config.liveFrameTtlMs + 3 * config.resultRecoveryMs, lookup: (frameId: string) => storage.store.get(frameId) }
+        : undefined
     const stationDeps = {
       ingest,
       hub,
@@ -140,6 +161,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       load: (line: string) => load.report(settings.get(line).policy),
       authenticate: (token: string | undefined) => auth.principalFor(token),
       log,
+      ...(recovery ? { recovery } : {}),
     }
     gateway = await startGateway({
       host: config.host,
@@ -150,6 +172,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
         authenticate: (h, q, access) => auth.authorize(h, q, access),
         commonHeaders: (h) => corsHeaders(config.corsOrigins, h.origin),
         onError: (err, ctx) => log.error({ err, ...ctx }, 'request failed'),
+        onReply: (route, status) => metrics.httpRequests.inc({ route, status: `${Math.floor(status / 100)}xx` }),
       },
       ws: {
         station: stationDeps,
@@ -164,7 +187,31 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     settings.onChange((s) => {
       for (const st of gateway!.routes.stations) st.sendSettings(s.line)
     })
+    if (recovery) {
+      const stations = gateway.routes.stations
+      recoveryTimer = setInterval(() => {
+        for (const st of stations) {
+          st.recoverOverdue().then(
+            (count) => count > 0 && log.info({ count, line: st.line }, 'results recovered from the store'),
+            (err: unknown) => log.warn({ err: String(err), line: st.line }, 'looking up overdue results failed; trying again'),
+          )
+        }
+      }, Math.min(1000, recovery.afterMs))
+      recoveryTimer.unref()
+    }
   }
+
+  // Probes and scrapes must reach a worker too, on the port a gateway would use.
+  const workerEndpoint =
+    config.role === 'worker'
+      ? await startWorkerEndpoint({
+          host: config.host,
+          port: config.port,
+          registry: metrics.registry,
+          ready: () => readiness(core),
+          onError: (err, ctx) => log.error({ err, ...ctx }, 'worker endpoint request failed'),
+        })
+      : undefined
 
   // Load: poll the queue, publish to stations, export to Prometheus.
   const timer = setInterval(() => {
@@ -183,20 +230,29 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       .catch((err: unknown) => log.warn({ err: String(err) }, 'queue depth unavailable'))
   }, LOAD_INTERVAL_MS)
   timer.unref()
+  const scaling = startScaling(core)
 
   return {
     core,
     gateway,
+    ...(workerEndpoint ? { workerEndpoint } : {}),
     async close() {
       core.accepting = false
       clearInterval(timer)
+      gpu?.stop()
+      clearInterval(recoveryTimer)
+      // /ready answers 503 from here on; sockets stay open until balancers polling it have seen that
+      if (gateway && config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
+      await scaling.close()
       await core.processor?.close()
       gateway?.close()
+      await core.uploads?.close()
       unsubscribe()
       await core.engine?.close()
       await queue.close()
       await bus.close()
       await storage.close()
+      await workerEndpoint?.close()
     },
   }
 }
@@ -224,6 +280,7 @@ function deadLetterResult(d: DeadLetter): InspectionResult {
     timings: {},
     source: (str('source', 'ws') as InspectionResult['source'])!,
     error: { code: deadLetterCode(d), message: d.error ?? String(d.reason) },
+    ...(typeof h.jobId === 'string' ? { jobId: h.jobId } : {}),
   }
 }
 

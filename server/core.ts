@@ -14,6 +14,7 @@ import type { Recorder } from './results/recorder.ts'
 import type { ModelCatalog } from './models/catalog.ts'
 import type { LineSettingsService } from './settings/lines.ts'
 import type { Store } from './storage/types.ts'
+import type { Uploads } from './uploads/index.ts'
 import type { Logger } from './log.ts'
 
 export interface Core {
@@ -31,6 +32,8 @@ export interface Core {
   /** Present in processes that run inference (role all or worker). */
   engine?: PoolInferenceEngine
   processor?: Processor
+  /** Upload jobs: tus uploads (gateway roles) and their frames' bookkeeping (every role). */
+  uploads?: Uploads
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
   uws: { native: boolean; implementation: string }

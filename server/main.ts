@@ -41,7 +41,9 @@ async function main(): Promise<void> {
     if (gateway.httpsPort) for (const ip of ['localhost', ...lan]) lines.push(`  https://${ip}:${gateway.httpsPort}/   (tablets: open /station?line=L1&station=S1)`)
     process.stdout.write(`\nlinesight is running (${config.role}):\n${lines.join('\n')}\n\n`)
   } else {
-    log.info({ role: config.role }, 'worker running')
+    // the same line as a gateway's: supervisors and tests wait for it to find the port
+    log.info({ port: app.workerEndpoint?.port, role: config.role }, 'listening')
+    process.stdout.write(`\nlinesight is running (${config.role}): /health, /ready, /metrics on http://localhost:${app.workerEndpoint?.port}/\n\n`)
   }
 
   let stopping = false

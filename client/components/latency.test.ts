@@ -31,4 +31,16 @@ describe('latency rows', () => {
   it('measures end to end from capture to the result arriving', () => {
     expect(endToEndMs(result, 1_250, { frameId: 'f1', capturedAt: 1_000, width: 1, height: 1, timings: {}, sentAt: 1_010 })).toBe(250)
   })
+
+  it('shows every stage of a frame inferred in this browser as the station\'s, in the order it passed them', () => {
+    const local: InspectionResult = { ...result, inferredAt: 'browser', ep: 'wasm', timings: { capture: 2, prefilter: 3, preprocess: 4, infer: 30, postprocess: 1 } }
+    expect(latencyRows(local).map((r) => [r.stage, r.side])).toEqual([
+      ['capture', 'station'],
+      ['prefilter', 'station'],
+      ['preprocess', 'station'],
+      ['infer', 'station'],
+      ['postprocess', 'station'],
+    ])
+    expect(endToEndMs(local, 1_100)).toBe(100)
+  })
 })

@@ -14,6 +14,8 @@ export interface LatencyRow {
 const CLIENT_STAGES = new Set(['capture', 'prefilter', 'encode', 'upload'])
 
 export function latencyRows(result: InspectionResult, frame?: SentFrame): LatencyRow[] {
+  // a frame inferred in this browser spent every stage here
+  if (result.inferredAt === 'browser') return Object.entries(result.timings).map(([stage, ms]) => ({ stage, ms, side: 'station' }))
   const station: Record<string, number> = { ...frame?.timings }
   // upload as the station sees it: from handing the frame to the socket to the server's ack
   if (frame?.ackedAt !== undefined) station.upload = Math.max(0, frame.ackedAt - frame.sentAt)
@@ -31,6 +33,6 @@ export function latencyRows(result: InspectionResult, frame?: SentFrame): Latenc
 
 /** Capture to result on screen, on the station's clock; null when the result is not this station's frame. */
 export function endToEndMs(result: InspectionResult, receivedAt: number, frame?: SentFrame): number | null {
-  if (!frame) return null
+  if (!frame && result.inferredAt !== 'browser') return null
   return Math.max(0, receivedAt - result.capturedAt)
 }

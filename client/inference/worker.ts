@@ -1,41 +1,154 @@
 /**
- * The station's inference worker (a dedicated Web Worker exposed with comlink). Frames arrive as
- * transferred ImageBitmaps; the JPEG comes back as a transferred buffer. Keeping encoding here
- * leaves the main thread free for the video and the overlay.
+ * The station's inference worker (a dedicated Web Worker exposed with comlink): onnxruntime-web
+ * for the prefilter and the detector, and the JPEG encoder. Frames arrive as transferred
+ * ImageBitmaps and stay here until the main thread says what to do with them, so their pixels
+ * never cross the thread boundary again; encoded bytes leave by transfer.
  */
 import * as Comlink from 'comlink'
-import type { EncodedFrame, EncodeOptions, InferenceWorkerApi, WorkerReply } from './api.ts'
+import type { DetectManifest, PrefilterManifest } from '../../shared/domain/manifest.ts'
+import type { WireError } from '../../shared/protocol/messages/error.ts'
+import type { ModelRef } from '../../shared/protocol/messages/welcome.ts'
+import { CANDIDATE_EPS, type Admitted, type CandidateReport, type Finished, type FinishOptions, type InferenceWorkerApi, type InitOptions, type InitReport, type ModelLoad, type WorkerReply } from './api.ts'
+import { measure, releaseRunners, type LoadedModels, type Runners } from './backends.ts'
+import { pickFastest } from './choose.ts'
+import { encodeBitmap, transferEncoded } from './encode.ts'
+import { FrameStore } from './frames.ts'
+import { fetchImmutable, fetchManifest, MODEL_CACHE, pruneCaches } from './model-cache.ts'
+import { configureOrt, RUNTIME_WASM_URL } from './ort-runtime.ts'
 
-// One canvas reused for every frame; 'bitmaprenderer' takes the bitmap over without drawing it.
-let canvas: OffscreenCanvas | null = null
-let renderer: ImageBitmapRenderingContext | null = null
+const frames = new FrameStore()
+let runners: Runners | null = null
+// a second init (new model version) waits for the first, so two never measure at once
+let initializing: Promise<unknown> = Promise.resolve()
 
-async function encode(bitmap: ImageBitmap, options: EncodeOptions): Promise<WorkerReply<EncodedFrame>> {
+function fail<T>(code: string, message: string): WorkerReply<T> {
+  return { ok: false, error: { code, message } }
+}
+
+async function loadModel<M>(ref: ModelRef, task: 'detect' | 'prefilter', loads: ModelLoad[]): Promise<WorkerReply<{ bytes: Uint8Array; manifest: M }>> {
+  const manifest = await fetchManifest(ref)
+  if (!manifest.ok) return manifest
+  if (manifest.value.value.task !== task) return fail('wrong_task', `${ref.manifestUrl} is a ${manifest.value.value.task} model, not ${task}`)
+  const file = await fetchImmutable(ref.url, MODEL_CACHE, ref.sha256)
+  if (!file.ok) return file
+  loads.push({ name: ref.name, version: ref.version, bytes: file.value.value.length, fromCache: file.value.fromCache && manifest.value.fromCache })
+  return { ok: true, value: { bytes: file.value.value, manifest: manifest.value.value as M } }
+}
+
+async function init(options: InitOptions): Promise<WorkerReply<InitReport>> {
+  const run = initializing.then(() => initNow(options))
+  initializing = run
+  return run
+}
+
+async function initNow(options: InitOptions): Promise<WorkerReply<InitReport>> {
   const started = performance.now()
-  const { width, height } = bitmap
   try {
-    if (!canvas || !renderer) {
-      canvas = new OffscreenCanvas(width, height)
-      renderer = canvas.getContext('bitmaprenderer')
-      if (!renderer) return { ok: false, error: { code: 'no_canvas', message: 'OffscreenCanvas bitmaprenderer context is not available' } }
+    if (runners) {
+      const old = runners
+      runners = null
+      await releaseRunners(old)
     }
-    canvas.width = width
-    canvas.height = height
-    // takes ownership of the bitmap (it is detached afterwards), so no close() is needed on success
-    renderer.transferFromImageBitmap(bitmap)
-    // convertToBlob snapshots the canvas synchronously, so the next frame may be taken in at once
-    const blob = await canvas.convertToBlob({ type: options.mime, quality: options.quality })
-    const bytes = new Uint8Array(await blob.arrayBuffer())
-    if (blob.type !== options.mime) {
-      return { ok: false, error: { code: 'unsupported_type', message: `this browser encodes ${blob.type}, not ${options.mime}` } }
+    const runtime = await configureOrt()
+    if (!runtime.ok) return runtime
+    const runtimeDone = performance.now()
+    const loads: ModelLoad[] = []
+    const detector = await loadModel<DetectManifest>(options.models.detector, 'detect', loads)
+    if (!detector.ok) return detector
+    let prefilter: LoadedModels['prefilter'] = null
+    let prefilterError: WireError | undefined
+    if (options.models.prefilter) {
+      const p = await loadModel<PrefilterManifest>(options.models.prefilter, 'prefilter', loads)
+      // the detector still runs without a prefilter; the station shows why frames are not filtered
+      if (p.ok) prefilter = p.value
+      else prefilterError = p.error
     }
-    const value: EncodedFrame = { bytes, mime: options.mime, width, height, encodeMs: performance.now() - started }
-    return Comlink.transfer({ ok: true, value }, [bytes.buffer])
+    const models: LoadedModels = { detector: detector.value, prefilter }
+    const modelsDone = performance.now()
+
+    const candidates: CandidateReport[] = []
+    let best: Runners | null = null
+    for (const ep of options.eps ?? CANDIDATE_EPS) {
+      const m = await measure(ep, models, { runs: options.runs, budgetMs: options.budgetMs })
+      candidates.push(m.report)
+      if (!m.runners) continue
+      // keep only the best so far: two backends' sessions and GPU buffers at once are not needed
+      if (best && pickFastest(candidates.filter((c) => c.ep === best!.ep || c.ep === ep))?.ep === best.ep) await releaseRunners(m.runners)
+      else {
+        if (best) await releaseRunners(best)
+        best = m.runners
+      }
+    }
+    runners = best
+    await pruneCaches([options.models.detector, ...(options.models.prefilter ? [options.models.prefilter] : [])], RUNTIME_WASM_URL)
+    const report: InitReport = {
+      ep: best?.ep ?? null,
+      candidates,
+      detector: detector.value.manifest,
+      prefilter: best?.prefilter?.manifest ?? null,
+      models: loads,
+      runtimeFromCache: runtime.value.fromCache,
+      loadMs: performance.now() - started,
+      phasesMs: { runtime: runtimeDone - started, models: modelsDone - runtimeDone, backends: performance.now() - modelsDone },
+    }
+    if (prefilterError) report.prefilterError = prefilterError
+    return { ok: true, value: report }
   } catch (e) {
-    bitmap.close()
-    return { ok: false, error: { code: 'encode_failed', message: (e as Error).message } }
+    return fail('init_failed', (e as Error).message)
   }
 }
 
-const api: InferenceWorkerApi = { encode }
+async function admit(frameId: string, bitmap: ImageBitmap, options: { prefilter: boolean }): Promise<WorkerReply<Admitted>> {
+  const frame = frames.hold(frameId, bitmap)
+  const admitted: Admitted = { width: frame.width, height: frame.height }
+  const p = runners?.prefilter
+  if (!options.prefilter || !p) return { ok: true, value: admitted }
+  try {
+    const started = performance.now()
+    frame.small = p.downscale(frames.pixels(frame))
+    const hasReference = p.hasReference
+    const outputs = await p.run(frame.small)
+    admitted.prefilter = { outputs, hasReference, ms: performance.now() - started }
+    return { ok: true, value: admitted }
+  } catch (e) {
+    frames.release(frameId)
+    return fail('prefilter_failed', (e as Error).message)
+  }
+}
+
+async function finish(frameId: string, o: FinishOptions): Promise<WorkerReply<Finished>> {
+  const frame = frames.get(frameId)
+  if (!frame) return fail('frame_gone', `frame ${frameId} is not held by the worker (released or expired)`)
+  const done: Finished = {}
+  try {
+    const r = runners
+    if (o.reference && r?.prefilter) r.prefilter.setReference(frame.small ?? r.prefilter.downscale(frames.pixels(frame)))
+    if (o.detect) {
+      if (!r) {
+        frames.release(frameId)
+        return fail('not_ready', 'no local backend is ready')
+      }
+      done.detection = await r.detector.detect(frames.pixels(frame), o.scoreOverrides)
+    }
+  } catch (e) {
+    frames.release(frameId)
+    return fail('detect_failed', (e as Error).message)
+  }
+  const encode = o.encode === 'always' || (o.encode === 'if-fail' && done.detection?.verdict === 'fail')
+  if (!encode) {
+    frames.release(frameId)
+    return { ok: true, value: done }
+  }
+  frames.take(frameId)
+  const encoded = await encodeBitmap(frame.bitmap, o.encodeOptions)
+  if (!encoded.ok) return encoded
+  done.encoded = encoded.value
+  return { ok: true, value: transferEncoded(done) }
+}
+
+function release(frameId: string): void {
+  frames.release(frameId)
+}
+
+const api: InferenceWorkerApi = { init, admit, finish, release }
 Comlink.expose(api)

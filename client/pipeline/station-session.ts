@@ -1,72 +1,186 @@
 /**
- * One captured frame's way through the station: route -> take credit -> encode in the worker ->
- * send. No Vue and no DOM here beyond the bitmap, so the browser-inference step slots in as
- * another branch of the routing decision rather than a rewrite.
+ * One captured frame's way through the station:
  *
- * Every frame ends in exactly one place: sent, dropped (counted by the uplink), or skipped.
+ *   admit to the worker (bitmap transferred) -> prefilter -> skip (counted; a sampled few still go,
+ *   flagged audit) -> route -> server: credit, encode, send (a sampled few also inferred here, the
+ *   shadow check) | browser: detect here, JPEG of a failing part, result to the outbox | none.
+ *
+ * No Vue and no DOM here beyond the bitmap. Every frame ends in exactly one place: sent, inferred
+ * here, skipped, or dropped (counted by the uplink).
  */
+import type { LoadReport } from '../../shared/domain/load.ts'
+import type { DetectManifest } from '../../shared/domain/manifest.ts'
+import type { LineSettings } from '../../shared/domain/settings.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { GrabbedFrame } from '../capture/grabber.ts'
 import { newFrameId } from '../capture/frame-id.ts'
-import type { EncodedFrame, EncodeOptions, WorkerReply } from '../inference/api.ts'
+import type { Admitted, EncodeOptions, Finished, FinishOptions, LocalEp, WorkerReply } from '../inference/api.ts'
+import type { BrowserResult, OutboxImage } from '../outbox/types.ts'
+import { decidePrefilter, type PrefilterOutputs, type PrefilterVerdict } from '../prefilter/decide.ts'
+import type { SkipTally } from '../prefilter/skip-tally.ts'
 import type { StationLink } from '../uplink/station-link.ts'
-import type { FrameRouter, RouteContext, RouteDecision } from './route.ts'
+import { browserResult, localMs } from './browser-result.ts'
+import type { LatencyEstimates } from './estimates.ts'
+import type { FrameRouter, RouteDecision } from './route.ts'
+import type { ShadowBook } from './shadow.ts'
 
 export type SessionEvent =
-  | { type: 'sent'; frameId: string; bytes: number }
+  | { type: 'prefilter'; frameId: string; verdict: PrefilterVerdict; outputs: PrefilterOutputs; audit: boolean }
   | { type: 'routed'; decision: RouteDecision }
+  | { type: 'sent'; frameId: string; bytes: number; audit: boolean; shadow: boolean }
+  | { type: 'local-result'; result: BrowserResult; image?: OutboxImage }
   | { type: 'error'; error: WireError }
 
+/** What the session reads afresh for every frame. */
+export interface SessionState {
+  settings: LineSettings | null
+  load: LoadReport | null
+  /** The local backend, once the worker has chosen one. */
+  local: { ep: LocalEp; detector: DetectManifest; prefilter: boolean } | null
+}
+
+export interface FrameWorker {
+  admit(frameId: string, bitmap: ImageBitmap, options: { prefilter: boolean }): Promise<WorkerReply<Admitted>>
+  finish(frameId: string, options: FinishOptions): Promise<WorkerReply<Finished>>
+  release(frameId: string): void
+}
+
 export interface StationSessionOptions {
-  link: Pick<StationLink, 'reserve' | 'send' | 'cancel'>
-  encoder: { encode(bitmap: ImageBitmap, options: EncodeOptions): Promise<WorkerReply<EncodedFrame>> }
+  line: string
+  station: string
+  link: Pick<StationLink, 'reserve' | 'send' | 'cancel' | 'drop' | 'online'>
+  worker: FrameWorker
   router: FrameRouter
-  context: () => RouteContext
+  state: () => SessionState
+  estimates: LatencyEstimates
+  skips: SkipTally
+  shadow: ShadowBook
   encodeOptions: EncodeOptions
-  maxEncoding: number
+  /** Frames in the worker at once; beyond it a frame is dropped as 'encoder' (the worker is behind). */
+  maxInWorker: number
+  random?: () => number
   onEvent: (e: SessionEvent) => void
+}
+
+interface Frame {
+  id: string
+  capturedAt: number
+  width: number
+  height: number
+  audit: boolean
+  timings: Record<string, number>
 }
 
 export class StationSession {
   readonly #o: StationSessionOptions
-  #encoding = 0
+  readonly #random: () => number
+  #inWorker = 0
 
   constructor(options: StationSessionOptions) {
     this.#o = options
+    this.#random = options.random ?? Math.random
   }
 
   /** Takes ownership of the frame's bitmap. */
-  handleFrame(frame: GrabbedFrame): void {
-    const decision = this.#o.router.route(this.#o.context())
-    if (decision.target !== 'server') {
-      // no local inference yet: a router that says otherwise is a programming error, made visible
-      frame.bitmap.close()
-      this.#o.onEvent({ type: 'routed', decision })
+  handleFrame(grabbed: GrabbedFrame): void {
+    if (this.#inWorker >= this.#o.maxInWorker) {
+      grabbed.bitmap.close()
+      this.#o.link.drop('encoder')
       return
     }
-    const frameId = newFrameId()
-    if (!this.#o.link.reserve(frameId, { capturedAt: frame.capturedAt, width: frame.width, height: frame.height, timings: { capture: frame.captureMs } })) {
-      frame.bitmap.close()
-      return
-    }
-    if (this.#encoding >= this.#o.maxEncoding) {
-      frame.bitmap.close()
-      this.#o.link.cancel(frameId, 'encoder')
-      return
-    }
-    this.#encoding++
-    void this.#encodeAndSend(frameId, frame).finally(() => this.#encoding--)
+    this.#inWorker++
+    this.#process(grabbed)
+      .catch((e: unknown) => this.#o.onEvent({ type: 'error', error: { code: 'pipeline_failed', message: (e as Error).message } }))
+      .finally(() => this.#inWorker--)
   }
 
-  async #encodeAndSend(frameId: string, frame: GrabbedFrame): Promise<void> {
-    const encoded = await this.#o.encoder.encode(frame.bitmap, this.#o.encodeOptions)
-    if (!encoded.ok) {
-      this.#o.link.cancel(frameId, 'error')
-      this.#o.onEvent({ type: 'error', error: encoded.error })
+  async #process(grabbed: GrabbedFrame): Promise<void> {
+    const { worker, link } = this.#o
+    const frame: Frame = { id: newFrameId(), capturedAt: grabbed.capturedAt, width: grabbed.width, height: grabbed.height, audit: false, timings: { capture: grabbed.captureMs } }
+    const before = this.#o.state()
+    const prefilter = before.settings?.prefilter.enabled === true && before.local?.prefilter === true
+    const admitted = await worker.admit(frame.id, grabbed.bitmap, { prefilter })
+    if (!admitted.ok) {
+      link.drop('error')
+      return this.#failed(admitted.error)
+    }
+    frame.width = admitted.value.width
+    frame.height = admitted.value.height
+
+    const s = this.#o.state()
+    const pre = admitted.value.prefilter
+    if (pre && s.settings) {
+      frame.timings.prefilter = pre.ms
+      const verdict = decidePrefilter(pre.outputs, s.settings.prefilter, pre.hasReference)
+      if (verdict.skip) {
+        this.#o.skips.add(verdict.skip)
+        frame.audit = this.#random() < s.settings.auditFraction
+      }
+      this.#o.onEvent({ type: 'prefilter', frameId: frame.id, verdict, outputs: pre.outputs, audit: frame.audit })
+      if (verdict.skip && !frame.audit) return worker.release(frame.id)
+    }
+
+    const decision = this.#o.router.route({
+      now: Date.now(),
+      policy: s.settings?.policy ?? null,
+      load: s.load,
+      serverOnline: link.online,
+      localReady: s.local !== null,
+      localMs: this.#o.estimates.local.value,
+      serverOverheadMs: this.#o.estimates.serverOverheadMs(),
+    })
+    this.#o.onEvent({ type: 'routed', decision })
+    if (decision.target === 'server') return this.#toServer(frame, s)
+    if (decision.target === 'browser' && s.local) return this.#toBrowser(frame, s, s.local.detector)
+    worker.release(frame.id)
+    link.drop('offline')
+  }
+
+  #finishOptions(s: SessionState, o: Pick<FinishOptions, 'encode' | 'detect' | 'reference'>): FinishOptions {
+    // a plain copy: the settings may be a reactive proxy, which cannot be posted to the worker
+    return { ...o, encodeOptions: { ...this.#o.encodeOptions }, scoreOverrides: { ...s.settings?.scoreThresholds } }
+  }
+
+  async #toServer(frame: Frame, s: SessionState): Promise<void> {
+    const { worker, link } = this.#o
+    if (!link.reserve(frame.id, { capturedAt: frame.capturedAt, width: frame.width, height: frame.height, timings: frame.timings })) {
+      worker.release(frame.id)
       return
     }
-    const e = encoded.value
-    const sent = this.#o.link.send({ frameId, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, timings: { encode: e.encodeMs } })
-    if (sent) this.#o.onEvent({ type: 'sent', frameId, bytes: e.bytes.length })
+    const shadow = !frame.audit && s.local !== null && this.#random() < (s.settings?.shadowFraction ?? 0)
+    // an audit frame was judged unchanged/blurred/...: it must not become the reference
+    const done = await worker.finish(frame.id, this.#finishOptions(s, { encode: 'always', detect: shadow, reference: !frame.audit }))
+    if (!done.ok || !done.value.encoded) {
+      link.cancel(frame.id, 'error')
+      return this.#failed(done.ok ? { code: 'encode_failed', message: 'the worker returned no image' } : done.error)
+    }
+    const e = done.value.encoded
+    this.#o.estimates.encode.add(e.encodeMs)
+    const d = done.value.detection
+    if (d) {
+      this.#o.estimates.local.add(localMs(d))
+      this.#o.shadow.expect(frame.id, d.detections, d.ep, Date.now())
+    }
+    const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, timings: { encode: e.encodeMs } })
+    if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined })
+    else this.#o.shadow.forget(frame.id)
+  }
+
+  async #toBrowser(frame: Frame, s: SessionState, manifest: DetectManifest): Promise<void> {
+    const done = await this.#o.worker.finish(frame.id, this.#finishOptions(s, { encode: 'if-fail', detect: true, reference: !frame.audit }))
+    if (!done.ok || !done.value.detection) {
+      this.#o.link.drop('error')
+      return this.#failed(done.ok ? { code: 'detect_failed', message: 'the worker returned no detections' } : done.error)
+    }
+    const d = done.value.detection
+    this.#o.estimates.local.add(localMs(d))
+    const e = done.value.encoded
+    if (e) frame.timings.encode = e.encodeMs
+    const result = browserResult({ frameId: frame.id, line: this.#o.line, station: this.#o.station, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, audit: frame.audit, timings: frame.timings }, manifest, d)
+    this.#o.onEvent(e ? { type: 'local-result', result, image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } } : { type: 'local-result', result })
+  }
+
+  #failed(error: WireError): void {
+    this.#o.onEvent({ type: 'error', error })
   }
 }

@@ -15,18 +15,17 @@ import { openDemo } from '../capture/demo.ts'
 import { startGrabber, type GrabMethod, type Grabber } from '../capture/grabber.ts'
 import type { CaptureSource, SourceKind, SourceResult } from '../capture/source.ts'
 import { loadSourceChoice, saveSourceChoice, type SourceChoice } from '../capture/source-choice.ts'
-import { ANSWER_TIMEOUT_MS, APP_VERSION, DEFAULT_CAPTURE_FPS, JPEG_QUALITY, MAX_ENCODING } from '../config.ts'
-import { InferenceClient } from '../inference/client.ts'
-import { serverOnlyRouter } from '../pipeline/route.ts'
-import { StationSession } from '../pipeline/station-session.ts'
+import { ANSWER_TIMEOUT_MS, APP_VERSION, DEFAULT_CAPTURE_FPS } from '../config.ts'
+import type { StationSession } from '../pipeline/station-session.ts'
 import { emptyCounts, type UplinkCounts } from '../uplink/credit.ts'
 import { StationLink, type SentFrame, type StationLinkEvent } from '../uplink/station-link.ts'
 import { wsUrl } from '../uplink/url.ts'
+import { useBrowserInferenceStore } from './browser-inference.ts'
 import { useConnectionStore } from './connection.ts'
 
 export interface LatestResult {
   result: InspectionResult
-  /** The frame as the station sent it (client timings, size); absent for a result it cannot match. */
+  /** The frame as the station sent it (client timings, size); absent for a result it cannot match or inferred here. */
   frame?: SentFrame
   receivedAt: number
 }
@@ -39,6 +38,7 @@ export interface SourceInfo {
 
 export const useStationStore = defineStore('station', () => {
   const connection = useConnectionStore()
+  const local = useBrowserInferenceStore()
 
   const line = ref<string | null>(null)
   const station = ref<string | null>(null)
@@ -64,7 +64,6 @@ export const useStationStore = defineStore('station', () => {
   const captureFps = computed(() => settings.value?.captureFps ?? DEFAULT_CAPTURE_FPS)
 
   let link: StationLink | null = null
-  let encoder: InferenceClient | null = null
   let session: StationSession | null = null
   let captureSource: CaptureSource | null = null
   let grabber: Grabber | null = null
@@ -76,6 +75,7 @@ export const useStationStore = defineStore('station', () => {
   }
 
   function onLinkEvent(e: StationLinkEvent): void {
+    local.onLinkEvent(e)
     switch (e.type) {
       case 'status':
         connection.report('station', e.status)
@@ -181,7 +181,6 @@ export const useStationStore = defineStore('station', () => {
     stop()
     line.value = lineId
     station.value = stationId
-    encoder = new InferenceClient()
     link = new StationLink({
       line: lineId,
       station: stationId,
@@ -190,17 +189,18 @@ export const useStationStore = defineStore('station', () => {
       answerTimeoutMs: ANSWER_TIMEOUT_MS,
       clientVersion: APP_VERSION,
     })
-    const l = link
-    session = new StationSession({
-      link: l,
-      encoder,
-      router: serverOnlyRouter,
-      context: () => ({ settings: settings.value, load: load.value, serverOnline: l.online }),
-      encodeOptions: { mime: 'image/jpeg', quality: JPEG_QUALITY },
-      maxEncoding: MAX_ENCODING,
+    // a station opened during an outage inspects with what the last welcome said until the server is back
+    settings.value = local.start(lineId, stationId, link, fail)
+    session = local.createSession({
+      line: lineId,
+      station: stationId,
+      state: () => ({ settings: settings.value, load: load.value }),
       onEvent: (e) => {
         if (e.type === 'error') fail(e.error)
-        else if (e.type === 'routed') fail({ code: 'route_unsupported', message: `frame routed to ${e.decision.target}, which this station cannot do yet` })
+        else if (e.type === 'local-result') {
+          results.value++
+          latest.value = { result: e.result, receivedAt: Date.now() }
+        }
       },
     })
     link.start()
@@ -210,10 +210,9 @@ export const useStationStore = defineStore('station', () => {
   function stop(): void {
     generation++
     closeSource()
+    local.stop()
     link?.stop()
-    encoder?.terminate()
     link = null
-    encoder = null
     session = null
     connection.forget('station')
     settings.value = load.value = models.value = null

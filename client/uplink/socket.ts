@@ -191,8 +191,11 @@ export class ReconnectingSocket {
   }
 
   #detach(ws: SocketLike): void {
-    ws.onopen = ws.onmessage = ws.onerror = null
+    ws.onopen = ws.onmessage = null
     ws.onclose = null
+    // closing a socket that is still connecting fires one last error (the `ws` package throws it
+    // when nobody listens); it concerns a socket this station has already given up on
+    ws.onerror = () => {}
   }
 
   #clearTimers(): void {

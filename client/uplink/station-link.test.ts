@@ -189,4 +189,45 @@ describe('station link', () => {
     expect(counts).toMatchObject({ counts: { lost: 2, dropped: { offline: 1 } }, inFlight: 0 })
     expect(link.status.attempt).toBe(0)
   })
+
+  it('sends a browser result and then the failing part\'s image as a resultImage envelope with the same frame id', async () => {
+    const { server, link, events } = await setup(1)
+    const result: InspectionResult & { inferredAt: 'browser' } = {
+      frameId: 'local-1', line: 'L1', station: 'S1', capturedAt: 5, model: { name: 'detector', version: '1' }, inferredAt: 'browser',
+      ep: 'wasm', detections: [{ classId: 1, class: 'scratch', score: 0.9, box: [1, 2, 3, 4] }], verdict: 'fail', timings: { infer: 30 }, source: 'browser', width: 4, height: 2,
+    }
+    const jpeg = new Uint8Array([0xff, 0xd8, 9, 0xff, 0xd9])
+    expect(link.sendBrowserResult(result, { mime: 'image/jpeg', width: 4, height: 2, bytes: jpeg })).toBe(true)
+    const peer = server.peers[0]!
+    await until('the result and its image', () => peer.frames.length === 1 && peer.messages.length === 2)
+    expect(peer.messages[1]).toMatchObject({ type: 'browser-result', id: 'local-1', hasImage: true, result: { frameId: 'local-1', verdict: 'fail' } })
+    expect(peer.frames[0]).toMatchObject({ kind: 'resultImage', frameId: 'local-1', width: 4, height: 2, mime: 'image/jpeg' })
+    expect(Array.from(peer.frames[0]!.payload)).toEqual(Array.from(jpeg))
+    // a browser result takes no credit: a frame can still be sent
+    expect(offer(link)).toBe(true)
+    // the server's "recorded" ack reaches the owner, though no frame of the window matches it
+    peer.socket.send(encodeMessage({ type: 'ack', id: 'local-1', frameId: 'local-1', status: 'recorded' }))
+    await until('the recorded ack', () => events.some((e) => e.type === 'ack' && e.ack.status === 'recorded'))
+  })
+
+  it('refuses to send its own messages while offline instead of queueing them', async () => {
+    const { server, link } = await setup(1)
+    expect(link.sendMessage({ type: 'skips', counts: { unchanged: 3 } })).toBe(true)
+    await until('the skips report', () => server.peers[0]!.messages.some((m) => m.type === 'skips'))
+    // the server goes away for good: reconnects fail, the link stays offline
+    await new Promise<void>((r) => {
+      server.wss.close(() => r())
+      server.peers[0]!.socket.terminate()
+    })
+    await until('offline', () => !link.online && link.status.state === 'offline')
+    expect(link.sendMessage({ type: 'skips', counts: { unchanged: 1 } })).toBe(false)
+    expect(link.sendBrowserResult({ ...resultOf({ frameId: 'x', line: 'L1', station: 'S1', capturedAt: 1 } as FrameEnvelope), inferredAt: 'browser' })).toBe(false)
+  })
+
+  it('counts frames dropped before they had a credit slot', async () => {
+    const { link, events } = await setup(1)
+    link.drop('encoder')
+    link.drop('encoder')
+    expect(events.filter((e) => e.type === 'counts').at(-1)).toMatchObject({ counts: { dropped: { encoder: 2 } } })
+  })
 })

@@ -6,7 +6,11 @@
 import { encodeMessage, parseServerMessage } from '../../shared/protocol/codec.ts'
 import { encodeEnvelope, type ImageMime } from '../../shared/protocol/envelope.ts'
 import type { AckMessage } from '../../shared/protocol/messages/ack.ts'
+import type { BackendMessage } from '../../shared/protocol/messages/backend.ts'
+import type { BrowserResultMessage } from '../../shared/protocol/messages/browser-result.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
+import type { ShadowMessage } from '../../shared/protocol/messages/shadow.ts'
+import type { SkipsMessage } from '../../shared/protocol/messages/skips.ts'
 import type { WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
@@ -38,7 +42,7 @@ export type StationLinkEvent =
   | { type: 'load'; load: LoadReport }
   | { type: 'settings'; settings: LineSettings }
   | { type: 'credit'; credit: number }
-  | { type: 'error'; error: WireError; frameId?: string }
+  | { type: 'error'; error: WireError; frameId?: string; id?: string }
   | { type: 'counts'; counts: UplinkCounts; inFlight: number; credit: number }
 
 export interface StationLinkOptions {
@@ -60,6 +64,8 @@ export interface OutgoingFrame {
   mime: ImageMime
   bytes: Uint8Array
   audit?: boolean
+  /** Also inferred in the browser, to compare (a shadow check). */
+  shadow?: boolean
   /** Client stages measured since the reservation (e.g. encode), ms; kept until its result arrives. */
   timings: Record<string, number>
 }
@@ -175,13 +181,53 @@ export class StationLink {
       width: frame.width,
       height: frame.height,
       audit: frame.audit ?? false,
-      shadow: false,
+      shadow: frame.shadow ?? false,
       payload: frame.bytes,
     })
     // a socket that is closing refuses it; its close handler then counts the frame lost
     this.#socket.send(envelope)
     this.#emitCounts()
     return true
+  }
+
+  /** Counts a frame that never got as far as a credit slot (e.g. the worker was behind). */
+  drop(reason: DropReason): void {
+    this.#window.countDrop(reason)
+    this.#emitCounts()
+  }
+
+  /**
+   * Sends a JSON message of the station's own (skips, backend, shadow) on the live connection.
+   * False when there is none: nothing is queued here, the caller keeps what it must resend.
+   */
+  sendMessage(message: SkipsMessage | BackendMessage | ShadowMessage): boolean {
+    return this.online && this.#socket.send(encodeMessage(message))
+  }
+
+  /**
+   * A result inferred in this browser, and for a failing part its image right behind it (the server
+   * holds the result until the image arrives). Answered by an ack `recorded` with the frame id.
+   */
+  sendBrowserResult(result: BrowserResultMessage['result'], image?: { mime: ImageMime; width: number; height: number; bytes: Uint8Array }): boolean {
+    if (!this.online) return false
+    const message: BrowserResultMessage = { type: 'browser-result', id: result.frameId, result, hasImage: image !== undefined }
+    if (!this.#socket.send(encodeMessage(message))) return false
+    if (!image) return true
+    return this.#socket.send(
+      encodeEnvelope({
+        kind: 'resultImage',
+        frameId: result.frameId,
+        line: this.#o.line,
+        station: this.#o.station,
+        capturedAt: result.capturedAt,
+        mime: image.mime,
+        width: image.width,
+        height: image.height,
+        audit: result.audit ?? false,
+        shadow: false,
+        payload: image.bytes,
+      }),
+    )
   }
 
   #onText(text: string): void {
@@ -227,7 +273,7 @@ export class StationLink {
         this.#o.onEvent({ type: 'settings', settings: m.settings })
         return
       case 'error':
-        this.#o.onEvent(m.frameId ? { type: 'error', error: m.error, frameId: m.frameId } : { type: 'error', error: m.error })
+        this.#o.onEvent({ type: 'error', error: m.error, ...(m.frameId ? { frameId: m.frameId } : {}), ...(m.id ? { id: m.id } : {}) })
         return
       case 'subscribed':
         this.#o.onEvent({ type: 'error', error: { code: 'unexpected_message', message: `"${m.type}" is not sent to stations` } })

@@ -1,4 +1,5 @@
 /** Administration: pause/resume taking frames off the queue (maintenance, draining, tests). */
+import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError } from '../errors.ts'
 import { ok, type Route } from './types.ts'
@@ -13,8 +14,10 @@ export function adminRoutes(core: Core): Route[] {
       method: 'post',
       pattern: '/api/v1/admin/inference/pause',
       access: 'admin',
-      handler: async () => {
+      handler: async (ctx) => {
+        const before = processor().paused
         await processor().pause()
+        await core.store.audit.append({ actor: describePrincipal(ctx.principal), action: 'inference.pause', target: 'inference', before: { paused: before }, after: { paused: true } })
         core.load.paused = true
         core.log.info('inference paused by an administrator; frames keep queueing')
         return ok({ paused: true })
@@ -24,8 +27,10 @@ export function adminRoutes(core: Core): Route[] {
       method: 'post',
       pattern: '/api/v1/admin/inference/resume',
       access: 'admin',
-      handler: async () => {
+      handler: async (ctx) => {
+        const before = processor().paused
         await processor().resume()
+        await core.store.audit.append({ actor: describePrincipal(ctx.principal), action: 'inference.resume', target: 'inference', before: { paused: before }, after: { paused: false } })
         core.load.paused = false
         core.log.info('inference resumed')
         return ok({ paused: false })

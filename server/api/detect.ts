@@ -39,6 +39,7 @@ export function detectRoutes(core: Core): Route[] {
         const width = meta.width ?? 0
         const height = meta.height ?? 0
         if (width * height > core.config.maxPixels) throw new HttpError(413, 'too_many_pixels', `${width}x${height} exceeds ${core.config.maxPixels} pixels`)
+        const receivedAt = Date.now()
         const result = await core.ingest.detect(
           {
             frameId: randomUUID(),
@@ -56,6 +57,7 @@ export function detectRoutes(core: Core): Route[] {
           DETECT_TIMEOUT_MS,
           ctx.signal,
         )
+        core.metrics.e2eSeconds.observe({ source: 'http' }, (Date.now() - receivedAt) / 1000)
         if (result.error) {
           const status = result.error.code === 'undecodable' ? 422 : result.error.code === 'too_many_pixels' ? 413 : 503
           throw new HttpError(status, result.error.code, result.error.message)

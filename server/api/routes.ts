@@ -1,14 +1,22 @@
 import type { Core } from '../core.ts'
+import { accessTableRoute } from '../auth/access-table.ts'
+import { preflightRoutes } from '../auth/cors.ts'
 import { adminRoutes } from './admin.ts'
+import { auditRoutes } from './audit.ts'
+import { deadLetterRoutes } from './dead-letters.ts'
 import { detectRoutes } from './detect.ts'
 import { healthRoutes } from './health.ts'
+import { jobRoutes } from './jobs.ts'
 import { lineRoutes } from './lines.ts'
 import { modelRoutes } from './models.ts'
 import { modelAdminRoutes } from './models-admin.ts'
 import { resultRoutes } from './results.ts'
 import { sampleRoutes } from './samples.ts'
+import { scalingRoutes } from './scaling.ts'
 import { StaticFiles } from './static-files.ts'
+import { tokenRoutes } from './tokens.ts'
 import { json, type Route } from './types.ts'
+import { uploadRoutes } from './uploads.ts'
 
 /** Every HTTP route of the gateway, in one table. */
 export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
@@ -20,12 +28,20 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
     ...modelRoutes(core),
     ...sampleRoutes(core),
     ...adminRoutes(core),
+    ...deadLetterRoutes(core),
     ...modelAdminRoutes(core),
+    ...uploadRoutes(core),
+    ...jobRoutes(core),
+    ...tokenRoutes(core),
+    ...auditRoutes(core),
+    ...scalingRoutes(core),
+    ...preflightRoutes(core.config),
   ]
   routes.push({ method: 'any', pattern: '/api/*', access: 'public', handler: (ctx) => json(404, { error: { code: 'not_found', message: `no route ${ctx.method} ${ctx.path.slice(0, 200)}` } }) })
   if (clientDir) {
     const files = new StaticFiles(clientDir)
     routes.push({ method: 'get', pattern: '/*', access: 'public', handler: (ctx) => files.serve(ctx) })
   }
+  routes.push(accessTableRoute(routes))
   return routes
 }

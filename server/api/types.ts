@@ -18,6 +18,19 @@ export interface RequestContext {
   principal: Principal
   /** Set when the client went away; long handlers may check it. */
   signal: AbortSignal
+  /** The body as it arrives, on routes with `streamBody` (then `body` is empty). */
+  bodyStream?: BodyStream
+}
+
+/**
+ * A request body read chunk by chunk (tus PATCH: never a whole upload in memory). Each chunk is
+ * the handler's to keep. The transport stops reading from the socket while chunks wait unread
+ * and goes on as the handler takes them, so a slow disk slows the client instead of filling
+ * memory. Iteration throws once the client went away.
+ */
+export interface BodyStream extends AsyncIterable<Uint8Array> {
+  /** Content-Length, when the client declared one. */
+  readonly declaredLength: number | undefined
 }
 
 export interface Reply {
@@ -36,6 +49,8 @@ export interface Route {
   pattern: string
   /** Largest body read, bytes; 0 reads none. */
   bodyLimit?: number
+  /** Hand the body to the handler as `ctx.bodyStream` instead of buffering it (`bodyLimit` is then ignored). */
+  streamBody?: boolean
   access: Access
   handler: Handler
 }

@@ -58,7 +58,7 @@ export const SETTINGS = {
   authRequired: setting('AUTH_REQUIRED', bool(), false, 'Require tokens on every route and socket (stations, kiosks, admin). Off: open on a trusted network, admin routes still need the admin token.'),
 
   // --- queue transport (server/queue) ---
-  queueDeadLetterMax: setting('QUEUE_DEAD_LETTER_MAX', int(1), 10_000, 'Dead letters kept for inspection and requeue; beyond it the oldest are dropped (RabbitMQ: `x-max-length` of the dead-letter queue).'),
+  queueDeadLetterMax: setting('QUEUE_DEAD_LETTER_MAX', int(1), 1000, 'Dead letters kept for inspection and requeue, with their bytes (the embedded queue in memory); beyond it the oldest are dropped (RabbitMQ: `x-max-length` of the dead-letter queue).'),
   queueInlineMaxBytes: setting('QUEUE_INLINE_MAX_BYTES', int(0, 128 * MiB), 1 * MiB, 'RabbitMQ: frames up to this size travel inside the message; bigger ones are written once to the blob store and the message carries a reference.'),
   queueBlobDir: setting('QUEUE_BLOB_DIR', str(), undefined, 'RabbitMQ: folder of the blob store for frames over `QUEUE_INLINE_MAX_BYTES`. When gateways and workers run on different hosts it must be a volume they all share.', { defaultDoc: '`<LINESIGHT_DATA_DIR>/queue-blobs`' }),
   queuePublishTimeoutMs: setting('QUEUE_PUBLISH_TIMEOUT_MS', int(100), 10_000, 'RabbitMQ: longest a publish waits for the broker (a reconnect included) before it fails with `unavailable`.'),
@@ -84,4 +84,24 @@ export const SETTINGS = {
   uploadArchiveMaxEntries: setting('UPLOAD_ARCHIVE_MAX_ENTRIES', int(1, 1_000_000), 10_000, 'Entries (files, folders, anything) an uploaded zip or tar may hold; more and the whole archive is refused.'),
   uploadArchiveMaxBytes: setting('UPLOAD_ARCHIVE_MAX_BYTES', int(1, Number.MAX_SAFE_INTEGER), 4 * 1024 * MiB, 'Uncompressed bytes an uploaded archive may unpack to, all entries together; more (a zip bomb) and the whole archive is refused. Each image must also fit `MAX_FRAME_BYTES` and `MAX_PIXELS`.'),
   uploadBatchWindow: setting('UPLOAD_BATCH_WINDOW', int(1, 100_000), 32, 'Upload jobs stop publishing frames while this many wait in the batch queue, so an archive never sits in memory or the broker whole (live frames are served first regardless).'),
+
+  // --- autoscaling and load history (server/scaling) ---
+  scalingEnabled: setting('SCALING_ENABLED', bool(), false, 'Run the autoscaler in this process: it sets the number of inference workers from the queue, latency, throughput and the forecast (see docs/scaling.md). Enable it in one process per deployment.'),
+  scalingActuator: setting('SCALING_ACTUATOR', z.enum(['local', 'kubernetes', 'none']), 'local', 'What the autoscaler changes: `local` (this process\'s worker threads; nothing in a gateway-only process), `kubernetes` (the worker Deployment\'s scale, or the KEDA ScaledObject\'s bounds) or `none` (decide and report only).'),
+  scalingPeriodMs: setting('SCALING_PERIOD_MS', int(100, 3_600_000), 15_000, 'How often the autoscaler decides, ms (the HPA\'s sync period).'),
+  scalingMinWorkers: setting('SCALING_MIN_WORKERS', int(1, 256), 1, 'Fewest inference workers, until an administrator saves scaling settings in the admin panel (which then apply, live).'),
+  scalingMaxWorkers: setting('SCALING_MAX_WORKERS', int(1, 256), 4, 'Most inference workers, until an administrator saves scaling settings.'),
+  scalingWorkerCapacityFps: setting('SCALING_WORKER_CAPACITY_FPS', num(0.01, 100_000), 10, 'Frames per second one worker serves, until an administrator saves scaling settings (measure: 1000 / serverInferMs of a load report).'),
+  scalingWorkerStartSeconds: setting('SCALING_WORKER_START_SECONDS', num(0, 3600), 60, 'Seconds from asking for a worker to its first frame (a GPU pod: 30-90), until an administrator saves scaling settings. The what-if replay models it; the forecast lead should be longer.'),
+  scalingK8sNamespace: setting('SCALING_K8S_NAMESPACE', str(), undefined, 'Kubernetes actuator: namespace of the worker Deployment / ScaledObject.', { defaultDoc: 'the pod\'s own namespace, else `default`' }),
+  scalingK8sTarget: setting('SCALING_K8S_TARGET', z.enum(['deployment', 'scaledobject']), 'scaledobject', 'Kubernetes actuator: set the KEDA ScaledObject\'s `minReplicaCount` (this policy\'s count, the forecast included) and `maxReplicaCount` (`scaledobject`, for deploy/k8s where KEDA owns the worker count), or patch the worker Deployment\'s `scale` subresource (`deployment`, only where nothing else scales it).'),
+  scalingK8sDeployment: setting('SCALING_K8S_DEPLOYMENT', str(), 'linesight-worker', 'Kubernetes actuator: the worker Deployment (scaled, and read for ready replicas in both modes).'),
+  scalingK8sScaledObject: setting('SCALING_K8S_SCALEDOBJECT', str(), 'linesight-worker', 'Kubernetes actuator: the KEDA ScaledObject of the workers (with `SCALING_K8S_TARGET=scaledobject`).'),
+  scalingK8sKubeconfig: setting('SCALING_K8S_KUBECONFIG', str(), undefined, 'Kubernetes actuator: kubeconfig file to use.', { defaultDoc: 'in-cluster service account, else `~/.kube/config`' }),
+  loadHistoryFlushMs: setting('LOAD_HISTORY_FLUSH_MS', int(0, 3_600_000), 60_000, 'How often this process adds its per-line load (frames, skipped, browser frames, queue, workers, p95) to the per-minute load history the forecast, the what-if replay and the status page read, ms. 0 records nothing.'),
+  loadHistoryRetentionDays: setting('LOAD_HISTORY_RETENTION_DAYS', num(0), 90, 'Load history older than this is deleted (0 keeps everything). The forecast reads the last 4 weeks.'),
+
+  // --- distributed mode and shutdown (server/app.ts) ---
+  resultRecoveryMs: setting('RESULT_RECOVERY_MS', int(0, 600_000), 10_000, 'RabbitMQ: a frame a gateway accepted whose result has not come back this long is looked up in the results store, then again at this interval (a result published while the gateway\'s results connection was down never reaches it); one still without a record `LIVE_FRAME_TTL_MS` + 3 intervals after it arrived is answered `rejected` (`lost`) so its station gets its credit back, ms. 0 turns this off.'),
+  shutdownDrainMs: setting('SHUTDOWN_DRAIN_MS', int(0, 600_000), 2000, 'On SIGTERM a gateway answers `/ready` with 503 and keeps serving this long before it closes its listening sockets, so a load balancer polling `/ready` stops sending first; results of frames in flight still reach their stations meanwhile, ms. Workers stop consuming at once and finish what they hold. Behind Kubernetes the preStop sleep does the same job and this can be 0.'),
 } as const

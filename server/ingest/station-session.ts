@@ -5,6 +5,12 @@
  * Flow control: a station may have `credit` frames in flight. A frame occupies credit from its
  * arrival until its result (or a busy/rejected ack) goes back; a frame over credit is answered
  * `busy` at once and never buffered.
+ *
+ * Recovery (distributed mode): a result published while this gateway's results connection was
+ * down never reaches it, and its frame would hold credit for good. So a frame whose result is
+ * overdue is looked up in the results store, where every result is recorded before it is
+ * published; one that still has no record long after it could have expired is given up as
+ * `rejected` (`lost`), so the credit always comes back.
  */
 import type { ModelRef } from '../../shared/protocol/messages/welcome.ts'
 import type { LoadReport } from '../../shared/domain/load.ts'
@@ -41,6 +47,25 @@ export interface StationDeps {
   /** Resolves a hello's token (if any) to a principal; the upgrade's principal is used otherwise. */
   authenticate(token: string | undefined): Promise<Principal | null>
   log: { warn(obj: object, msg: string): void }
+  /** Absent where results cannot be missed (the in-process bus). */
+  recovery?: ResultRecovery
+}
+
+export interface ResultRecovery {
+  /** A frame accepted this long ago without its result is looked up, then again at this interval, ms. */
+  afterMs: number
+  /** A frame this old that still has no record is answered `rejected` with code `lost`, ms. */
+  giveUpMs: number
+  lookup(frameId: string): Promise<InspectionResult | null>
+}
+
+interface InFlight {
+  /** Stop waiting on the hub. */
+  stop: () => void
+  receivedAt: number
+  /** Set once the queue confirmed it (before that, a store lookup cannot find it). */
+  accepted: boolean
+  lookedUpAt: number
 }
 
 /** A browser result whose JPEG has not arrived yet is held this long at most. */
@@ -49,11 +74,12 @@ const MAX_PENDING_IMAGES = 16
 
 export class StationSession {
   #hello: HelloMessage | undefined
-  readonly #inFlight = new Map<string, () => void>() // frameId -> stop waiting
+  readonly #inFlight = new Map<string, InFlight>()
   readonly #pendingImages = new Map<string, { message: BrowserResultMessage; timer: ReturnType<typeof setTimeout> }>()
   #closed = false
   #backendEp: string | undefined
   #releaseLine: (() => void) | undefined
+  #recovering = false
 
   constructor(
     private readonly deps: StationDeps,
@@ -103,7 +129,8 @@ export class StationSession {
         return
       case 'shadow':
         this.deps.metrics.shadowChecks.inc({ line, ep: m.ep })
-        if (m.unmatched) this.deps.metrics.shadowDisagreements.inc({ line, ep: m.ep }, m.unmatched)
+        // inc(0) too: the series must exist before the first disagreement for rate() to see it
+        this.deps.metrics.shadowDisagreements.inc({ line, ep: m.ep }, m.unmatched)
         return
       case 'browser-result':
         return this.#onBrowserResult(m)
@@ -194,7 +221,8 @@ export class StationSession {
         this.#send({ type: 'ack', frameId, status: 'rejected', error })
       },
     })
-    this.#inFlight.set(frameId, stop)
+    const flight: InFlight = { stop, receivedAt, accepted: false, lookedUpAt: receivedAt }
+    this.#inFlight.set(frameId, flight)
     try {
       await this.deps.ingest.submit({
         frameId,
@@ -209,6 +237,7 @@ export class StationSession {
         audit: env.audit,
         image,
       })
+      flight.accepted = true
       if (this.#inFlight.has(frameId)) this.#send({ type: 'ack', frameId, status: 'accepted' })
     } catch (err) {
       stop()
@@ -219,6 +248,7 @@ export class StationSession {
   }
 
   #deliver(result: InspectionResult, receivedAt: number): void {
+    this.#inFlight.get(result.frameId)?.stop()
     this.#inFlight.delete(result.frameId)
     const e2e = Date.now() - receivedAt
     const serverStages = ['queue', 'decode', 'infer', 'postprocess', 'record'].reduce((s, k) => s + (result.timings[k] ?? 0), 0)
@@ -270,6 +300,38 @@ export class StationSession {
     }
   }
 
+  /**
+   * Looks up the accepted frames whose result is overdue (see `StationDeps.recovery`) and sends
+   * those found as results; returns how many. Called periodically; one pass at a time.
+   */
+  async recoverOverdue(now = Date.now()): Promise<number> {
+    const r = this.deps.recovery
+    if (!r || this.#recovering || this.#closed) return 0
+    this.#recovering = true
+    let recovered = 0
+    try {
+      const due = [...this.#inFlight].filter(([, f]) => f.accepted && now - f.lookedUpAt >= r.afterMs)
+      for (const [frameId, f] of due) {
+        f.lookedUpAt = now
+        const result = await r.lookup(frameId)
+        // its result may have come the normal way while we looked
+        if (this.#inFlight.get(frameId) !== f) continue
+        if (result) {
+          this.#deliver(result, f.receivedAt)
+          recovered++
+        } else if (now - f.receivedAt >= r.giveUpMs) {
+          f.stop()
+          this.#inFlight.delete(frameId)
+          this.deps.metrics.framesDropped.inc({ reason: 'lost' })
+          this.#send({ type: 'ack', frameId, status: 'rejected', error: { code: 'lost', message: `no result was recorded for this frame within ${Math.round(r.giveUpMs / 1000)} s` } })
+        }
+      }
+    } finally {
+      this.#recovering = false
+    }
+    return recovered
+  }
+
   sendLoad(): void {
     if (this.#hello) this.#send({ type: 'load', load: this.deps.load(this.#hello.line) })
   }
@@ -281,7 +343,7 @@ export class StationSession {
   close(): void {
     this.#closed = true
     this.#releaseLine?.()
-    for (const stop of this.#inFlight.values()) stop()
+    for (const f of this.#inFlight.values()) f.stop()
     this.#inFlight.clear()
     for (const p of this.#pendingImages.values()) clearTimeout(p.timer)
     this.#pendingImages.clear()

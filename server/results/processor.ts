@@ -23,7 +23,6 @@ export interface ProcessorDeps {
   log: { warn(obj: object, msg: string): void }
 }
 
-const ms = (from: number) => Math.max(0, Date.now() - from)
 
 export class Processor {
   #consumer: Consumer | undefined
@@ -95,9 +94,7 @@ export class Processor {
       }
       if (job.jobId) result.jobId = job.jobId
       if (job.audit) result.audit = true
-      const recordStart = Date.now()
       await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image } : undefined)
-      result.timings.record = ms(recordStart)
       await delivery.ack()
 
       metrics.inferenceSeconds.observe({ model: outcome.model.name, ep: outcome.ep, where: 'server' }, outcome.timings.infer / 1000)
@@ -105,7 +102,6 @@ export class Processor {
       metrics.stageSeconds.observe({ stage: 'decode' }, outcome.timings.decode / 1000)
       metrics.stageSeconds.observe({ stage: 'infer' }, outcome.timings.infer / 1000)
       metrics.stageSeconds.observe({ stage: 'postprocess' }, outcome.timings.postprocess / 1000)
-      metrics.stageSeconds.observe({ stage: 'record' }, result.timings.record / 1000)
       // a batch of N shares one model call: the cost per frame is its share of the call
       load?.recordInfer(outcome.timings.infer / Math.max(1, outcome.batchSize))
     } catch (err) {

@@ -6,8 +6,8 @@
  * `setInterest`, a subscribed bus receives every result, as the in-process bus does.
  *
  * The queue goes with the connection; after a reconnect a new one is declared and bound to the
- * current interest. Results published while a gateway is disconnected are not kept for it: they
- * are in the results store, and its kiosks reload from there when they reconnect.
+ * current interest. Results published while a gateway is disconnected are not kept for it (they
+ * are in the results store, which the HTTP API serves).
  */
 import { type Channel, Connection } from 'rabbitmq-client'
 import { type InspectionResult, InspectionResultSchema } from '../../shared/domain/result.ts'

@@ -27,6 +27,8 @@ export class LineSettingsService {
   readonly #listeners = new Set<(s: LineSettings) => void>()
   /** Lines this process has seen traffic for, so they show up in lists before anyone configures them. */
   readonly #seen = new Set<string>()
+  /** Defaults handed out for unconfigured lines, one frozen copy per line instead of a clone per call. */
+  readonly #defaultsByLine = new Map<string, LineSettings>()
 
   constructor(
     private readonly defaults: Omit<LineSettings, 'line'>,
@@ -38,7 +40,14 @@ export class LineSettingsService {
   }
 
   get(line: string): LineSettings {
-    return this.#lines.get(line) ?? { line, ...structuredClone(this.defaults) }
+    const configured = this.#lines.get(line)
+    if (configured) return configured
+    let d = this.#defaultsByLine.get(line)
+    if (!d) {
+      d = deepFreeze({ line, ...structuredClone(this.defaults) })
+      if (this.#defaultsByLine.size < 10_000) this.#defaultsByLine.set(line, d)
+    }
+    return d
   }
 
   touch(line: string): void {
@@ -74,4 +83,12 @@ export class LineSettingsService {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
 }

@@ -51,13 +51,60 @@ export class ResultWriter {
     const parsed = InspectionResultSchema.safeParse(input)
     if (!parsed.success) throw new StorageError('invalid', `not an inspection result: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
     const r = parsed.data
-    // a redelivered frame is the common duplicate: skip the thumbnail work for it
-    if (await this.#db.one('SELECT 1 AS found FROM results WHERE frame_id = $1', [r.frameId])) return false
+    // a redelivered frame is the common duplicate: skip the thumbnail work for it (without an
+    // image there is none, and ON CONFLICT below catches the duplicate)
+    if (image && (await this.#db.one('SELECT 1 AS found FROM results WHERE frame_id = $1', [r.frameId]))) return false
 
     const { images, thumbnailError } = await prepareImages(this.#policy, r.verdict, image)
     if (thumbnailError !== undefined) this.#log.warn({ err: thumbnailError, frameId: r.frameId }, 'storage: no thumbnail, the image could not be decoded')
 
-    const created = await this.#db.transaction(async (tx) => {
+    const created = await this.#commit(r, images)
+    if (created && images && !this.#images.transactional) await this.#saveAfterCommit(r.frameId, images)
+    return created
+  }
+
+  /**
+   * Group commit: records that arrive while a transaction is being written wait and go together
+   * in the next one, so a COMMIT (the WAL write) is paid per batch, not per frame. A batch that
+   * fails is retried one record per transaction, so one bad record fails alone.
+   */
+  readonly #waiting: { r: InspectionResult; images: PreparedImages | undefined; resolve: (created: boolean) => void; reject: (e: unknown) => void }[] = []
+  #writing = false
+
+  #commit(r: InspectionResult, images: PreparedImages | undefined): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ r, images, resolve, reject })
+      if (!this.#writing) void this.#drain()
+    })
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true
+    try {
+      while (this.#waiting.length) {
+        const batch = this.#waiting.splice(0, 64)
+        try {
+          const created = await this.#db.transaction(async (tx) => {
+            const out: boolean[] = []
+            for (const w of batch) out.push(await this.#insert(tx, w.r, w.images))
+            return out
+          })
+          batch.forEach((w, i) => w.resolve(created[i]!))
+        } catch (batchError) {
+          if (batch.length === 1) {
+            batch[0]!.reject(batchError)
+            continue
+          }
+          for (const w of batch) await this.#db.transaction((tx) => this.#insert(tx, w.r, w.images)).then(w.resolve, w.reject)
+        }
+      }
+    } finally {
+      this.#writing = false
+    }
+  }
+
+  async #insert(tx: Tx, r: InspectionResult, images: PreparedImages | undefined): Promise<boolean> {
+
       const inserted = await tx.all(
         `INSERT INTO results (frame_id, line, station, captured_at, captured_hour, verdict, job_id, recorded_at, original_mime, thumbnail_mime, doc)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -81,9 +128,6 @@ export class ResultWriter {
       await insertDetections(tx, r)
       if (images && this.#images.transactional) await this.#images.save(tx, r.frameId, images)
       return true
-    })
-    if (created && images && !this.#images.transactional) await this.#saveAfterCommit(r.frameId, images)
-    return created
   }
 
   /**

@@ -26,6 +26,9 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
 
   if (config.role !== 'worker') {
     const admin = await store.tokens.ensureAdminToken(config.adminToken)
+    if (admin.revoked) {
+      log.warn({ token: admin.id }, 'LINESIGHT_ADMIN_TOKEN names a revoked token: it grants nothing; set it to a current admin token or unset it')
+    }
     if (admin.secret) {
       // printed once, on the console only: it is stored hashed and cannot be shown again
       process.stdout.write(`\nNo admin token existed, so one was created. Keep it; it is shown only this once:\n\n  ${admin.secret}\n\n`)

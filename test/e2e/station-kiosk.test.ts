@@ -3,19 +3,16 @@
  * committed sample images as a .y4m video) to a real linesight process, and a kiosk page on the
  * same line shows the detections. Either page logging an error fails the test.
  */
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import sharp from 'sharp'
+import type { BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildClient, clientIsStale } from '../../server/client-build.ts'
+import { chromiumMissing, collectProblems, launchChromium, writeY4m } from '../helpers/browser.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu']
 /** Video frames per sample image: at the y4m's 2 frames/s each part stays in view for 1 s. */
 const FRAMES_PER_SAMPLE = 2
 
@@ -30,58 +27,10 @@ async function groundTruth(): Promise<{ classes: string[]; samples: SampleTruth[
   return JSON.parse(await readFile(join(ROOT, 'models/samples/samples.json'), 'utf8')) as { classes: string[]; samples: SampleTruth[] }
 }
 
-/**
- * A YUV4MPEG2 (4:2:0, full-range BT.601) video of the samples, the format Chromium's
- * --use-file-for-fake-video-capture plays in a loop.
- */
-async function writeY4m(samples: SampleTruth[], path: string): Promise<{ width: number; height: number }> {
-  const { width, height } = samples[0]!
-  const frames: Buffer[] = []
-  for (const s of samples) {
-    const rgb = await sharp(join(ROOT, 'models/samples', s.file)).resize(width, height, { fit: 'contain' }).removeAlpha().raw().toBuffer()
-    const y = Buffer.alloc(width * height)
-    const u = Buffer.alloc((width / 2) * (height / 2))
-    const v = Buffer.alloc((width / 2) * (height / 2))
-    for (let i = 0; i < width * height; i++) {
-      const [r, g, b] = [rgb[i * 3]!, rgb[i * 3 + 1]!, rgb[i * 3 + 2]!]
-      y[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b)
-    }
-    for (let cy = 0; cy < height / 2; cy++) {
-      for (let cx = 0; cx < width / 2; cx++) {
-        let r = 0
-        let g = 0
-        let b = 0
-        for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
-          const p = ((cy * 2 + dy) * width + cx * 2 + dx) * 3
-          r += rgb[p]!
-          g += rgb[p + 1]!
-          b += rgb[p + 2]!
-        }
-        ;[r, g, b] = [r / 4, g / 4, b / 4]
-        const clamp = (x: number) => Math.max(0, Math.min(255, Math.round(x)))
-        u[cy * (width / 2) + cx] = clamp(-0.168736 * r - 0.331264 * g + 0.5 * b + 128)
-        v[cy * (width / 2) + cx] = clamp(0.5 * r - 0.418688 * g - 0.081312 * b + 128)
-      }
-    }
-    const frame = Buffer.concat([Buffer.from('FRAME\n'), y, u, v])
-    for (let k = 0; k < FRAMES_PER_SAMPLE; k++) frames.push(frame)
-  }
-  await writeFile(path, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F${FRAMES_PER_SAMPLE}:1 Ip A1:1 C420jpeg\n`), ...frames]))
-  return { width, height }
-}
+const missing = chromiumMissing()
+if (missing) console.warn(`station-kiosk e2e skipped: ${missing}`)
 
-/** Every console error and page error, from any page: the test fails on the first. */
-function collectProblems(page: Page, name: string, problems: string[]): void {
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`[${name}] console.error: ${m.text()}`)
-  })
-  page.on('pageerror', (e) => problems.push(`[${name}] page error: ${e.message}`))
-}
-
-const skip = !existsSync(CHROMIUM)
-if (skip) console.warn(`station-kiosk e2e skipped: no Chromium at ${CHROMIUM}`)
-
-describe.skipIf(skip)('station and kiosk in Chromium', () => {
+describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
   let tmp: string
   let server: RunningServer
   let ctx: BrowserContext
@@ -94,15 +43,22 @@ describe.skipIf(skip)('station and kiosk in Chromium', () => {
     await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
     tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-station-kiosk-'))
     truth = await groundTruth()
-    video = await writeY4m(truth.samples, join(tmp, 'camera.y4m'))
+    video = await writeY4m(
+      truth.samples.map((s) => ({ file: s.file, frames: FRAMES_PER_SAMPLE })),
+      join(tmp, 'camera.y4m'),
+      FRAMES_PER_SAMPLE,
+    )
     server = await startServer({ env: { SERVE_CLIENT: 'true' } })
-    ctx = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      args: [...FLAGS, '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${join(tmp, 'camera.y4m')}`],
-      permissions: ['camera'],
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
+    // This test follows frames through the server: every frame goes there (server-only) and none is
+    // held back by the prefilter. Browser inference and the prefilter have test/e2e/browser-*.test.ts.
+    const settings = (await (await fetch(`${server.url}/api/v1/lines/L1/settings`)).json()) as { prefilter: Record<string, unknown> }
+    const put = await server.admin('/api/v1/lines/L1/settings', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ policy: 'server-only', prefilter: { ...settings.prefilter, enabled: false } }),
     })
+    expect(put.status).toBe(200)
+    ctx = await launchChromium({ profileDir: join(tmp, 'profile'), camera: join(tmp, 'camera.y4m') })
   })
 
   afterAll(async () => {

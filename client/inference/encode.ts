@@ -1,0 +1,44 @@
+/**
+ * JPEG (or WebP) encoding in the worker, with the bitmap taken over rather than drawn:
+ * 'bitmaprenderer' adopts the bitmap, and convertToBlob snapshots the canvas synchronously, so the
+ * next frame may use the canvas at once.
+ */
+import * as Comlink from 'comlink'
+import type { EncodedFrame, EncodeOptions, WorkerReply } from './api.ts'
+
+let canvas: OffscreenCanvas | null = null
+let renderer: ImageBitmapRenderingContext | null = null
+
+/** Takes ownership of the bitmap (closed in every case). */
+export async function encodeBitmap(bitmap: ImageBitmap, options: EncodeOptions): Promise<WorkerReply<EncodedFrame>> {
+  const started = performance.now()
+  const { width, height } = bitmap
+  try {
+    if (!canvas || !renderer) {
+      canvas = new OffscreenCanvas(width, height)
+      renderer = canvas.getContext('bitmaprenderer')
+      if (!renderer) {
+        bitmap.close()
+        return { ok: false, error: { code: 'no_canvas', message: 'OffscreenCanvas bitmaprenderer context is not available' } }
+      }
+    }
+    canvas.width = width
+    canvas.height = height
+    // the bitmap is detached afterwards, so no close() is needed on success
+    renderer.transferFromImageBitmap(bitmap)
+    const blob = await canvas.convertToBlob({ type: options.mime, quality: options.quality })
+    if (blob.type !== options.mime) {
+      return { ok: false, error: { code: 'unsupported_type', message: `this browser encodes ${blob.type}, not ${options.mime}` } }
+    }
+    const bytes = new Uint8Array(await blob.arrayBuffer())
+    return { ok: true, value: { bytes, mime: options.mime, width, height, encodeMs: performance.now() - started } }
+  } catch (e) {
+    bitmap.close()
+    return { ok: false, error: { code: 'encode_failed', message: (e as Error).message } }
+  }
+}
+
+/** The encoded bytes leave the worker by transfer. */
+export function transferEncoded<T extends { encoded?: EncodedFrame }>(value: T): T {
+  return value.encoded ? Comlink.transfer(value, [value.encoded.bytes.buffer]) : value
+}

@@ -1,0 +1,70 @@
+/**
+ * A full live queue in distributed mode: no worker consumes (none is started, which is how a
+ * deployment whose workers are all gone or busy looks to the broker) and QUEUE_MAX_LENGTH is
+ * small. The broker refuses frames beyond the limit (reject-publish), the gateway tells the
+ * station `busy` for each of them, and none disappears: every frame is either queued (and gets
+ * its result once a worker runs) or refused.
+ *
+ * A quorum queue learns it is over its limit after the fact, so a burst may overshoot it
+ * (server/queue/rabbitmq.ts): the test checks the accounting, not an exact count.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { amqpUrl, createCluster, noteSkip, resultsOfLine, type Cluster } from '../helpers/broker.ts'
+import { loadSamples } from '../helpers/samples.ts'
+import type { RunningServer } from '../helpers/server.ts'
+import { StationClient } from '../helpers/station-client.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+noteSkip('distributed-queue-full')
+
+const LIMIT = 20
+const FRAMES = 80
+const LIVE_QUEUE = 'linesight.frames.live'
+const samples = loadSamples()
+
+describe.skipIf(!amqpUrl)('a full live queue with gateway and worker processes', () => {
+  let cluster: Cluster
+  let gateway: RunningServer
+  beforeAll(async () => {
+    cluster = await createCluster({ QUEUE_MAX_LENGTH: String(LIMIT), STATION_CREDIT: String(FRAMES) })
+    gateway = await cluster.gateway()
+  })
+  afterAll(async () => {
+    await cluster?.teardown()
+  })
+
+  it('answers busy beyond the limit and loses no frame', { timeout: 300_000 }, async () => {
+    const station = await StationClient.connect(gateway.url, { line: 'L-full', station: 'S-1' })
+    const frames = Array.from({ length: FRAMES }, (_, i) => ({ frameId: `full-${i}`, bytes: samples[i % samples.length]!.bytes }))
+    await station.sendAll(frames, { window: FRAMES })
+    await waitFor(() => frames.every((f) => station.acks.has(f.frameId)), { timeoutMs: 60_000, what: 'an ack for every frame' })
+
+    const accepted = frames.map((f) => f.frameId).filter((id) => station.ackStatus(id) === 'accepted')
+    const busy = frames.map((f) => f.frameId).filter((id) => station.ackStatus(id) === 'busy')
+    console.info(`[distributed-queue-full] ${FRAMES} frames at once into room for ${LIMIT}: ${accepted.length} accepted, ${busy.length} busy`)
+    expect(accepted.length + busy.length).toBe(FRAMES)
+    expect(accepted.length).toBeGreaterThanOrEqual(LIMIT)
+    expect(busy.length).toBeGreaterThan(0)
+    for (const id of busy) expect(station.acks.get(id)!.at(-1)!.error, id).toMatchObject({ code: 'busy', message: expect.stringMatching(/queue is full/) })
+    // the broker holds exactly the frames the station was told are queued (a quorum queue's
+    // counts in rabbitmqctl lag its log by a few seconds: wait for them to settle on that number)
+    let queued: Record<string, { ready: number; unacked: number }> = {}
+    await waitFor(
+      async () => {
+        queued = await cluster.broker.queues()
+        return queued[LIVE_QUEUE]?.ready === accepted.length
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: `the live queue to report ${accepted.length} ready` },
+    ).catch(() => undefined)
+    expect(queued[LIVE_QUEUE]).toEqual({ ready: accepted.length, unacked: 0 })
+
+    await cluster.worker()
+    await station.settled(240_000)
+    expect(station.tally().result.sort()).toEqual([...accepted].sort())
+    for (const id of accepted) expect(station.results.get(id), id).toHaveLength(1)
+    const stored = await resultsOfLine(gateway.url, 'L-full')
+    expect(stored.map((r) => r.frameId).sort()).toEqual([...accepted].sort())
+    expect(station.errors).toEqual([])
+    await station.close()
+  })
+})
