@@ -31,13 +31,15 @@ export interface LaunchOptions {
   /** A .y4m for the fake camera; without it Chromium's built-in test pattern. */
   camera?: string
   viewport?: { width: number; height: number }
+  /** More Chromium flags, e.g. `--host-resolver-rules`. */
+  args?: string[]
 }
 
 export function launchChromium(o: LaunchOptions): Promise<BrowserContext> {
   const camera = ['--use-fake-device-for-media-stream', ...(o.camera ? [`--use-file-for-fake-video-capture=${o.camera}`] : [])]
   return chromium.launchPersistentContext(o.profileDir, {
     executablePath: CHROMIUM,
-    args: [...CHROMIUM_FLAGS, ...camera],
+    args: [...CHROMIUM_FLAGS, ...camera, ...(o.args ?? [])],
     permissions: ['camera'],
     viewport: o.viewport ?? { width: 1280, height: 800 },
     locale: 'en-US',
