@@ -41,7 +41,8 @@ describe.each(runtimes)('%s', (_name, make, needsBrowser) => {
   })
 
   for (const sample of samples) {
-    it.skipIf(needsBrowser && !!noChromium)(`gives the golden detections on ${sample.file}`, async () => {
+    // WebGPU on SwiftShader compiles its shaders on the CPU: seconds per frame here, more under load
+    it.skipIf(needsBrowser && !!noChromium)(`gives the golden detections on ${sample.file}`, { timeout: needsBrowser ? 300_000 : 60_000 }, async () => {
       const { input, letterbox } = await prepare(sample.bytes, manifest)
       const detections = decode(await runtime.run(input), manifest, letterbox)
       const g = golden.samples.find((s) => s.file === sample.file)!

@@ -90,10 +90,13 @@ import * as ort from '/ort/ort.all.min.mjs'
 ort.env.wasm.wasmPaths = location.origin + '/ort/'
 // one thread: the page is not cross-origin isolated, and one thread is deterministic
 ort.env.wasm.numThreads = 1
+// as the station's worker does (client/inference/ort-runtime.ts): onnxruntime's warnings, such as
+// shape ops placed on the CPU, go to console.error and are not errors
+ort.env.logLevel = 'error'
 let session
 const toB64 = (f) => { const u8 = new Uint8Array(f.buffer, f.byteOffset, f.byteLength); let s = ''; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s) }
 window.harness = {
-  async create(ep) { session = await ort.InferenceSession.create('/model.onnx', { executionProviders: [ep] }); return 'ok' },
+  async create(ep) { session = await ort.InferenceSession.create('/model.onnx', { executionProviders: [ep], logSeverityLevel: 3 }); return 'ok' },
   async run(data, dims, inName, outName) {
     const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0))
     const out = (await session.run({ [inName]: new ort.Tensor('float32', new Float32Array(bytes.buffer), dims) }))[outName]
