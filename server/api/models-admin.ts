@@ -6,7 +6,10 @@ import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError } from '../errors.ts'
 import { ModelLoadError } from '../inference/types.ts'
-import { ok, type Route } from './types.ts'
+import { addModelBytes, AddModelError, MAX_MODEL_BYTES } from '../models/add-model.ts'
+import { json, ok, type Route } from './types.ts'
+
+const list = (v: string | null) => (v === null ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean))
 
 export function modelAdminRoutes(core: Core): Route[] {
   const engine = () => {
@@ -19,6 +22,53 @@ export function modelAdminRoutes(core: Core): Route[] {
       pattern: '/api/v1/admin/models',
       access: 'admin',
       handler: () => ok({ versions: engine().versions(), catalogErrors: core.models.errors }),
+    },
+    {
+      // `npm run models:add` over HTTP: the body is the .onnx file (application/octet-stream, at
+      // most MAX_MODEL_BYTES); the query takes the command's options:
+      // ?filename=best.onnx&name=&version=&classes=a,b&defects=a&replace=true
+      method: 'post',
+      pattern: '/api/v1/admin/models',
+      access: 'admin',
+      bodyLimit: MAX_MODEL_BYTES,
+      handler: async (ctx) => {
+        const type = (ctx.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+        if (type !== 'application/octet-stream') throw new HttpError(415, 'unsupported_type', 'send the .onnx file as application/octet-stream')
+        if (ctx.body.length === 0) throw new HttpError(422, 'empty', 'the body is empty: send the .onnx file')
+        const q = ctx.query
+        const filename = q.get('filename') ?? 'model.onnx'
+        if (!/^[^/\\\0]{1,255}$/.test(filename)) throw new HttpError(400, 'bad_filename', 'filename: a plain file name (no path)')
+        const classes = list(q.get('classes'))
+        const defectClasses = list(q.get('defects'))
+        let added
+        try {
+          added = await addModelBytes(filename, ctx.body, core.config.modelsDir, {
+            ...(q.get('name') ? { name: q.get('name')! } : {}),
+            ...(q.get('version') ? { version: q.get('version')! } : {}),
+            ...(classes ? { classes } : {}),
+            ...(defectClasses ? { defectClasses } : {}),
+            replace: q.get('replace') === 'true',
+          })
+        } catch (err) {
+          if (err instanceof AddModelError) throw new HttpError(err.code === 'exists' ? 409 : 422, err.code === 'exists' ? 'model_exists' : 'unrecognised_model', err.message)
+          throw err
+        }
+        const m = added.manifest
+        // this process serves it at once; other processes' watchers pick the folder up
+        let loaded: { version: string; ep: string } | null = null
+        if (core.engine) {
+          try {
+            const l = await core.engine.reload(m.name)
+            loaded = { version: l.version, ep: l.ep }
+          } catch (err) {
+            if (!(err instanceof ModelLoadError)) throw err
+            core.log.warn({ err, model: m.name }, 'an added model did not load')
+          }
+        }
+        await core.models.refresh()
+        await core.store.audit.append({ actor: describePrincipal(ctx.principal), action: 'model.add', target: m.name, before: null, after: { version: m.version, sha256: m.sha256, format: m.output.format, classes: m.classes.length } })
+        return json(201, { manifest: m, quantization: added.quantization ?? null, loaded })
+      },
     },
     {
       method: 'post',

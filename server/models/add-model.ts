@@ -22,11 +22,18 @@ import { inspectOnnx, OnnxParseError, quantization, type OnnxSummary } from './o
 /** Ultralytics' own defaults for `predict` (conf 0.25); NMS IoU 0.45 as in its validation runs. */
 export const DEFAULT_SCORE = 0.25
 export const DEFAULT_IOU = 0.45
-/** A model file larger than this is refused: it would not fit a tablet's browser, and it is read into memory. */
-export const MAX_MODEL_BYTES = 512 * 1024 * 1024
+/** A model file larger than this is refused (the largest Ultralytics detector, YOLO11x, is about 230 MB as float32 ONNX); it is read into memory, and the admin API's upload is held whole. */
+export const MAX_MODEL_BYTES = 256 * 1024 * 1024
 
 export class AddModelError extends Error {
   override name = 'AddModelError'
+  constructor(
+    message: string,
+    /** `exists`: a model or version of that name is installed; `refused`: the file or the options are not usable. */
+    readonly code: 'exists' | 'refused' = 'refused',
+  ) {
+    super(message)
+  }
 }
 
 export interface AddModelOptions {
@@ -60,13 +67,12 @@ function defaultName(file: string): string {
   return NAME.test(stem) ? stem : 'model'
 }
 
-const refuse = (file: string, why: string): never => {
-  throw new AddModelError(`${basename(file)}: refused: ${why}; nothing was written`)
+const refuse = (file: string, why: string, code: AddModelError['code'] = 'refused'): never => {
+  throw new AddModelError(`${basename(file)}: refused: ${why}; nothing was written`, code)
 }
 
-/** Works out the manifest for `file` without writing anything. */
-export async function planModel(file: string, opts: AddModelOptions = {}): Promise<AddModelResult & { bytes: Buffer }> {
-  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => refuse(file, `cannot read it (${e.code ?? e.message})`))
+/** Works out the manifest for the model in `bytes` (named `file` in messages) without writing anything. */
+export async function planModel(file: string, bytes: Uint8Array, opts: AddModelOptions = {}): Promise<AddModelResult> {
   if (bytes.length > MAX_MODEL_BYTES) refuse(file, `${bytes.length} bytes is over the ${MAX_MODEL_BYTES}-byte limit`)
 
   let summary: OnnxSummary
@@ -153,18 +159,25 @@ export async function planModel(file: string, opts: AddModelOptions = {}): Promi
     },
     `${basename(file)} (generated manifest)`,
   ) as DetectManifest
-  return { bytes, dir: '', manifest, summary, layout, ...(quant ? { quantization: quant } : {}) }
+  return { dir: '', manifest, summary, layout, ...(quant ? { quantization: quant } : {}) }
 }
 
-/** Inspects `file` and installs it as `<modelsDir>/<name>/`; throws AddModelError, writing nothing, when it cannot. */
+/** Inspects the ONNX file `file` and installs it as `<modelsDir>/<name>/`; throws AddModelError, writing nothing, when it cannot. */
 export async function addModel(file: string, modelsDir: string, opts: AddModelOptions = {}): Promise<AddModelResult> {
-  const { bytes, ...plan } = await planModel(file, opts)
+  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => refuse(file, `cannot read it (${e.code ?? e.message})`))
+  return addModelBytes(basename(file), bytes, modelsDir, opts)
+}
+
+/** Like addModel, for a model already in memory (the admin API's upload); `label` names it in messages and the default name. */
+export async function addModelBytes(label: string, bytes: Uint8Array, modelsDir: string, opts: AddModelOptions = {}): Promise<AddModelResult> {
+  const file = label
+  const plan = await planModel(file, bytes, opts)
   const { manifest } = plan
   const dir = join(modelsDir, manifest.name)
   const exists = existsSync(join(dir, 'manifest.json'))
-  if (existsSync(dir) && !exists) refuse(file, `${dir} exists and is not a model folder`)
-  if (exists && !opts.replace) refuse(file, `a model named "${manifest.name}" exists in ${modelsDir}; pass --name for another name or --replace for a new version of it`)
-  if (exists && existsSync(join(dir, manifest.file))) refuse(file, `version ${manifest.version} of "${manifest.name}" is already installed`)
+  if (existsSync(dir) && !exists) refuse(file, `${dir} exists and is not a model folder`, 'exists')
+  if (exists && !opts.replace) refuse(file, `a model named "${manifest.name}" exists in ${modelsDir}; pass --name for another name or --replace for a new version of it`, 'exists')
+  if (exists && existsSync(join(dir, manifest.file))) refuse(file, `version ${manifest.version} of "${manifest.name}" is already installed`, 'exists')
 
   await mkdir(modelsDir, { recursive: true })
   if (!exists) {

@@ -91,6 +91,7 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/admin/dead-letters/:id/requeue': { access: 'admin', lined: false, build: () => ({ method: 'POST', path: '/api/v1/admin/dead-letters/no-such-frame/requeue' }), want: adminOnly('authorized') },
   'DELETE /api/v1/admin/dead-letters/:id': { access: 'admin', lined: false, build: () => ({ method: 'DELETE', path: '/api/v1/admin/dead-letters/no-such-frame' }), want: adminOnly('authorized') },
   'GET /api/v1/admin/models': { access: 'admin', lined: false, build: () => ({ method: 'GET', path: '/api/v1/admin/models' }), want: adminOnly('authorized') },
+  'POST /api/v1/admin/models': { access: 'admin', lined: false, build: () => ({ method: 'POST', path: '/api/v1/admin/models', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(0) }), want: adminOnly('authorized') },
   'POST /api/v1/admin/models/:name/reload': { access: 'admin', lined: false, build: () => ({ method: 'POST', path: '/api/v1/admin/models/detector/reload' }), want: adminOnly('authorized') },
   'OPTIONS /api/v1/uploads': { access: 'public', lined: false, build: () => ({ method: 'OPTIONS', path: '/api/v1/uploads' }), want: everyone(204) },
   'OPTIONS /api/v1/uploads/:id': { access: 'public', lined: true, build: (s) => ({ method: 'OPTIONS', path: fx.upload[s] }), want: everyone(204) },

@@ -5,7 +5,7 @@
  * leaves the models folder untouched.
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -15,6 +15,7 @@ import { copy, REPO, sampleFrames, sha256, testSettings } from '../../server/inf
 import { addModel, AddModelError } from '../../server/models/add-model.ts'
 import { inspectOnnx } from '../../server/models/onnx-inspect.ts'
 import { parseManifest, type DetectManifest } from '../../shared/domain/manifest.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const FIXTURES = join(REPO, 'test/fixtures/models')
 const run = promisify(execFile)
@@ -134,5 +135,61 @@ describe('models:add', () => {
     expect(added.out).toContain('added widgets')
     const m = JSON.parse(await readFile(join(dir, 'widgets', 'manifest.json'), 'utf8')) as DetectManifest
     expect(m.defectClasses).toEqual(['widget'])
+  })
+})
+
+describe('POST /api/v1/admin/models', () => {
+  let server: RunningServer
+  let modelsDir: string
+  const upload = (file: string, query: string, token?: string) =>
+    readFile(join(FIXTURES, file)).then((body) =>
+      fetch(`${server.url}/api/v1/admin/models?${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: new Uint8Array(body),
+      }),
+    )
+
+  beforeAll(async () => {
+    // a models folder of this test's own: the default detector and what the test adds
+    modelsDir = await mkdtemp(join(tmpdir(), 'linesight-add-api-'))
+    await cp(join(REPO, 'models/detector'), join(modelsDir, 'detector'), { recursive: true })
+    server = await startServer({ env: { LINESIGHT_MODELS_DIR: modelsDir } })
+  })
+  afterAll(async () => {
+    await server?.stop()
+    if (modelsDir) await rm(modelsDir, { recursive: true, force: true })
+  })
+
+  test('installs an Ultralytics export, serves it at once, and audits it', async () => {
+    const res = await upload('yolov8-1class-320.onnx', 'filename=best.onnx&name=widgets&defects=widget', server.adminToken)
+    expect(res.status).toBe(201)
+    const body = (await res.json()) as { manifest: DetectManifest; loaded: { version: string; ep: string } | null }
+    expect(body.manifest).toMatchObject({ name: 'widgets', classes: ['widget'], defectClasses: ['widget'], output: { format: 'yolov8' } })
+    expect(body.loaded).toEqual({ version: body.manifest.version, ep: 'cpu' })
+    const frame = await readFile(join(REPO, 'models/samples/clean-part.jpg'))
+    const detect = await fetch(`${server.url}/api/v1/detect?line=L1&model=widgets`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(frame) })
+    expect(detect.status).toBe(200)
+    expect(((await detect.json()) as { model: { name: string } }).model.name).toBe('widgets')
+    const audit = (await (await server.admin('/api/v1/admin/audit?limit=50')).json()) as { items: { action: string; target: string }[] }
+    expect(audit.items.some((a) => a.action === 'model.add' && a.target === 'widgets')).toBe(true)
+  })
+
+  test.each([
+    ['a classifier', 'classifier-1000.onnx', 'name=cls', 422, 'unrecognised_model'],
+    ['a second model of the same name', 'yolov8-1class-320.onnx', 'name=widgets', 409, 'model_exists'],
+    ['a file name with a path', 'yolov8-1class-320.onnx', 'filename=..%2F..%2Fx.onnx', 400, 'bad_filename'],
+  ] as const)('refuses %s with %i and writes nothing', async (_what, file, query, status, code) => {
+    const before = (await readdir(modelsDir)).sort()
+    const res = await upload(file, query, server.adminToken)
+    expect(res.status).toBe(status)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code)
+    expect((await readdir(modelsDir)).sort()).toEqual(before)
+  })
+
+  test('is for administrators only', async () => {
+    const res = await upload('yolov8-1class-320.onnx', 'name=sneaky')
+    expect([401, 403]).toContain(res.status)
+    expect(await readdir(modelsDir)).not.toContain('sneaky')
   })
 })
