@@ -6,18 +6,15 @@
  *
  * Tests need AMQP_URL; without it they skip (`describe.skipIf(!amqpUrl)`) and say so.
  */
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import pg from 'pg'
-import { createTestVhost, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
+import { createTestVhost, rabbitmqctl, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
 import { startServer, type RunningServer } from './server.ts'
 import { waitFor } from './wait.ts'
 
-const run = promisify(execFile)
 
 export const amqpUrl = process.env.AMQP_URL
 export const databaseUrl = process.env.DATABASE_URL
@@ -25,16 +22,6 @@ export const databaseUrl = process.env.DATABASE_URL
 /** Prints why a suite is skipped, once per file, where vitest shows it. */
 export function noteSkip(suite: string): void {
   if (!amqpUrl) console.warn(`[${suite}] AMQP_URL is not set: the distributed tests on a real RabbitMQ are skipped`)
-}
-
-async function rabbitmqctl(...args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run('rabbitmqctl', ['--quiet', ...args], { timeout: 60_000 })
-    return stdout
-  } catch (err) {
-    const e = err as { stderr?: string; message: string }
-    throw new Error(`rabbitmqctl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: err })
-  }
 }
 
 export interface QueueCounts {

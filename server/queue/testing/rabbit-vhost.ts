@@ -8,7 +8,8 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-async function rabbitmqctl(...args: string[]): Promise<string> {
+/** Runs rabbitmqctl (on this host, against the local broker); its stderr in the error. */
+export async function rabbitmqctl(...args: string[]): Promise<string> {
   try {
     const { stdout } = await run('rabbitmqctl', ['--quiet', ...args], { timeout: 60_000 })
     return stdout
