@@ -82,6 +82,7 @@ export class PoolInferenceEngine implements ManagedInferenceEngine {
         batchSize: r.batchSize,
         timings: { decode: r.frame.decodeMs, infer: r.inferMs, postprocess: r.frame.postprocessMs },
         ...(r.frame.image ? { image: r.frame.image } : {}),
+        ...(r.frame.thumbnail ? { thumbnail: r.frame.thumbnail } : {}),
       }
     } finally {
       this.registry.release(v)

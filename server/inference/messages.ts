@@ -91,6 +91,8 @@ export interface FrameOk {
   postprocessMs: number
   /** The encoded image, transferred back (not copied) so the caller can keep a failing frame's picture. */
   image?: Uint8Array
+  /** A failing frame's JPEG thumbnail, made from the pixels already decoded (see preprocess.ts encodeThumbnail). */
+  thumbnail?: Uint8Array
 }
 
 export interface FrameFailed {

@@ -34,6 +34,11 @@ export interface InferOutcome {
    * caller can store the image of a failing frame without having copied every frame.
    */
   image?: Uint8Array
+  /**
+   * A failing frame's JPEG thumbnail (by the model's own defect classes), made in the worker from
+   * the pixels it decoded; absent for passing frames (the store makes one if it keeps those).
+   */
+  thumbnail?: Uint8Array
 }
 
 export type InferenceErrorCode =

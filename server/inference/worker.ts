@@ -7,7 +7,9 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { classThresholds } from '../../shared/domain/manifest.ts'
 import { decodeDetections, type OutputTensor } from '../../shared/inference/decode.ts'
 import type { FrameFailed, FrameOk, FromWorker, InferRequest, ToWorker, WireError, WorkerInit } from './messages.ts'
-import { configureSharp, letterboxInto } from './preprocess.ts'
+import { verdictOf } from '../../shared/domain/verdict.ts'
+import { THUMBNAIL_MAX_PX } from '../storage/images.ts'
+import { configureSharp, encodeThumbnail, letterboxInto } from './preprocess.ts'
 import { InferenceError } from './types.ts'
 import { ProviderError } from './providers.ts'
 import { ModelCheckError, loadWorkerModel, runBatch, type WorkerModel } from './worker-model.ts'
@@ -77,7 +79,7 @@ async function infer(req: InferRequest): Promise<void> {
     out = await runBatch(model, n)
     inferMs = performance.now() - t0
   }
-  const frames = pre.map((r, i): FrameOk | FrameFailed => {
+  const frames = await Promise.all(pre.map(async (r, i): Promise<FrameOk | FrameFailed> => {
     if (!r.ok) return { ok: false, error: r.error }
     const t1 = performance.now()
     const detections = decodeDetections(out!, {
@@ -88,11 +90,18 @@ async function infer(req: InferRequest): Promise<void> {
       batchIndex: slotOf[i]!,
       layout: model.layout,
     })
-    return { ok: true, detections, width: r.p.width, height: r.p.height, decodeMs: r.ms, postprocessMs: performance.now() - t1, image: req.frames[i]!.image }
-  })
+    const postprocessMs = performance.now() - t1
+    // a failing frame's picture is kept by the store (STORE_IMAGES): its thumbnail is cheapest here
+    let thumbnail: Uint8Array | undefined
+    if (verdictOf(detections, model.manifest.defectClasses) === 'fail') thumbnail = await encodeThumbnail(r.p.rgb, THUMBNAIL_MAX_PX).catch(() => undefined)
+    return { ok: true, detections, width: r.p.width, height: r.p.height, decodeMs: r.ms, postprocessMs, image: req.frames[i]!.image, ...(thumbnail ? { thumbnail } : {}) }
+  }))
   // the images came in transferred and go back the same way: a round trip without a copy
   const back = new Set<ArrayBuffer>()
-  for (const f of frames) if (f.ok && f.image && f.image.byteLength === f.image.buffer.byteLength) back.add(f.image.buffer as ArrayBuffer)
+  for (const f of frames) {
+    if (f.ok && f.image && f.image.byteLength === f.image.buffer.byteLength) back.add(f.image.buffer as ArrayBuffer)
+    if (f.ok && f.thumbnail && f.thumbnail.byteLength === f.thumbnail.buffer.byteLength) back.add(f.thumbnail.buffer as ArrayBuffer)
+  }
   send({ type: 'inferred', id: req.id, frames, batchSize: n, inferMs }, [...back])
 }
 

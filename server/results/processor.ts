@@ -94,7 +94,7 @@ export class Processor {
       }
       if (job.jobId) result.jobId = job.jobId
       if (job.audit) result.audit = true
-      await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image } : undefined)
+      await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined)
       await delivery.ack()
 
       metrics.inferenceSeconds.observe({ model: outcome.model.name, ep: outcome.ep, where: 'server' }, outcome.timings.infer / 1000)

@@ -2,7 +2,9 @@
  * Live resizing and shutdown of the worker pool with real threads: workers come and go under load
  * without a failed frame, and close() answers everything it was already given.
  */
+import sharp from 'sharp'
 import { afterEach, describe, expect, test } from 'vitest'
+import { verdictOf } from '../../shared/domain/verdict.ts'
 import { createInferenceEngine, type PoolInferenceEngine } from '../../server/inference/engine.ts'
 import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, waitFor, type ModelsDir } from '../../server/inference/testing/fixtures.ts'
 import { InferenceError } from '../../server/inference/types.ts'
@@ -69,5 +71,28 @@ describe.skipIf(!source)('worker pool', () => {
     expect(outcomes.map((o) => o.model.name)).toEqual(Array(16).fill('detector'))
     await closing
     expect(e.status().workers).toBe(0)
+  })
+
+  test('a failing frame comes back with a JPEG thumbnail made in the worker, a passing one without', async () => {
+    models = await makeModelsDir(source!)
+    await models.addDetector('detector')
+    engine = await createInferenceEngine({ settings: testSettings(models.dir, { workers: 1 }), log: quiet })
+    const seen = { fail: 0, pass: 0 }
+    for (const f of await sampleFrames()) {
+      const o = await engine.infer({ frameId: `thumb-${f.name}`, image: copy(f.bytes) })
+      const verdict = verdictOf(o.detections, o.defectClasses)
+      seen[verdict]++
+      if (verdict === 'pass') {
+        expect(o.thumbnail, f.name).toBeUndefined()
+        continue
+      }
+      const meta = await sharp(o.thumbnail!).metadata()
+      expect(meta.format, f.name).toBe('jpeg')
+      expect(Math.max(meta.width!, meta.height!), f.name).toBeLessThanOrEqual(320)
+      // the frame's aspect ratio, within a pixel of rounding
+      expect(Math.abs(meta.width! / meta.height! - o.width / o.height), f.name).toBeLessThan(0.01)
+    }
+    expect(seen.fail).toBeGreaterThan(0)
+    expect(seen.pass).toBeGreaterThan(0)
   })
 })
