@@ -9,10 +9,9 @@
  */
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../../server/config/index.ts'
-import { addModel, AddModelError } from '../../server/models/add-model.ts'
+import { addModel, AddModelError, splitList } from '../../server/models/add-model.ts'
 
 const USAGE = 'usage: npm run models:add -- FILE.onnx [--name NAME] [--version V] [--classes a,b,c] [--defects a,b] [--replace]'
-const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean)
 
 async function main(): Promise<number> {
   let parsed
@@ -39,8 +38,8 @@ async function main(): Promise<number> {
   }
   const modelsDir = loadConfig().modelsDir
   try {
-    const classes = list(values.classes)
-    const defectClasses = list(values.defects)
+    const classes = splitList(values.classes)
+    const defectClasses = splitList(values.defects)
     const r = await addModel(positionals[0]!, modelsDir, {
       ...(values.name ? { name: values.name } : {}),
       ...(values.version ? { version: values.version } : {}),

@@ -6,10 +6,9 @@ import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError } from '../errors.ts'
 import { ModelLoadError } from '../inference/types.ts'
-import { addModelBytes, AddModelError, MAX_MODEL_BYTES } from '../models/add-model.ts'
+import { addModelBytes, AddModelError, MAX_MODEL_BYTES, splitList } from '../models/add-model.ts'
 import { json, ok, type Route } from './types.ts'
 
-const list = (v: string | null) => (v === null ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean))
 
 export function modelAdminRoutes(core: Core): Route[] {
   const engine = () => {
@@ -38,8 +37,8 @@ export function modelAdminRoutes(core: Core): Route[] {
         const q = ctx.query
         const filename = q.get('filename') ?? 'model.onnx'
         if (!/^[^/\\\0]{1,255}$/.test(filename)) throw new HttpError(400, 'bad_filename', 'filename: a plain file name (no path)')
-        const classes = list(q.get('classes'))
-        const defectClasses = list(q.get('defects'))
+        const classes = splitList(q.get('classes'))
+        const defectClasses = splitList(q.get('defects'))
         let added
         try {
           added = await addModelBytes(filename, ctx.body, core.config.modelsDir, {

@@ -62,6 +62,9 @@ export interface AddModelResult {
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
 
+/** `a, b,c` -> ['a', 'b', 'c'], for --classes / --defects and their query parameters; undefined stays undefined. */
+export const splitList = (v: string | null | undefined): string[] | undefined => (v == null ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean))
+
 function defaultName(file: string): string {
   const stem = basename(file).replace(/\.onnx$/i, '').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '').slice(0, 64)
   return NAME.test(stem) ? stem : 'model'
@@ -168,9 +171,8 @@ export async function addModel(file: string, modelsDir: string, opts: AddModelOp
   return addModelBytes(basename(file), bytes, modelsDir, opts)
 }
 
-/** Like addModel, for a model already in memory (the admin API's upload); `label` names it in messages and the default name. */
-export async function addModelBytes(label: string, bytes: Uint8Array, modelsDir: string, opts: AddModelOptions = {}): Promise<AddModelResult> {
-  const file = label
+/** Like addModel, for a model already in memory (the admin API's upload); `file` names it in messages and the default name. */
+export async function addModelBytes(file: string, bytes: Uint8Array, modelsDir: string, opts: AddModelOptions = {}): Promise<AddModelResult> {
   const plan = await planModel(file, bytes, opts)
   const { manifest } = plan
   const dir = join(modelsDir, manifest.name)

@@ -12,6 +12,7 @@
  */
 import type { ShiftCalendar } from '../../shared/domain/scaling.ts'
 import { MINUTE_MS, type MinuteSeries } from './series.ts'
+import { mulberry32 } from '../../shared/random.ts'
 
 export interface PlantLine {
   line: string
@@ -59,17 +60,8 @@ export const PLANT_CALENDAR: ShiftCalendar = {
   ],
 }
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The seeded generator these fixtures draw from (shared/random.ts). */
+export const rng = mulberry32
 
 /** Roughly normal noise with standard deviation `sd` (sum of uniforms). */
 const gauss = (r: () => number, sd: number) => (r() + r() + r() + r() - 2) * sd * Math.sqrt(3)

@@ -32,6 +32,12 @@ export interface QueueCounts {
 export interface TestBroker extends TestVhost {
   /** Ready and unacknowledged messages per queue of the vhost, as the broker counts them. */
   queues(): Promise<Record<string, QueueCounts>>
+  /**
+   * One queue's counts once `settled` holds, or the last counts read when it has not within
+   * `timeoutMs`, for the test to assert on. A quorum queue's counts in rabbitmqctl lag its log by
+   * a few seconds, so a count read right after a change can still be the old one.
+   */
+  settledCounts(queue: string, settled: (c: QueueCounts) => boolean, timeoutMs?: number): Promise<QueueCounts>
   /** Client connections open on the vhost; their names say which process and role. */
   connections(): Promise<{ pid: string; name: string }[]>
   /** Closes one connection, as a network cut between one process and the broker would. */
@@ -40,12 +46,24 @@ export interface TestBroker extends TestVhost {
 
 export async function createTestBroker(url: string): Promise<TestBroker> {
   const vhost = await createTestVhost(url)
+  const queues = async (): Promise<Record<string, QueueCounts>> => {
+    const out = await rabbitmqctl('list_queues', '-p', vhost.name, 'name', 'messages_ready', 'messages_unacknowledged', '--formatter', 'json')
+    const rows = JSON.parse(out || '[]') as { name: string; messages_ready: number; messages_unacknowledged: number }[]
+    return Object.fromEntries(rows.map((r) => [r.name, { ready: Number(r.messages_ready), unacked: Number(r.messages_unacknowledged) }]))
+  }
   return {
     ...vhost,
-    async queues() {
-      const out = await rabbitmqctl('list_queues', '-p', vhost.name, 'name', 'messages_ready', 'messages_unacknowledged', '--formatter', 'json')
-      const rows = JSON.parse(out || '[]') as { name: string; messages_ready: number; messages_unacknowledged: number }[]
-      return Object.fromEntries(rows.map((r) => [r.name, { ready: Number(r.messages_ready), unacked: Number(r.messages_unacknowledged) }]))
+    queues,
+    async settledCounts(queue, settled, timeoutMs = 30_000) {
+      let last: QueueCounts = { ready: -1, unacked: -1 }
+      await waitFor(
+        async () => {
+          last = (await queues())[queue] ?? last
+          return settled(last)
+        },
+        { timeoutMs, intervalMs: 500, what: `the counts of ${queue} to settle` },
+      ).catch(() => undefined)
+      return last
     },
     async connections() {
       // the JSON formatter prints pids in a form close_connection does not take: read the table

@@ -46,17 +46,9 @@ describe.skipIf(!amqpUrl)('a full live queue with gateway and worker processes',
     expect(accepted.length).toBeGreaterThanOrEqual(LIMIT)
     expect(busy.length).toBeGreaterThan(0)
     for (const id of busy) expect(station.acks.get(id)!.at(-1)!.error, id).toMatchObject({ code: 'busy', message: expect.stringMatching(/queue is full/) })
-    // the broker holds exactly the frames the station was told are queued (a quorum queue's
-    // counts in rabbitmqctl lag its log by a few seconds: wait for them to settle on that number)
-    let queued: Record<string, { ready: number; unacked: number }> = {}
-    await waitFor(
-      async () => {
-        queued = await cluster.broker.queues()
-        return queued[LIVE_QUEUE]?.ready === accepted.length
-      },
-      { timeoutMs: 30_000, intervalMs: 500, what: `the live queue to report ${accepted.length} ready` },
-    ).catch(() => undefined)
-    expect(queued[LIVE_QUEUE]).toEqual({ ready: accepted.length, unacked: 0 })
+    // the broker holds exactly the frames the station was told are queued
+    const queued = await cluster.broker.settledCounts(LIVE_QUEUE, (c) => c.ready === accepted.length)
+    expect(queued).toEqual({ ready: accepted.length, unacked: 0 })
 
     await cluster.worker()
     await station.settled(240_000)

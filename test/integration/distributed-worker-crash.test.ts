@@ -45,17 +45,9 @@ describe.skipIf(!amqpUrl)('a worker killed mid-batch', () => {
     console.info(`[distributed-worker-crash] SIGKILL with ${held} deliveries held by the worker, ${resultsAtKill} of ${FRAMES} results in`)
 
     // the broker takes the dead worker's deliveries back; nothing is lost while no worker runs
-    // (a quorum queue's counts in rabbitmqctl lag its log by seconds: wait for them to settle,
-    // then check what they settled on)
+    // (rabbitmqctl's counts of a quorum queue lag: settledCounts waits for them)
     const resultsBeforeReplacement = station.results.size
-    let after = { ready: -1, unacked: -1 }
-    await waitFor(
-      async () => {
-        after = (await cluster.broker.queues())[LIVE_QUEUE] ?? after
-        return after.unacked === 0 && after.ready + resultsBeforeReplacement >= FRAMES
-      },
-      { timeoutMs: 30_000, intervalMs: 500, what: 'the dead worker\'s deliveries back in the queue' },
-    ).catch(() => undefined)
+    const after = await cluster.broker.settledCounts(LIVE_QUEUE, (c) => c.unacked === 0 && c.ready + resultsBeforeReplacement >= FRAMES)
     console.info(`[distributed-worker-crash] with no worker: ${after.ready} frames queued, ${resultsBeforeReplacement} results in`)
     expect(after.ready).toBeGreaterThan(0)
     // a frame recorded but not yet acknowledged when the worker died is counted on both sides

@@ -108,17 +108,24 @@ describe('models:add', () => {
   })
 
   test.each([
-    ['an image classifier', 'classifier-1000.onnx', /refused: unknown detection output format.*\[1, 1000\].*not look like a detector; nothing was written/],
-    ['a JPEG renamed .onnx', 'not-a-model.onnx', /refused: not an ONNX model/],
-  ])('refuses %s with the reason and writes nothing', async (_what, file, reason) => {
-    const path = file === 'not-a-model.onnx' ? join(dir, '..', `linesight-not-a-model-${process.pid}.onnx`) : join(FIXTURES, file)
-    if (file === 'not-a-model.onnx') await writeFile(path, await readFile(join(REPO, 'models/samples/clean-part.jpg')))
+    ['an image classifier', async () => join(FIXTURES, 'classifier-1000.onnx'), /refused: unknown detection output format.*\[1, 1000\].*not look like a detector; nothing was written/],
+    [
+      'a JPEG renamed .onnx',
+      async () => {
+        const path = join(tmpdir(), `linesight-not-a-model-${process.pid}.onnx`)
+        await writeFile(path, await readFile(join(REPO, 'models/samples/clean-part.jpg')))
+        return path
+      },
+      /refused: not an ONNX model/,
+    ],
+  ] as const)('refuses %s with the reason and writes nothing', async (_what, input, reason) => {
+    const path = await input()
     const before = await entries()
     const err = await addModel(path, dir).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(AddModelError)
     expect((err as Error).message).toMatch(reason)
     expect(await entries()).toEqual(before)
-    if (file === 'not-a-model.onnx') await rm(path)
+    if (!path.startsWith(FIXTURES)) await rm(path)
   })
 
   test('the command exits 1 with the reason on a file it refuses, and 0 when it adds one', async () => {

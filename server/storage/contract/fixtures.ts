@@ -8,6 +8,7 @@ import type { InspectionResult } from '../../../shared/domain/result.ts'
 import type { Db } from '../sql.ts'
 import type { SqlStore } from '../store.ts'
 import type { StoreOptions } from '../types.ts'
+import { mulberry32 } from '../../../shared/random.ts'
 
 /** One empty database (a temp folder, a schema) that stores can be opened on. */
 export interface TestDatabase {
@@ -57,17 +58,8 @@ export function useDatabase(factory: TestDatabaseFactory, opts: StoreOptions = {
   return h
 }
 
-/** mulberry32: the same "random" data on every run and engine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The seeded generator these fixtures draw from (shared/random.ts). */
+export const prng = mulberry32
 
 export const CLASSES = ['scratch', 'dent', 'stain', 'part'] as const
 export const DEFECTS: readonly string[] = ['scratch', 'dent', 'stain']
