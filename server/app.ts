@@ -9,6 +9,9 @@ import { FALLBACK_PREFILTER, LineSettingsService } from './settings/lines.ts'
 import { readiness } from './api/health.ts'
 import { allRoutes } from './api/routes.ts'
 import { Authenticator } from './auth/authenticate.ts'
+import type { Principal } from './auth/principal.ts'
+import { REVOKED_CLOSE_CODE, securityHeaders } from './auth/headers.ts'
+import { HttpError } from './errors.ts'
 import type { Config } from './config/index.ts'
 import type { Core } from './core.ts'
 import { startGateway, type Gateway } from './gateway/server.ts'
@@ -34,6 +37,8 @@ import { startScaling } from './scaling/index.ts'
 export interface Linesight {
   core: Core
   gateway?: Gateway
+  /** The admin token made on this first start (none existed): main.ts prints it once as a sign-in link. */
+  firstAdminSecret?: string
   /** A worker's /health, /ready and /metrics (LINESIGHT_ROLE=worker), on PORT. */
   workerEndpoint?: WorkerEndpoint
   /**
@@ -131,7 +136,22 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   let gateway: Gateway | undefined
   let recoveryTimer: NodeJS.Timeout | undefined
   if (config.role !== 'worker') {
-    const auth = new Authenticator(storage.tokens, config.authRequired)
+    if (!config.authRequired) log.warn('AUTH_REQUIRED=false: anyone on this network may send frames for any line and read every result; admin routes still need a token')
+    const auth = new Authenticator(storage.tokens, {
+      authRequired: config.authRequired,
+      lines: storage.store.lines,
+      failuresPerMinute: config.authFailuresPerMinute,
+      onFailure: (address, code, limited) => {
+        log.warn({ address, code, limited }, limited ? 'failed sign-ins from this address reached the limit' : 'failed sign-in')
+        storage.store.audit
+          .append({ actor: `address:${address || 'unknown'}`, action: limited ? 'auth.limited' : 'auth.fail', target: code })
+          .catch((err: unknown) => log.error({ err }, 'auditing a failed sign-in failed'))
+      },
+      onSeen: (tokenId, address, userAgent) => {
+        storage.store.devices.seen(tokenId, { address, ...(userAgent ? { userAgent } : {}) }).catch((err: unknown) => log.warn({ err: String(err) }, 'recording when a device was last seen failed'))
+      },
+    })
+    core.auth = auth
     const tls = config.httpsEnabled
       ? await ensureTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dataDir: resolve(opts.root, config.dataDir), hostnames: config.tlsHostnames })
       : undefined
@@ -160,6 +180,15 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       },
       load: (line: string) => load.report(settings.get(line).policy),
       authenticate: (token: string | undefined) => auth.principalFor(token),
+      admitLine: async (principal: Principal, line: string) => {
+        try {
+          await auth.admitLine(principal, line)
+          return null
+        } catch (err) {
+          if (err instanceof HttpError) return { code: err.code, message: err.message }
+          throw err
+        }
+      },
       log,
       ...(recovery ? { recovery } : {}),
     }
@@ -169,8 +198,8 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       ...(tls ? { https: { port: config.httpsPort, certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
       routes: allRoutes(core, clientDir),
       http: {
-        authenticate: (h, q, access) => auth.authorize(h, q, access),
-        commonHeaders: (h) => corsHeaders(config.corsOrigins, h.origin),
+        authenticate: (h, q, access, address) => auth.authorize(h, q, access, address),
+        commonHeaders: (h, secure) => ({ ...securityHeaders(secure), ...corsHeaders(config.corsOrigins, h.origin) }),
         onError: (err, ctx) => log.error({ err, ...ctx }, 'request failed'),
         onReply: (route, status) => metrics.httpRequests.inc({ route, status: `${Math.floor(status / 100)}xx` }),
       },
@@ -179,7 +208,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
         kiosk: { hub, authenticate: (token) => auth.principalFor(token) },
         maxMessageBytes: config.maxFrameBytes + 64 * 1024,
         kioskMaxBufferedBytes: config.kioskMaxBufferedBytes,
-        authenticateUpgrade: async (h, q, role) => auth.authorize(h, q, role === 'station' ? 'station' : 'read'),
+        authenticateUpgrade: async (h, q, role, address) => auth.authorize(h, q, role === 'station' ? 'station' : 'read', address),
         onConnections: (role, delta) => metrics.wsConnections.inc({ role }, delta),
         onError: (err, where) => log.error({ err, where }, 'socket handler failed'),
       },
@@ -187,6 +216,8 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     settings.onChange((s) => {
       for (const st of gateway!.routes.stations) st.sendSettings(s.line)
     })
+    const opened = gateway
+    core.closeSockets = (tokenId, reason) => opened.closeToken(tokenId, REVOKED_CLOSE_CODE, reason)
     if (recovery) {
       const stations = gateway.routes.stations
       recoveryTimer = setInterval(() => {
@@ -235,6 +266,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   return {
     core,
     gateway,
+    ...(storage.firstAdminSecret ? { firstAdminSecret: storage.firstAdminSecret } : {}),
     ...(workerEndpoint ? { workerEndpoint } : {}),
     async close() {
       core.accepting = false
@@ -292,10 +324,8 @@ function deadLetterCode(d: DeadLetter): string {
 }
 
 function corsHeaders(allowed: readonly string[], origin: string | undefined): Record<string, string> {
-  const base: Record<string, string> = { 'x-content-type-options': 'nosniff' }
-  if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return base
+  if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return {}
   return {
-    ...base,
     'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
     'access-control-allow-headers': 'authorization, content-type, tus-resumable, upload-length, upload-offset, upload-metadata, upload-checksum',
     'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS',

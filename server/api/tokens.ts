@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { isId } from '../../shared/domain/ids.ts'
+import { REVOKED_REASON } from '../auth/headers.ts'
 import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
@@ -18,7 +19,7 @@ const NewTokenBody = z.strictObject({
   label: z.string().min(1).max(100),
 })
 
-function parseJson(body: Uint8Array): unknown {
+export function parseJson(body: Uint8Array): unknown {
   try {
     return JSON.parse(Buffer.from(body).toString('utf8'))
   } catch {
@@ -70,7 +71,8 @@ export function tokenRoutes(core: Core): Route[] {
           throw new HttpError(409, 'last_admin', 'this is the last active admin token; create another admin token before revoking it')
         }
         if (!(await store().revoke(id, describePrincipal(ctx.principal)))) throw notFound(`no active token ${id}`)
-        core.log.info({ token: id, by: describePrincipal(ctx.principal) }, 'token revoked')
+        const closed = core.closeSockets?.(id, REVOKED_REASON) ?? 0
+        core.log.info({ token: id, by: describePrincipal(ctx.principal), socketsClosed: closed }, 'token revoked')
         return { status: 204 }
       },
     },
