@@ -41,6 +41,8 @@ export function tokenRoutes(core: Core): Route[] {
         const { role, lines, label } = parsed.data
         try {
           const { secret, token } = await store().createToken({ role: role as (typeof TOKEN_ROLES)[number], lines: lines ?? [], label, createdBy: describePrincipal(ctx.principal) })
+          // an administrator naming a line makes it
+          for (const line of token.lines) await core.store.lines.create(line, describePrincipal(ctx.principal))
           core.log.info({ token: token.id, role, lines: token.lines, by: describePrincipal(ctx.principal) }, 'token created')
           // the only time the secret leaves the server: it must not sit in a cache
           return json(201, { secret, token }, { 'cache-control': 'no-store' })

@@ -80,7 +80,7 @@ describe.skipIf(!bins.prometheus)('dashboard queries against a real Prometheus',
     const ids = samples.map((s, i) => station!.sendFrame(s, { audit: i === 0 }))
     station.report({ type: 'skips', counts: { unchanged: 12, empty: 3 } })
     station.report({ type: 'shadow', frameId: ids[0]!, ep: 'wasm', matched: 2, unmatched: 1 })
-    const detect = await fetch(`${server.url}/api/v1/detect?line=L1&station=http`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: samples[0]!.bytes as BodyInit })
+    const detect = await server.admin(`/api/v1/detect?line=L1&station=http`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: samples[0]!.bytes as BodyInit })
     expect(detect.status).toBe(200)
     await waitFor(() => ids.every((id) => station!.results.has(id)), { timeoutMs: 60_000, what: 'results for every frame' })
     // every counter scraped at least twice with its final value, and the recording rule evaluated
