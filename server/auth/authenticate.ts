@@ -129,8 +129,9 @@ export class Authenticator {
     const line = query.get('line')
     if (line !== null && !canUseLine(principal, line)) throw new HttpError(403, 'forbidden', `this token may not use line ${line.slice(0, 64)}`)
     if (access === 'station') {
+      // (a paired station without `station` in the query sends as itself; its socket says so at hello)
       const station = query.get('station')
-      if (principal.station !== undefined && (station === null || !canUseStation(principal, station))) {
+      if (station !== null && !canUseStation(principal, station)) {
         throw new HttpError(403, 'forbidden', `this token sends as station ${principal.station} only`)
       }
       if (line !== null) await this.admitLine(principal, line)
