@@ -71,7 +71,7 @@ export function uploadRoutes(core: Core): Route[] {
         if (ctx.headers['upload-concat'] !== undefined) throw new HttpError(400, 'unsupported_extension', 'concatenation is not supported (do not use parallelUploads)')
         const declared = ctx.headers['upload-length']
         // a length too long to parse is over the maximum too: 413, as tus says, not 400
-        if (declared !== undefined && /^\d{17,}$/.test(declared)) throw new HttpError(413, 'too_large', `Upload-Length ${declared.slice(0, 30)} exceeds Tus-Max-Size`)
+        if (declared !== undefined && /^\d+$/.test(declared) && !Number.isSafeInteger(Number(declared))) throw new HttpError(413, 'too_large', `Upload-Length ${declared.slice(0, 30)} exceeds Tus-Max-Size`)
         const length = parseCount(declared, 'Upload-Length')
         const up = await uploads().create(ctx.principal, ctx.remoteAddress, length, ctx.headers['upload-metadata'])
         const location = `${BASE}/${up.info.id}`
