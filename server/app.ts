@@ -10,7 +10,7 @@ import { readiness } from './api/health.ts'
 import { allRoutes } from './api/routes.ts'
 import { Authenticator } from './auth/authenticate.ts'
 import type { Principal } from './auth/principal.ts'
-import { REVOKED_CLOSE_CODE, securityHeaders } from './auth/headers.ts'
+import { REVOKED_CLOSE_CODE, REVOKED_REASON, securityHeaders } from './auth/headers.ts'
 import { HttpError } from './errors.ts'
 import type { Config } from './config/index.ts'
 import type { Core } from './core.ts'
@@ -49,6 +49,8 @@ export interface Linesight {
 }
 
 const LOAD_INTERVAL_MS = 500
+/** How often a gateway looks for tokens of its open sockets revoked elsewhere, ms. */
+const REVOCATION_CHECK_MS = 1000
 
 export async function startLinesight(config: Config, log: Logger, opts: { root: string }): Promise<Linesight> {
   const metrics = createMetrics()
@@ -135,6 +137,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
 
   let gateway: Gateway | undefined
   let recoveryTimer: NodeJS.Timeout | undefined
+  let revocationTimer: NodeJS.Timeout | undefined
   if (config.role !== 'worker') {
     if (!config.authRequired) log.warn('AUTH_REQUIRED=false: anyone on this network may send frames for any line and read every result; admin routes still need a token')
     const auth = new Authenticator(storage.tokens, {
@@ -220,6 +223,18 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     })
     const opened = gateway
     core.closeSockets = (tokenId, reason) => opened.closeToken(tokenId, REVOKED_CLOSE_CODE, reason)
+    // a device revoked through another gateway: its sockets here close within a second too
+    revocationTimer = setInterval(() => {
+      const ids = [...opened.routes.byToken.keys()].slice(0, 1000)
+      if (!ids.length) return
+      storage.store.tokens.revokedAmong(ids).then(
+        (revoked) => {
+          for (const id of revoked) opened.closeToken(id, REVOKED_CLOSE_CODE, REVOKED_REASON)
+        },
+        (err: unknown) => log.warn({ err: String(err) }, 'checking open sockets for revoked tokens failed; trying again'),
+      )
+    }, REVOCATION_CHECK_MS)
+    revocationTimer.unref()
     if (recovery) {
       const stations = gateway.routes.stations
       recoveryTimer = setInterval(() => {
@@ -275,6 +290,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       clearInterval(timer)
       gpu?.stop()
       clearInterval(recoveryTimer)
+      clearInterval(revocationTimer)
       // /ready answers 503 from here on; sockets stay open until balancers polling it have seen that
       if (gateway && config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
       await scaling.close()

@@ -10,7 +10,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { isId } from '../../shared/domain/ids.ts'
 import type { AuditLog } from './audit.ts'
 import { invalid } from './errors.ts'
-import type { Db, Tx } from './sql.ts'
+import { placeholders, type Db, type Tx } from './sql.ts'
 
 /** `metrics`: a Prometheus scraper's, good for /metrics only. */
 export type TokenRole = 'station' | 'kiosk' | 'admin' | 'metrics'
@@ -151,6 +151,13 @@ export class TokenStore {
   async list(): Promise<TokenInfo[]> {
     const rows = await this.#db.all<TokenRow>(`SELECT ${COLUMNS} FROM tokens ORDER BY created_at DESC, id DESC`)
     return rows.map(info)
+  }
+
+  /** Which of these token ids are revoked, read from the database (not the cache). */
+  async revokedAmong(ids: readonly string[]): Promise<string[]> {
+    if (!ids.length) return []
+    const rows = await this.#db.all<{ id: string }>(`SELECT id FROM tokens WHERE revoked_at IS NOT NULL AND id IN (${placeholders(ids.length, 1)})`, ids)
+    return rows.map((r) => r.id)
   }
 
   /** False when there is no such token or it was already revoked. */

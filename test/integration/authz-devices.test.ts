@@ -148,6 +148,27 @@ describe('device tokens on sockets', () => {
   })
 })
 
+describe('revocation across processes', () => {
+  it('closes the socket a revoked device holds on another process sharing the database', async () => {
+    const other = await startServer({ dataDir: server.dataDir, env: { HTTPS_ENABLED: 'false' } })
+    try {
+      const { id, token } = await pairedToken({ kind: 'kiosk', lines: ['L1'] })
+      const ws = new WebSocket(`${other.url.replace('http', 'ws')}/ws/kiosk`, { headers: { authorization: `Bearer ${token}` } })
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+      let closed: { code: number; reason: string } | undefined
+      ws.on('close', (code, reason) => {
+        closed = { code, reason: reason.toString('utf8') }
+      })
+      expect((await server.admin(`/api/v1/admin/devices/${id}`, { method: 'DELETE' })).status).toBe(204)
+      // each gateway looks for revoked tokens of its sockets every second
+      await waitFor(() => closed, { timeoutMs: 5000, what: 'the socket on the other process to close' })
+      expect(closed).toEqual({ code: 4001, reason: 'This tablet is no longer paired — ask an administrator' })
+    } finally {
+      await other.stop()
+    }
+  }, 120_000)
+})
+
 describe('hardening', () => {
   it('puts the security headers on every reply, HSTS on HTTPS only', async () => {
     const res = await fetch(`${server.url}/health`)
