@@ -12,6 +12,7 @@ import { Authenticator } from './auth/authenticate.ts'
 import type { Principal } from './auth/principal.ts'
 import { REVOKED_CLOSE_CODE, REVOKED_REASON, securityHeaders } from './auth/headers.ts'
 import { HttpError } from './errors.ts'
+import { errorReply } from './gateway/http.ts'
 import type { Config } from './config/index.ts'
 import type { Core } from './core.ts'
 import { startGateway, type Gateway } from './gateway/server.ts'
@@ -249,7 +250,12 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     }
   }
 
-  // Probes and scrapes must reach a worker too, on the port a gateway would use.
+  // Probes and scrapes must reach a worker too, on the port a gateway would use; /metrics with a token.
+  const workerAuth = new Authenticator(storage.tokens, {
+    authRequired: config.authRequired,
+    lines: storage.store.lines,
+    failuresPerMinute: config.authFailuresPerMinute,
+  })
   const workerEndpoint =
     config.role === 'worker'
       ? await startWorkerEndpoint({
@@ -257,6 +263,15 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
           port: config.port,
           registry: metrics.registry,
           ready: () => readiness(core),
+          authorizeMetrics: async (headers, address) => {
+            try {
+              await workerAuth.authorize(headers, new URLSearchParams(), 'metrics', address)
+              return null
+            } catch (err) {
+              const reply = errorReply(err)
+              return { status: reply.status, headers: reply.headers ?? {}, body: String(reply.body ?? '') }
+            }
+          },
           onError: (err, ctx) => log.error({ err, ...ctx }, 'worker endpoint request failed'),
         })
       : undefined
