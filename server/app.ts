@@ -9,6 +9,10 @@ import { FALLBACK_PREFILTER, LineSettingsService } from './settings/lines.ts'
 import { readiness } from './api/health.ts'
 import { allRoutes } from './api/routes.ts'
 import { Authenticator } from './auth/authenticate.ts'
+import type { Principal } from './auth/principal.ts'
+import { REVOKED_CLOSE_CODE, REVOKED_REASON, securityHeaders } from './auth/headers.ts'
+import { HttpError } from './errors.ts'
+import { errorReply } from './gateway/http.ts'
 import type { Config } from './config/index.ts'
 import type { Core } from './core.ts'
 import { startGateway, type Gateway } from './gateway/server.ts'
@@ -34,6 +38,8 @@ import { startScaling } from './scaling/index.ts'
 export interface Linesight {
   core: Core
   gateway?: Gateway
+  /** The admin token made on this first start (none existed): main.ts prints it once as a sign-in link. */
+  firstAdminSecret?: string
   /** A worker's /health, /ready and /metrics (LINESIGHT_ROLE=worker), on PORT. */
   workerEndpoint?: WorkerEndpoint
   /**
@@ -44,6 +50,8 @@ export interface Linesight {
 }
 
 const LOAD_INTERVAL_MS = 500
+/** How often a gateway looks for tokens of its open sockets revoked elsewhere, ms. */
+const REVOCATION_CHECK_MS = 1000
 
 export async function startLinesight(config: Config, log: Logger, opts: { root: string }): Promise<Linesight> {
   const metrics = createMetrics()
@@ -130,8 +138,26 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
 
   let gateway: Gateway | undefined
   let recoveryTimer: NodeJS.Timeout | undefined
+  let revocationTimer: NodeJS.Timeout | undefined
   if (config.role !== 'worker') {
-    const auth = new Authenticator(storage.tokens, config.authRequired)
+    if (!config.authRequired) log.warn('AUTH_REQUIRED=false: anyone on this network may send frames for any line and read every result; admin routes still need a token')
+    const auth = new Authenticator(storage.tokens, {
+      authRequired: config.authRequired,
+      lines: storage.store.lines,
+      failuresPerMinute: config.authFailuresPerMinute,
+      onFailure: (address, code, limited) => {
+        log.warn({ address, code, limited }, limited ? 'failed sign-ins from this address reached the limit' : 'failed sign-in')
+        // past the limit nothing is looked at (429), so the audit log grows by at most the limit a minute
+        const actor = `address:${address || 'unknown'}`
+        for (const action of limited ? ['auth.fail', 'auth.limited'] : ['auth.fail']) {
+          storage.store.audit.append({ actor, action, target: code }).catch((err: unknown) => log.error({ err }, 'auditing a failed sign-in failed'))
+        }
+      },
+      onSeen: (tokenId, address, userAgent) => {
+        storage.store.devices.seen(tokenId, { address, ...(userAgent ? { userAgent } : {}) }).catch((err: unknown) => log.warn({ err: String(err) }, 'recording when a device was last seen failed'))
+      },
+    })
+    core.auth = auth
     const tls = config.httpsEnabled
       ? await ensureTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dataDir: resolve(opts.root, config.dataDir), hostnames: config.tlsHostnames })
       : undefined
@@ -160,6 +186,15 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       },
       load: (line: string) => load.report(settings.get(line).policy),
       authenticate: (token: string | undefined) => auth.principalFor(token),
+      admitLine: async (principal: Principal, line: string) => {
+        try {
+          await auth.admitLine(principal, line)
+          return null
+        } catch (err) {
+          if (err instanceof HttpError) return { code: err.code, message: err.message }
+          throw err
+        }
+      },
       log,
       ...(recovery ? { recovery } : {}),
     }
@@ -169,8 +204,8 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       ...(tls ? { https: { port: config.httpsPort, certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
       routes: allRoutes(core, clientDir),
       http: {
-        authenticate: (h, q, access) => auth.authorize(h, q, access),
-        commonHeaders: (h) => corsHeaders(config.corsOrigins, h.origin),
+        authenticate: (h, q, access, address) => auth.authorize(h, q, access, address),
+        commonHeaders: (h, secure) => ({ ...securityHeaders(secure), ...corsHeaders(config.corsOrigins, h.origin) }),
         onError: (err, ctx) => log.error({ err, ...ctx }, 'request failed'),
         onReply: (route, status) => metrics.httpRequests.inc({ route, status: `${Math.floor(status / 100)}xx` }),
       },
@@ -179,7 +214,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
         kiosk: { hub, authenticate: (token) => auth.principalFor(token) },
         maxMessageBytes: config.maxFrameBytes + 64 * 1024,
         kioskMaxBufferedBytes: config.kioskMaxBufferedBytes,
-        authenticateUpgrade: async (h, q, role) => auth.authorize(h, q, role === 'station' ? 'station' : 'read'),
+        authenticateUpgrade: async (h, q, role, address) => auth.authorize(h, q, role === 'station' ? 'station' : 'read', address),
         onConnections: (role, delta) => metrics.wsConnections.inc({ role }, delta),
         onError: (err, where) => log.error({ err, where }, 'socket handler failed'),
       },
@@ -187,6 +222,20 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     settings.onChange((s) => {
       for (const st of gateway!.routes.stations) st.sendSettings(s.line)
     })
+    const opened = gateway
+    core.closeSockets = (tokenId, reason) => opened.closeToken(tokenId, REVOKED_CLOSE_CODE, reason)
+    // a device revoked through another gateway: its sockets here close within a second too
+    revocationTimer = setInterval(() => {
+      const ids = [...opened.routes.byToken.keys()].slice(0, 1000)
+      if (!ids.length) return
+      storage.store.tokens.revokedAmong(ids).then(
+        (revoked) => {
+          for (const id of revoked) opened.closeToken(id, REVOKED_CLOSE_CODE, REVOKED_REASON)
+        },
+        (err: unknown) => log.warn({ err: String(err) }, 'checking open sockets for revoked tokens failed; trying again'),
+      )
+    }, REVOCATION_CHECK_MS)
+    revocationTimer.unref()
     if (recovery) {
       const stations = gateway.routes.stations
       recoveryTimer = setInterval(() => {
@@ -201,7 +250,12 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     }
   }
 
-  // Probes and scrapes must reach a worker too, on the port a gateway would use.
+  // Probes and scrapes must reach a worker too, on the port a gateway would use; /metrics with a token.
+  const workerAuth = new Authenticator(storage.tokens, {
+    authRequired: config.authRequired,
+    lines: storage.store.lines,
+    failuresPerMinute: config.authFailuresPerMinute,
+  })
   const workerEndpoint =
     config.role === 'worker'
       ? await startWorkerEndpoint({
@@ -209,6 +263,15 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
           port: config.port,
           registry: metrics.registry,
           ready: () => readiness(core),
+          authorizeMetrics: async (headers, address) => {
+            try {
+              await workerAuth.authorize(headers, new URLSearchParams(), 'metrics', address)
+              return null
+            } catch (err) {
+              const reply = errorReply(err)
+              return { status: reply.status, headers: reply.headers ?? {}, body: String(reply.body ?? '') }
+            }
+          },
           onError: (err, ctx) => log.error({ err, ...ctx }, 'worker endpoint request failed'),
         })
       : undefined
@@ -235,12 +298,14 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   return {
     core,
     gateway,
+    ...(storage.firstAdminSecret ? { firstAdminSecret: storage.firstAdminSecret } : {}),
     ...(workerEndpoint ? { workerEndpoint } : {}),
     async close() {
       core.accepting = false
       clearInterval(timer)
       gpu?.stop()
       clearInterval(recoveryTimer)
+      clearInterval(revocationTimer)
       // /ready answers 503 from here on; sockets stay open until balancers polling it have seen that
       if (gateway && config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
       await scaling.close()
@@ -292,10 +357,8 @@ function deadLetterCode(d: DeadLetter): string {
 }
 
 function corsHeaders(allowed: readonly string[], origin: string | undefined): Record<string, string> {
-  const base: Record<string, string> = { 'x-content-type-options': 'nosniff' }
-  if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return base
+  if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return {}
   return {
-    ...base,
     'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
     'access-control-allow-headers': 'authorization, content-type, tus-resumable, upload-length, upload-offset, upload-metadata, upload-checksum',
     'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS',

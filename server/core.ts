@@ -16,6 +16,7 @@ import type { LineSettingsService } from './settings/lines.ts'
 import type { Store } from './storage/types.ts'
 import type { Uploads } from './uploads/index.ts'
 import type { Logger } from './log.ts'
+import type { Authenticator } from './auth/authenticate.ts'
 
 export interface Core {
   config: Config
@@ -38,4 +39,8 @@ export interface Core {
   accepting: boolean
   uws: { native: boolean; implementation: string }
   tls?: { fingerprint: string; certFile: string; names: string[] }
+  /** Gateway roles: who may call what, and failed sign-ins (pairing uses it too). */
+  auth?: Authenticator
+  /** Gateway roles: closes the open sockets of a revoked token with a reason; how many it closed. */
+  closeSockets?(tokenId: string, reason: string): number
 }

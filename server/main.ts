@@ -40,6 +40,13 @@ async function main(): Promise<void> {
     const lines = [`  http://localhost:${gateway.port}/`]
     if (gateway.httpsPort) for (const ip of ['localhost', ...lan]) lines.push(`  https://${ip}:${gateway.httpsPort}/   (tablets: open /station?line=L1&station=S1)`)
     process.stdout.write(`\nlinesight is running (${config.role}):\n${lines.join('\n')}\n\n`)
+    if (app.firstAdminSecret) {
+      // the token rides in the fragment: browsers never send it, so no proxy or access log sees it
+      process.stdout.write(
+        `First start: sign in as administrator with this one-time link (it holds the admin token, shown only this once):\n\n  http://localhost:${gateway.port}/admin#token=${app.firstAdminSecret}\n\n` +
+          'Then "Add a station" and open its pairing link on the tablet (or on this machine) to start streaming.\n\n',
+      )
+    }
   } else {
     // the same line as a gateway's: supervisors and tests wait for it to find the port
     log.info({ port: app.workerEndpoint?.port, role: config.role }, 'listening')

@@ -55,6 +55,8 @@ export interface ReconnectingSocketOptions {
 }
 
 const OPEN = 1
+/** The server's close code for a revoked token (server/auth/headers.ts). */
+export const REVOKED_CLOSE_CODE = 4001
 
 export class ReconnectingSocket {
   readonly #o: ReconnectingSocketOptions
@@ -163,7 +165,21 @@ export class ReconnectingSocket {
     ws.onerror = () => {
       // the browser gives no reason on error events; onclose follows with the code
     }
-    ws.onclose = (ev) => this.#lost(ws, { code: 'socket_closed', message: `connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})` })
+    ws.onclose = (ev) => {
+      if (ev.code === REVOKED_CLOSE_CODE) this.#revoked(ws, ev.reason)
+      else this.#lost(ws, { code: 'socket_closed', message: `connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})` })
+    }
+  }
+
+  /** The server revoked this device: trying again cannot help, so the link stays closed with why. */
+  #revoked(ws: SocketLike, reason: string): void {
+    if (ws !== this.#ws) return
+    this.#ws = null
+    this.#detach(ws)
+    this.#clearTimers()
+    globalThis.removeEventListener?.('online', this.#onBrowserOnline)
+    this.#o.onDisconnect?.()
+    this.#setStatus({ state: 'closed', retryAt: null, lastError: { code: 'revoked', message: reason || 'this device was revoked' } })
   }
 
   #watchSilence(ws: SocketLike, limitMs: number): void {

@@ -24,7 +24,7 @@ export function detectRoutes(core: Core): Route[] {
         const type = (ctx.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
         if (!TYPES.has(type)) throw new HttpError(415, 'unsupported_type', `Content-Type must be image/jpeg or image/png, got "${type.slice(0, 60) || '(none)'}"`)
         const line = ctx.query.get('line') ?? ''
-        const station = ctx.query.get('station') ?? 'http'
+        const station = ctx.query.get('station') ?? ctx.principal.station ?? 'http'
         const model = ctx.query.get('model') ?? undefined
         if (!isId(line)) throw badRequest('query parameter "line" must be an id (1-64 of A-Z a-z 0-9 . _ : -)', 'bad_line')
         if (!isId(station)) throw badRequest('query parameter "station" must be an id', 'bad_station')

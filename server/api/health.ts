@@ -42,7 +42,7 @@ export function healthRoutes(core: Core): Route[] {
     {
       method: 'get',
       pattern: '/metrics',
-      access: 'public',
+      access: 'metrics',
       handler: async () => ({
         status: 200,
         headers: { 'content-type': core.metrics.registry.contentType },

@@ -45,6 +45,8 @@ export function lineRoutes(core: Core): Route[] {
         if (model !== undefined && (typeof model !== 'string' || core.models.get(model)?.manifest.task !== 'detect')) {
           throw new HttpError(422, 'unknown_model', `model "${String(model).slice(0, 64)}" is not a loaded detector`)
         }
+        // an administrator setting up a line makes it: stations may then send frames for it
+        await core.store.lines.create(line, describePrincipal(ctx.principal))
         return ok(await core.settings.update(line, patch, describePrincipal(ctx.principal)))
       },
     },

@@ -31,7 +31,8 @@ export function modelRoutes(core: Core): Route[] {
     {
       method: 'get',
       pattern: '/models/:name/:file',
-      access: 'public',
+      // a device token (the station's cookie): the models are the plant's
+      access: 'read',
       handler: async (ctx): Promise<Reply> => {
         const entry = core.models.get(ctx.params.name ?? '')
         if (!entry) throw notFound(`no model named ${ctx.params.name?.slice(0, 64)}`)

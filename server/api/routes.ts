@@ -4,6 +4,7 @@ import { preflightRoutes } from '../auth/cors.ts'
 import { adminRoutes } from './admin.ts'
 import { auditRoutes } from './audit.ts'
 import { deadLetterRoutes } from './dead-letters.ts'
+import { deviceRoutes } from './devices.ts'
 import { detectRoutes } from './detect.ts'
 import { healthRoutes } from './health.ts'
 import { jobRoutes } from './jobs.ts'
@@ -33,6 +34,7 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
     ...uploadRoutes(core),
     ...jobRoutes(core),
     ...tokenRoutes(core),
+    ...deviceRoutes(core),
     ...auditRoutes(core),
     ...scalingRoutes(core),
     ...preflightRoutes(core.config),

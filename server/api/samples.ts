@@ -25,7 +25,7 @@ export function sampleRoutes(core: Core): Route[] {
     {
       method: 'get',
       pattern: '/api/v1/samples',
-      access: 'public',
+      access: 'read',
       handler: async () => {
         const { samples } = await index()
         return ok({ samples: samples.map((s) => ({ ...s, url: `/api/v1/samples/${encodeURIComponent(s.file)}` })) })
@@ -34,7 +34,7 @@ export function sampleRoutes(core: Core): Route[] {
     {
       method: 'get',
       pattern: '/api/v1/samples/:file',
-      access: 'public',
+      access: 'read',
       handler: async (ctx) => {
         // only files the index names are served: the parameter never becomes a path by itself
         const sample = (await index()).samples.find((s) => s.file === ctx.params.file)

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { isId } from '../../shared/domain/ids.ts'
+import { REVOKED_REASON } from '../auth/headers.ts'
 import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
@@ -18,7 +19,7 @@ const NewTokenBody = z.strictObject({
   label: z.string().min(1).max(100),
 })
 
-function parseJson(body: Uint8Array): unknown {
+export function parseJson(body: Uint8Array): unknown {
   try {
     return JSON.parse(Buffer.from(body).toString('utf8'))
   } catch {
@@ -40,6 +41,8 @@ export function tokenRoutes(core: Core): Route[] {
         const { role, lines, label } = parsed.data
         try {
           const { secret, token } = await store().createToken({ role: role as (typeof TOKEN_ROLES)[number], lines: lines ?? [], label, createdBy: describePrincipal(ctx.principal) })
+          // an administrator naming a line makes it
+          for (const line of token.lines) await core.store.lines.create(line, describePrincipal(ctx.principal))
           core.log.info({ token: token.id, role, lines: token.lines, by: describePrincipal(ctx.principal) }, 'token created')
           // the only time the secret leaves the server: it must not sit in a cache
           return json(201, { secret, token }, { 'cache-control': 'no-store' })
@@ -70,7 +73,8 @@ export function tokenRoutes(core: Core): Route[] {
           throw new HttpError(409, 'last_admin', 'this is the last active admin token; create another admin token before revoking it')
         }
         if (!(await store().revoke(id, describePrincipal(ctx.principal)))) throw notFound(`no active token ${id}`)
-        core.log.info({ token: id, by: describePrincipal(ctx.principal) }, 'token revoked')
+        const closed = core.closeSockets?.(id, REVOKED_REASON) ?? 0
+        core.log.info({ token: id, by: describePrincipal(ctx.principal), socketsClosed: closed }, 'token revoked')
         return { status: 204 }
       },
     },

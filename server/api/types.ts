@@ -15,6 +15,8 @@ export interface RequestContext {
   /** The request body, when the route reads one. */
   body: Uint8Array
   remoteAddress: string
+  /** The request came over HTTPS (cookies get `Secure`). */
+  secure?: boolean
   principal: Principal
   /** Set when the client went away; long handlers may check it. */
   signal: AbortSignal
@@ -41,7 +43,8 @@ export interface Reply {
 
 export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply
 
-export type Access = 'public' | 'read' | 'station' | 'admin'
+/** `metrics`: a metrics or admin token (Prometheus scrapes). */
+export type Access = 'public' | 'read' | 'station' | 'admin' | 'metrics'
 
 export interface Route {
   method: 'get' | 'post' | 'put' | 'del' | 'patch' | 'head' | 'options' | 'any'

@@ -69,7 +69,10 @@ export function uploadRoutes(core: Core): Route[] {
         checkTusResumable(ctx.headers)
         if (ctx.headers['upload-defer-length'] !== undefined) throw new HttpError(400, 'unsupported_extension', 'creation-defer-length is not supported: send Upload-Length')
         if (ctx.headers['upload-concat'] !== undefined) throw new HttpError(400, 'unsupported_extension', 'concatenation is not supported (do not use parallelUploads)')
-        const length = parseCount(ctx.headers['upload-length'], 'Upload-Length')
+        const declared = ctx.headers['upload-length']
+        // a length too long to parse is over the maximum too: 413, as tus says, not 400
+        if (declared !== undefined && /^\d+$/.test(declared) && !Number.isSafeInteger(Number(declared))) throw new HttpError(413, 'too_large', `Upload-Length ${declared.slice(0, 30)} exceeds Tus-Max-Size`)
+        const length = parseCount(declared, 'Upload-Length')
         const up = await uploads().create(ctx.principal, ctx.remoteAddress, length, ctx.headers['upload-metadata'])
         const location = `${BASE}/${up.info.id}`
         return json(201, { id: up.info.id, location, job: `/api/v1/jobs/${up.info.id}` }, { location, ...expires(up) })

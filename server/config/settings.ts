@@ -55,7 +55,8 @@ export const SETTINGS = {
 
   // --- security ---
   adminToken: setting('LINESIGHT_ADMIN_TOKEN', str(), undefined, 'First admin token. Unset: generated on first start and printed once.', { secret: true }),
-  authRequired: setting('AUTH_REQUIRED', bool(), false, 'Require tokens on every route and socket (stations, kiosks, admin). Off: open on a trusted network, admin routes still need the admin token.'),
+  authRequired: setting('AUTH_REQUIRED', bool(), true, 'Require a token on every route and socket except `/health`, `/ready`, the app shell and `/api/v1/pair`: paired devices carry theirs, Prometheus a `metrics` token. Off (logged as a warning at start): open on a trusted network, admin routes still need the admin token.'),
+  authFailuresPerMinute: setting('AUTH_FAILURES_PER_MINUTE', int(1, 10_000), 20, 'Failed authentications (bad tokens, bad pairing codes) one address may make per minute; beyond it that address gets 429 until a minute has passed. Every failure is audited.'),
 
   // --- queue transport (server/queue) ---
   queueDeadLetterMax: setting('QUEUE_DEAD_LETTER_MAX', int(1), 1000, 'Dead letters kept for inspection and requeue, with their bytes (the embedded queue in memory); beyond it the oldest are dropped (RabbitMQ: `x-max-length` of the dead-letter queue).'),

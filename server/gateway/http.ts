@@ -26,9 +26,11 @@ export const statusLine = (status: number) => `${status} ${STATUS_TEXT[status] ?
 
 export interface HttpAdapterOptions {
   /** Resolves the caller from headers; throws HttpError(401/403) when access is denied. */
-  authenticate(headers: Readonly<Record<string, string>>, query: URLSearchParams, access: Access): Promise<Principal> | Principal
-  /** Headers added to every reply (CORS, security headers). */
-  commonHeaders(requestHeaders: Readonly<Record<string, string>>): Record<string, string>
+  authenticate(headers: Readonly<Record<string, string>>, query: URLSearchParams, access: Access, address: string): Promise<Principal> | Principal
+  /** Headers added to every reply (CORS, security headers); `secure`: the request came over HTTPS. */
+  commonHeaders(requestHeaders: Readonly<Record<string, string>>, secure: boolean): Record<string, string>
+  /** This adapter serves the HTTPS port. */
+  secure?: boolean
   onError(err: unknown, ctx: { method: string; path: string }): void
   /** Every reply written, by route pattern (not path: the label set stays bounded). */
   onReply?(route: string, status: number): void
@@ -167,7 +169,7 @@ export function adapt(route: Route, opts: HttpAdapterOptions): (res: HttpRespons
       abort.abort()
     })
     const r = copyRequest(res, req, paramNames) // You MUST copy data out of req here
-    const common = opts.commonHeaders(r.headers)
+    const common = opts.commonHeaders(r.headers, opts.secure === true)
     const declaredRaw = r.headers['content-length']
     const declared = declaredRaw !== undefined && /^\d+$/.test(declaredRaw) ? Number(declaredRaw) : undefined
     const limit = route.bodyLimit ?? 0
@@ -176,8 +178,8 @@ export function adapt(route: Route, opts: HttpAdapterOptions): (res: HttpRespons
     body.catch(() => undefined)
 
     const run = async (): Promise<Reply> => {
-      const principal = await opts.authenticate(r.headers, r.query, route.access)
-      const ctx: RequestContext = { ...r, body: await body, principal, signal: abort.signal }
+      const principal = await opts.authenticate(r.headers, r.query, route.access, r.remoteAddress)
+      const ctx: RequestContext = { ...r, secure: opts.secure === true, body: await body, principal, signal: abort.signal }
       return route.handler(ctx)
     }
     run()
@@ -323,7 +325,7 @@ export function adaptStreaming(route: Route, opts: HttpAdapterOptions): (res: Ht
       body?.fail(new ClientGone('the client went away before the body ended'))
     })
     const r = copyRequest(res, req, paramNames) // You MUST copy data out of req here
-    const common = opts.commonHeaders(r.headers)
+    const common = opts.commonHeaders(r.headers, opts.secure === true)
     const declaredRaw = r.headers['content-length']
     const declared = declaredRaw !== undefined && /^\d+$/.test(declaredRaw) ? Number(declaredRaw) : undefined
     const stream = new SocketBody(declared, {
@@ -343,8 +345,8 @@ export function adaptStreaming(route: Route, opts: HttpAdapterOptions): (res: Ht
     })
 
     const run = async (): Promise<Reply> => {
-      const principal = await opts.authenticate(r.headers, r.query, route.access)
-      const ctx: RequestContext = { ...r, body: new Uint8Array(0), bodyStream: stream, principal, signal: abort.signal }
+      const principal = await opts.authenticate(r.headers, r.query, route.access, r.remoteAddress)
+      const ctx: RequestContext = { ...r, secure: opts.secure === true, body: new Uint8Array(0), bodyStream: stream, principal, signal: abort.signal }
       return route.handler(ctx)
     }
     run()

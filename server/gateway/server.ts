@@ -21,12 +21,18 @@ export interface Gateway {
   port: number
   httpsPort?: number
   routes: WsRoutes
+  /**
+   * Closes every socket opened with this token (revoked), with a reason the screen shows; the
+   * number closed.
+   */
+  closeToken(tokenId: string, code: number, reason: string): number
   /** Stops accepting connections; open sockets are closed. */
   close(): void
 }
 
-function build(app: TemplatedApp, opts: GatewayOptions, routes: WsRoutes): TemplatedApp {
-  for (const route of opts.routes) app[route.method](route.pattern, adapt(route, opts.http))
+function build(app: TemplatedApp, opts: GatewayOptions, routes: WsRoutes, secure: boolean): TemplatedApp {
+  const http = { ...opts.http, secure }
+  for (const route of opts.routes) app[route.method](route.pattern, adapt(route, http))
   registerWebSockets(app, opts.ws, routes)
   return app
 }
@@ -41,23 +47,28 @@ function listen(app: TemplatedApp, host: string, port: number): Promise<us_liste
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const routes: WsRoutes = { stations: new Set() }
+  const routes: WsRoutes = { stations: new Set(), byToken: new Map() }
   const apps: TemplatedApp[] = []
   const sockets: us_listen_socket[] = []
-  const http = build(uws.App(), opts, routes)
+  const http = build(uws.App(), opts, routes, false)
   apps.push(http)
   const s = await listen(http, opts.host, opts.port)
   sockets.push(s)
   const gateway: Gateway = {
     port: uws.us_socket_local_port(s as never),
     routes,
+    closeToken(tokenId, code, reason) {
+      const open = [...(routes.byToken.get(tokenId) ?? [])]
+      for (const ws of open) ws.end(code, reason)
+      return open.length
+    },
     close() {
       for (const sock of sockets) uws.us_listen_socket_close(sock)
       for (const app of apps) (app as TemplatedApp & { close?: () => void }).close?.()
     },
   }
   if (opts.https) {
-    const https = build(uws.SSLApp({ cert_file_name: opts.https.certFile, key_file_name: opts.https.keyFile }), opts, routes)
+    const https = build(uws.SSLApp({ cert_file_name: opts.https.certFile, key_file_name: opts.https.keyFile }), opts, routes, true)
     apps.push(https)
     const ss = await listen(https, opts.host, opts.https.port)
     sockets.push(ss)

@@ -27,13 +27,25 @@ export interface WsOptions {
   /** Largest WebSocket message; bigger ones make uWS close the socket (code 1009). */
   maxMessageBytes: number
   kioskMaxBufferedBytes: number
-  authenticateUpgrade(headers: Record<string, string>, query: URLSearchParams, role: 'station' | 'kiosk'): Promise<Principal>
+  authenticateUpgrade(headers: Record<string, string>, query: URLSearchParams, role: 'station' | 'kiosk', address: string): Promise<Principal>
   onConnections(role: 'station' | 'kiosk', delta: number): void
   onError(err: unknown, where: string): void
 }
 
 export interface WsRoutes {
   stations: Set<StationSession>
+  /** Open sockets by the token they were opened with, so revoking a token closes them at once. */
+  byToken: Map<string, Set<WebSocket<SocketData>>>
+}
+
+function track(routes: WsRoutes, ws: WebSocket<SocketData>, open: boolean): void {
+  const id = ws.getUserData().principal.tokenId
+  if (!id) return
+  const set = routes.byToken.get(id) ?? new Set()
+  if (open) set.add(ws)
+  else set.delete(ws)
+  if (set.size) routes.byToken.set(id, set)
+  else routes.byToken.delete(id)
 }
 
 function upgradeHandler(role: 'station' | 'kiosk', opts: WsOptions) {
@@ -51,8 +63,9 @@ function upgradeHandler(role: 'station' | 'kiosk', opts: WsOptions) {
     const key = headers['sec-websocket-key'] ?? ''
     const protocol = headers['sec-websocket-protocol'] ?? ''
     const extensions = headers['sec-websocket-extensions'] ?? ''
+    const address = Buffer.from(res.getRemoteAddressAsText()).toString()
     opts
-      .authenticateUpgrade(headers, query, role)
+      .authenticateUpgrade(headers, query, role, address)
       .then((principal) => {
         if (aborted) return
         res.cork(() => {
@@ -95,6 +108,7 @@ export function registerWebSockets(app: TemplatedApp, opts: WsOptions, routes: W
       const session = new StationSession(opts.station, sinkOf(ws), data.principal)
       data.session = session
       routes.stations.add(session)
+      track(routes, ws, true)
       opts.onConnections('station', 1)
     },
     message: (ws, message, isBinary) => {
@@ -109,6 +123,7 @@ export function registerWebSockets(app: TemplatedApp, opts: WsOptions, routes: W
       data.closed = true
       const session = data.session as StationSession
       routes.stations.delete(session)
+      track(routes, ws, false)
       session.close()
       opts.onConnections('station', -1)
     },
@@ -122,6 +137,7 @@ export function registerWebSockets(app: TemplatedApp, opts: WsOptions, routes: W
     open: (ws) => {
       const data = ws.getUserData()
       data.session = new KioskSession(opts.kiosk, sinkOf(ws), data.principal)
+      track(routes, ws, true)
       opts.onConnections('kiosk', 1)
     },
     message: (ws, message, isBinary) => {
@@ -135,6 +151,7 @@ export function registerWebSockets(app: TemplatedApp, opts: WsOptions, routes: W
     close: (ws) => {
       const data = ws.getUserData()
       data.closed = true
+      track(routes, ws, false)
       ;(data.session as KioskSession).close()
       opts.onConnections('kiosk', -1)
     },

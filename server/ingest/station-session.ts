@@ -21,7 +21,7 @@ import type { BrowserResultMessage } from '../../shared/protocol/messages/browse
 import type { HelloMessage } from '../../shared/protocol/messages/hello.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import { SKIP_REASONS } from '../../shared/protocol/messages/skips.ts'
-import { canUseLine, type Principal } from '../auth/principal.ts'
+import { canUseLine, canUseStation, type Principal } from '../auth/principal.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { ResultHub } from '../results/hub.ts'
 import type { Recorder } from '../results/recorder.ts'
@@ -46,6 +46,8 @@ export interface StationDeps {
   load(line: string): LoadReport
   /** Resolves a hello's token (if any) to a principal; the upgrade's principal is used otherwise. */
   authenticate(token: string | undefined): Promise<Principal | null>
+  /** Refuses a line that does not exist (or makes it, for an administrator); undefined: every line exists. */
+  admitLine?(principal: Principal, line: string): Promise<WireError | null>
   log: { warn(obj: object, msg: string): void }
   /** Absent where results cannot be missed (the in-process bus). */
   recovery?: ResultRecovery
@@ -151,6 +153,11 @@ export class StationSession {
     if (!canUseLine(this.principal, m.line)) {
       return this.#error({ code: 'forbidden', message: `this token may not stream to line ${m.line}` }, m.id ? { id: m.id } : {})
     }
+    if (!canUseStation(this.principal, m.station)) {
+      return this.#error({ code: 'forbidden', message: `this tablet is paired as station ${this.principal.station}, not ${m.station}` }, m.id ? { id: m.id } : {})
+    }
+    const refused = await this.deps.admitLine?.(this.principal, m.line)
+    if (refused) return this.#error(refused, m.id ? { id: m.id } : {})
     // results of this line must reach this gateway before the station may send a frame
     const release = await this.deps.hub.holdLine(m.line)
     if (this.#closed) return release()

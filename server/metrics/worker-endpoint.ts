@@ -18,6 +18,11 @@ export interface WorkerEndpointOptions {
   /** The same body server/api/health.ts answers on /ready; `ready` picks 200 or 503. */
   ready(): { ready: boolean } & Record<string, unknown>
   onError(err: unknown, ctx: { path: string }): void
+  /**
+   * Checks a /metrics request (a `metrics` or admin token, as on a gateway); resolves to an error
+   * reply to send instead, or null to serve it.
+   */
+  authorizeMetrics?(headers: Record<string, string>, address: string): Promise<{ status: number; headers: Record<string, string>; body: string } | null>
 }
 
 export interface WorkerEndpoint {
@@ -39,6 +44,13 @@ async function answer(opts: WorkerEndpointOptions, req: IncomingMessage, res: Se
     return json(res, body.ready ? 200 : 503, body)
   }
   if (path === '/metrics') {
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]))
+    const refused = await opts.authorizeMetrics?.(headers, req.socket.remoteAddress ?? '')
+    if (refused) {
+      res.writeHead(refused.status, refused.headers)
+      res.end(refused.body)
+      return
+    }
     const text = await opts.registry.metrics()
     res.writeHead(200, { 'content-type': opts.registry.contentType })
     res.end(text)

@@ -151,4 +151,64 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC)`,
     ],
   },
+  {
+    version: 6,
+    name: 'devices, lines, metrics tokens, station-scoped tokens',
+    statements: (d) => [
+      // a token may now be a scraper's (`metrics`) and a station token may name its one station
+      ...(d === 'postgres'
+        ? [
+            `ALTER TABLE tokens DROP CONSTRAINT tokens_role_check`,
+            `ALTER TABLE tokens ADD CONSTRAINT tokens_role_check CHECK (role IN ('station', 'kiosk', 'admin', 'metrics'))`,
+            `ALTER TABLE tokens ADD COLUMN station ${types(d).key}`,
+          ]
+        : [
+            // SQLite cannot alter a CHECK constraint: the table is rebuilt
+            `CREATE TABLE tokens_v6 (
+              id ${types(d).key} PRIMARY KEY,
+              hash TEXT NOT NULL UNIQUE,
+              role TEXT NOT NULL CHECK (role IN ('station', 'kiosk', 'admin', 'metrics')),
+              lines TEXT NOT NULL,
+              label TEXT NOT NULL,
+              created_by TEXT NOT NULL,
+              created_at BIGINT NOT NULL,
+              revoked_at BIGINT,
+              station ${types(d).key}
+            )`,
+            `INSERT INTO tokens_v6 (id, hash, role, lines, label, created_by, created_at, revoked_at)
+              SELECT id, hash, role, lines, label, created_by, created_at, revoked_at FROM tokens`,
+            `DROP TABLE tokens`,
+            `ALTER TABLE tokens_v6 RENAME TO tokens`,
+          ]),
+      // a paired tablet: its pairing code (hashed, single use) until paired, then its token
+      `CREATE TABLE devices (
+        id ${types(d).key} PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('station', 'kiosk')),
+        name TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        station ${types(d).key},
+        code_hash TEXT UNIQUE,
+        code_expires_at BIGINT NOT NULL,
+        token_id ${types(d).key},
+        paired_at BIGINT,
+        last_seen_at BIGINT,
+        address TEXT,
+        user_agent TEXT,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      )`,
+      `CREATE INDEX devices_token ON devices (token_id)`,
+      // the lines that exist: what an administrator made, so the line label stays bounded
+      `CREATE TABLE lines (
+        line ${types(d).key} PRIMARY KEY,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL
+      )`,
+      // lines already in use before this version keep working
+      `INSERT INTO lines (line, created_at, created_by) SELECT DISTINCT line, 0, 'migration' FROM results`,
+      `INSERT INTO lines (line, created_at, created_by)
+        SELECT DISTINCT substr(key, 6), 0, 'migration' FROM settings WHERE key LIKE 'line:%' AND substr(key, 6) NOT IN (SELECT line FROM lines)`,
+    ],
+  },
 ]

@@ -4,6 +4,7 @@
  */
 import { describe } from 'vitest'
 import type { TestDatabaseFactory } from './contract/fixtures.ts'
+import { devicesContract } from './contract/devices.ts'
 import { imagesContract } from './contract/images.ts'
 import { loadAndJobsContract } from './contract/load-jobs.ts'
 import { migrationsContract } from './contract/migrations.ts'
@@ -19,6 +20,7 @@ export function storeContract(name: string, factory: TestDatabaseFactory): void 
     resultsContract(factory)
     imagesContract(factory)
     tokensContract(factory)
+    devicesContract(factory)
     settingsContract(factory)
     loadAndJobsContract(factory)
   })

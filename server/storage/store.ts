@@ -14,6 +14,8 @@ import { ResultWriter } from './results.ts'
 import { SettingsStore } from './settings-store.ts'
 import type { Db } from './sql.ts'
 import { TokenStore } from './tokens.ts'
+import { DeviceStore } from './devices.ts'
+import { LineStore } from './lines.ts'
 import type { ClassCount, HourCount, ResultPage, ResultQuery, Store, StoredImage } from './types.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 
@@ -29,6 +31,8 @@ export interface SqlStoreParts {
 export class SqlStore implements Store {
   readonly kind: Store['kind']
   readonly tokens: TokenStore
+  readonly devices: DeviceStore
+  readonly lines: LineStore
   readonly audit: AuditLog
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory
@@ -44,6 +48,8 @@ export class SqlStore implements Store {
     this.#results = new ResultWriter({ db, images: parts.images, policy: parts.policy, log })
     this.audit = new AuditLog(db)
     this.tokens = new TokenStore(db, this.audit, parts.tokenCacheTtlMs === undefined ? {} : { cacheTtlMs: parts.tokenCacheTtlMs })
+    this.lines = new LineStore(db, this.audit)
+    this.devices = new DeviceStore(db, this.audit, this.tokens, this.lines)
     this.settings = new SettingsStore(db, this.audit, parts.feed, log)
     this.loadHistory = new LoadHistory(db)
     this.jobs = new JobStore(db)

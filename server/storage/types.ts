@@ -10,6 +10,8 @@ import type { JobStore } from './jobs.ts'
 import type { LoadHistory } from './load-history.ts'
 import type { SettingsStore } from './settings-store.ts'
 import type { TokenStore } from './tokens.ts'
+import type { DeviceStore } from './devices.ts'
+import type { LineStore } from './lines.ts'
 
 export interface StoredImage {
   /** The sender's claim. What is stored and served is the type sniffed from the bytes. */
@@ -84,6 +86,8 @@ export interface ResultStore {
  */
 export interface Store extends ResultStore {
   readonly tokens: TokenStore
+  readonly devices: DeviceStore
+  readonly lines: LineStore
   readonly audit: AuditLog
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import { isId } from '../../shared/domain/ids.ts'
 import type { BodyStream } from '../api/types.ts'
-import { canUseLine, describePrincipal, type Principal } from '../auth/principal.ts'
+import { canUseLine, canUseStation, describePrincipal, type Principal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import { JobCounter } from './job-counter.ts'
@@ -44,8 +44,10 @@ export class Uploads {
     if (line === undefined) throw badRequest('Upload-Metadata must name the line ("line <base64 line id>")', 'missing_line')
     if (!isId(line)) throw badRequest('Upload-Metadata "line" must be a line id (1-64 of A-Z a-z 0-9 . _ : -)', 'bad_line')
     if (!canUseLine(p, line)) throw new HttpError(403, 'forbidden', `this token may not send frames for line ${line}`)
-    const station = meta.station ?? 'upload'
+    const station = meta.station ?? p.station ?? 'upload'
     if (!isId(station)) throw badRequest('Upload-Metadata "station" must be an id', 'bad_station')
+    if (!canUseStation(p, station)) throw new HttpError(403, 'forbidden', `this token sends as station ${p.station} only`)
+    await this.core.auth?.admitLine(p, line)
     const model = meta.model
     if (model !== undefined && this.core.models.get(model)?.manifest.task !== 'detect') {
       throw new HttpError(422, 'unknown_model', `model ${JSON.stringify(model.slice(0, 64))} is not a loaded detector`)

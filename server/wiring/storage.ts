@@ -15,6 +15,8 @@ export interface Storage {
   store: Store
   tokens: TokenVerifier
   settingsPersistence: SettingsPersistence
+  /** The admin token made on this first start, when none existed; never stored in clear. */
+  firstAdminSecret?: string
   close(): Promise<void>
 }
 
@@ -24,15 +26,14 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
   const store = await openStore({ ...config, dataDir: resolve(config.dataDir) }, log)
   log.info({ store: store.kind }, 'results store ready')
 
+  let firstAdminSecret: string | undefined
   if (config.role !== 'worker') {
     const admin = await store.tokens.ensureAdminToken(config.adminToken)
     if (admin.revoked) {
       log.warn({ token: admin.id }, 'LINESIGHT_ADMIN_TOKEN names a revoked token: it grants nothing; set it to a current admin token or unset it')
     }
-    if (admin.secret) {
-      // printed once, on the console only: it is stored hashed and cannot be shown again
-      process.stdout.write(`\nNo admin token existed, so one was created. Keep it; it is shown only this once:\n\n  ${admin.secret}\n\n`)
-    }
+    // printed once by server/main.ts as a sign-in link: it is stored hashed and cannot be shown again
+    if (admin.secret) firstAdminSecret = admin.secret
   }
   const stopRetention = startRetention(store, config.retentionDays, { log })
 
@@ -56,6 +57,7 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
     store,
     tokens: { verify: (secret) => store.tokens.verify(secret) },
     settingsPersistence,
+    ...(firstAdminSecret ? { firstAdminSecret } : {}),
     async close() {
       stopRetention()
       await store.close()

@@ -48,7 +48,7 @@ describe.skipIf(skip)('admin panel in Chromium', () => {
     server = await startServer({ env: { SERVE_CLIENT: 'true', HTTPS_ENABLED: 'false', MODELS_WATCH: 'false' } })
 
     // a frame makes the line known; a day of load is recorded beside it, as a recorder would have
-    const detect = await fetch(`${server.url}/api/v1/detect?line=${LINE}&station=S1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: loadSamples()[0]!.bytes as BodyInit })
+    const detect = await server.admin(`/api/v1/detect?line=${LINE}&station=S1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: loadSamples()[0]!.bytes as BodyInit })
     expect(detect.status).toBe(200)
     const store = openSqliteStore({ dataDir: server.dataDir })
     await store.migrate()
@@ -126,7 +126,7 @@ describe.skipIf(skip)('admin panel in Chromium', () => {
     await page.selectOption('[data-testid=line-policy]', 'browser-preferred')
     await page.click('[data-testid=line-save]')
     await page.locator('[data-testid=line-saved]').waitFor({ timeout: 15_000 })
-    const line = (await (await fetch(`${server.url}/api/v1/lines/${LINE}/settings`)).json()) as LineSettings
+    const line = (await (await server.admin(`/api/v1/lines/${LINE}/settings`)).json()) as LineSettings
     expect(line).toMatchObject({ auditFraction: 0.25, policy: 'browser-preferred' })
     const audit2 = (await (await server.admin('/api/v1/admin/audit?limit=10')).json()) as { items: { target: string }[] }
     expect(audit2.items.some((e) => e.target === `line:${LINE}`)).toBe(true)

@@ -70,7 +70,7 @@ describe.skipIf(missing !== null)('browser inference: backend choice, prefilter,
     if (/swiftshader/i.test(adapter)) expect(fastest.ep).toBe('wasm')
 
     // the server knows which backend the station runs
-    await waitFor(async () => metricValue(await (await fetch(`${server.url}/metrics`)).text(), 'linesight_station_backend_info', { line, station: 'S1', ep: fastest.ep }) === 1, {
+    await waitFor(async () => metricValue(await (await server.admin(`/metrics`)).text(), 'linesight_station_backend_info', { line, station: 'S1', ep: fastest.ep }) === 1, {
       timeoutMs: 10_000,
       what: `linesight_station_backend_info for ${fastest.ep}`,
     })
@@ -81,7 +81,7 @@ describe.skipIf(missing !== null)('browser inference: backend choice, prefilter,
     await waitFor(async () => Number(await page.locator('[data-testid=skip-unchanged]').textContent()) >= 5, { timeoutMs: 60_000, what: 'the station to skip 5 unchanged frames' })
     const skipped = await waitFor(
       async () => {
-        const n = metricValue(await (await fetch(`${server.url}/metrics`)).text(), 'linesight_frames_skipped_total', { line, reason: 'unchanged' })
+        const n = metricValue(await (await server.admin(`/metrics`)).text(), 'linesight_frames_skipped_total', { line, reason: 'unchanged' })
         return n > 0 ? n : null
       },
       { timeoutMs: 15_000, what: 'linesight_frames_skipped_total{reason="unchanged"} on the server' },

@@ -50,7 +50,7 @@ describe.skipIf(missing !== null)('browser inference when the server pauses', ()
   })
 
   it('infers locally while server inference is paused, and the server still records the results', async () => {
-    const settings = (await (await fetch(`${server.url}/api/v1/lines/${line}/settings`)).json()) as { policy: string }
+    const settings = (await (await server.admin(`/api/v1/lines/${line}/settings`)).json()) as { policy: string }
     expect(settings.policy).toBe('auto')
     await page.goto(`${server.url}/station?line=${line}&station=S1`)
     await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 30_000 })
@@ -71,7 +71,7 @@ describe.skipIf(missing !== null)('browser inference when the server pauses', ()
       },
       { timeoutMs: 180_000, what: '5 browser-inferred results recorded by the server' },
     )
-    const manifest = (await (await fetch(`${server.url}/models/detector/manifest.json`)).json()) as { name: string; version: string }
+    const manifest = (await (await server.admin(`/models/detector/manifest.json`)).json()) as { name: string; version: string }
     for (const r of local) {
       expect(r).toMatchObject({ ep, source: 'browser', model: { name: manifest.name, version: manifest.version } })
       expect(r.timings.infer).toBeGreaterThan(0)
@@ -82,7 +82,7 @@ describe.skipIf(missing !== null)('browser inference when the server pauses', ()
       // the store may make the thumbnail a moment after the result is listed
       const img = await waitFor(
         async () => {
-          const res = await fetch(`${server.url}/api/v1/results/${failing.frameId}/image?variant=thumbnail`)
+          const res = await server.admin(`/api/v1/results/${failing.frameId}/image?variant=thumbnail`)
           return res.status === 200 ? res : null
         },
         { timeoutMs: 15_000, what: `the stored image of failing frame ${failing.frameId}` },
@@ -95,7 +95,7 @@ describe.skipIf(missing !== null)('browser inference when the server pauses', ()
       await page.locator('[data-testid=backend-details] summary').click()
       await page.screenshot({ path: join(process.env.E2E_SCREENSHOTS, 'station-browser-inference-1280x800.png'), fullPage: true })
     }
-    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const metrics = await (await server.admin(`/metrics`)).text()
     expect(metricValue(metrics, 'linesight_inference_seconds_count', { where: 'browser', ep })).toBeGreaterThanOrEqual(local.length)
 
     expect((await server.admin('/api/v1/admin/inference/resume', { method: 'POST' })).status).toBe(200)

@@ -37,7 +37,7 @@ describe.skipIf(missing !== null)('a tablet opening the station over HTTPS by ho
     server = await startServer({ env: { SERVE_CLIENT: 'true', HTTPS_ENABLED: 'true', TLS_HOSTNAMES: HOST } })
     expect(server.httpsPort).toBeGreaterThan(0)
     // every frame to the server, none held back by the prefilter: this test is about the transport
-    const settings = (await (await fetch(`${server.url}/api/v1/lines/L-TLS/settings`)).json()) as { prefilter: Record<string, unknown> }
+    const settings = (await (await server.admin(`/api/v1/lines/L-TLS/settings`)).json()) as { prefilter: Record<string, unknown> }
     const put = await server.admin('/api/v1/lines/L-TLS/settings', {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -81,7 +81,7 @@ describe.skipIf(missing !== null)('a tablet opening the station over HTTPS by ho
     await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 30_000 })
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=count-results]')?.textContent) >= 3, undefined, { timeout: 120_000 })
     expect(problems).toEqual([])
-    const stored = (await (await fetch(`${server.url}/api/v1/results?line=L-TLS&station=TAB-1&limit=10`)).json()) as { items: { source?: string }[] }
+    const stored = (await (await server.admin(`/api/v1/results?line=L-TLS&station=TAB-1&limit=10`)).json()) as { items: { source?: string }[] }
     expect(stored.items.length).toBeGreaterThanOrEqual(3)
     expect(stored.items.every((r) => r.source === 'ws')).toBe(true)
   })

@@ -51,7 +51,7 @@ describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
     server = await startServer({ env: { SERVE_CLIENT: 'true' } })
     // This test follows frames through the server: every frame goes there (server-only) and none is
     // held back by the prefilter. Browser inference and the prefilter have test/e2e/browser-*.test.ts.
-    const settings = (await (await fetch(`${server.url}/api/v1/lines/L1/settings`)).json()) as { prefilter: Record<string, unknown> }
+    const settings = (await (await server.admin(`/api/v1/lines/L1/settings`)).json()) as { prefilter: Record<string, unknown> }
     const put = await server.admin('/api/v1/lines/L1/settings', {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -89,7 +89,7 @@ describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
     // the frames the server inferred are the camera's: its size, sent over the station socket
     const recorded = await waitFor(
       async () => {
-        const r = (await (await fetch(`${server.url}/api/v1/results?line=L1&station=S1&limit=50`)).json()) as { items: { width?: number; height?: number; source?: string }[] }
+        const r = (await (await server.admin(`/api/v1/results?line=L1&station=S1&limit=50`)).json()) as { items: { width?: number; height?: number; source?: string }[] }
         return r.items.length > 0 ? r.items : null
       },
       { timeoutMs: 30_000, what: 'recorded results of S1' },
@@ -102,7 +102,7 @@ describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
     const expected = new Set<string>()
     let defective = false
     for (const s of truth.samples) {
-      const res = await fetch(`${server.url}/api/v1/detect?line=E2E-HTTP&station=probe`, {
+      const res = await server.admin(`/api/v1/detect?line=E2E-HTTP&station=probe`, {
         method: 'POST',
         headers: { 'content-type': 'image/jpeg' },
         body: new Uint8Array(await readFile(join(ROOT, 'models/samples', s.file))),

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { createTestVhost, rabbitmqctl, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
 import { startServer, type RunningServer } from './server.ts'
+import { authHeaders } from './server.ts'
 import { waitFor } from './wait.ts'
 
 
@@ -195,7 +196,7 @@ export async function resultsOfLine(baseUrl: string, line: string): Promise<{ fr
   do {
     const q = new URLSearchParams({ line, limit: '100' })
     if (cursor) q.set('cursor', cursor)
-    const res = await fetch(`${baseUrl}/api/v1/results?${q}`)
+    const res = await fetch(`${baseUrl}/api/v1/results?${q}`, { headers: authHeaders(baseUrl) })
     if (res.status !== 200) throw new Error(`GET /api/v1/results answered ${res.status}: ${await res.text()}`)
     const page = (await res.json()) as { items: { frameId: string; error?: { code: string } }[]; nextCursor?: string }
     out.push(...page.items)

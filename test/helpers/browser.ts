@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { DEVICE_COOKIE } from '../../server/auth/authenticate.ts'
+import { TEST_ADMIN_TOKEN } from './server.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const CHROMIUM_FLAGS = [
@@ -33,17 +35,30 @@ export interface LaunchOptions {
   viewport?: { width: number; height: number }
   /** More Chromium flags, e.g. `--host-resolver-rules`. */
   args?: string[]
+  /**
+   * Whether the browser is a paired device of the test's servers (default true): it carries the
+   * device cookie with the test admin token for 127.0.0.1, localhost and every host the
+   * `--host-resolver-rules` map, as a tablet paired at /pair would. False: a tablet never paired.
+   */
+  paired?: boolean
 }
 
-export function launchChromium(o: LaunchOptions): Promise<BrowserContext> {
+export async function launchChromium(o: LaunchOptions): Promise<BrowserContext> {
   const camera = ['--use-fake-device-for-media-stream', ...(o.camera ? [`--use-file-for-fake-video-capture=${o.camera}`] : [])]
-  return chromium.launchPersistentContext(o.profileDir, {
+  const args = [...CHROMIUM_FLAGS, ...camera, ...(o.args ?? [])]
+  const ctx = await chromium.launchPersistentContext(o.profileDir, {
     executablePath: CHROMIUM,
-    args: [...CHROMIUM_FLAGS, ...camera, ...(o.args ?? [])],
+    args,
     permissions: ['camera'],
     viewport: o.viewport ?? { width: 1280, height: 800 },
     locale: 'en-US',
   })
+  if (o.paired !== false) {
+    const mapped = args.flatMap((a) => [...a.matchAll(/MAP\s+(\S+)\s+127\.0\.0\.1/g)].map((m) => m[1]!))
+    const hosts = [...new Set(['127.0.0.1', 'localhost', ...mapped])]
+    await ctx.addCookies(hosts.map((domain) => ({ name: DEVICE_COOKIE, value: TEST_ADMIN_TOKEN, domain, path: '/', httpOnly: true, sameSite: 'Strict' as const })))
+  }
+  return ctx
 }
 
 /**

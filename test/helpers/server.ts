@@ -13,6 +13,26 @@ import { waitFor } from './wait.ts'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
+/**
+ * One admin token for every server this test process starts (each is given it as
+ * LINESIGHT_ADMIN_TOKEN), so the station and kiosk helpers and the browser helper can sign in to
+ * whichever server a test talks to without being told: with AUTH_REQUIRED on by default, every
+ * socket and data route needs a token.
+ */
+export const TEST_ADMIN_TOKEN = `ls_test_${randomBytes(16).toString('hex')}`
+const started = new Map<string, string>()
+
+/** The admin token of a server this process started at that URL's origin, if any. */
+export function tokenFor(url: string): string | undefined {
+  return started.get(new URL(url.replace(/^ws/, 'http')).origin)
+}
+
+/** `Authorization: Bearer` for a server this process started (none for any other). */
+export function authHeaders(url: string): Record<string, string> {
+  const t = tokenFor(url)
+  return t ? { authorization: `Bearer ${t}` } : {}
+}
+
 export interface RunningServer {
   url: string
   httpsUrl?: string
@@ -41,7 +61,7 @@ export interface StartOptions {
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'linesight-test-')))
-  const adminToken = `ls_test_${randomBytes(16).toString('hex')}`
+  const adminToken = opts.env?.LINESIGHT_ADMIN_TOKEN ?? TEST_ADMIN_TOKEN
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -57,6 +77,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     LOG_LEVEL: 'info',
     ...opts.env,
   }
+  // '' asks for a first start without an admin token (the server makes one and prints its link)
+  if (env.LINESIGHT_ADMIN_TOKEN === '') delete env.LINESIGHT_ADMIN_TOKEN
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const logs: Record<string, unknown>[] = []
   let exited: number | null | undefined
@@ -111,6 +133,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   if (listening.httpsPort) {
     server.httpsPort = listening.httpsPort
     server.httpsUrl = `https://127.0.0.1:${listening.httpsPort}`
+  }
+  if (adminToken) {
+    started.set(new URL(url).origin, adminToken)
+    if (server.httpsUrl) started.set(new URL(server.httpsUrl).origin, adminToken)
   }
   if (opts.waitReady !== false && (opts.role ?? 'all') !== 'worker') {
     await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, { timeoutMs: 60_000, what: 'linesight /ready' })

@@ -14,6 +14,7 @@ import { encodeEnvelope, type ImageMime } from '../../shared/protocol/envelope.t
 import type { AckMessage } from '../../shared/protocol/messages/ack.ts'
 import type { ErrorMessage } from '../../shared/protocol/messages/error.ts'
 import type { WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
+import { authHeaders } from './server.ts'
 import { waitFor } from './wait.ts'
 
 export interface OutgoingFrame {
@@ -29,10 +30,14 @@ export type Outcome = 'result' | 'busy' | 'rejected' | 'pending'
 
 const CONNECT_TIMEOUT_MS = 30_000
 
-/** Opens a socket and resolves once it is open (or rejects with why it is not). */
+/**
+ * Opens a socket and resolves once it is open (or rejects with why it is not). A server this test
+ * process started gets its admin token as `Authorization: Bearer` on the upgrade, as any
+ * non-browser client authenticates (an admin may stream and watch every line).
+ */
 function open(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
+    const ws = new WebSocket(url, { perMessageDeflate: false, headers: authHeaders(url) })
     const timer = setTimeout(() => {
       ws.terminate()
       reject(new Error(`no WebSocket connection to ${url} within ${CONNECT_TIMEOUT_MS} ms`))

@@ -5,6 +5,7 @@
  */
 import type { Page } from 'playwright-core'
 import type { InspectionResult } from '../../shared/domain/result.ts'
+import { authHeaders } from './server.ts'
 
 export interface Candidate {
   ep: string
@@ -69,7 +70,7 @@ export async function recordedResults(baseUrl: string, line: string, station: st
   let cursor: string | null | undefined
   do {
     const q = new URLSearchParams({ line, station, limit: '1000', ...(cursor ? { cursor } : {}) })
-    const res = await fetch(`${baseUrl}/api/v1/results?${q}`)
+    const res = await fetch(`${baseUrl}/api/v1/results?${q}`, { headers: authHeaders(baseUrl) })
     if (!res.ok) throw new Error(`GET /api/v1/results: ${res.status} ${await res.text()}`)
     const page = (await res.json()) as { items: InspectionResult[]; nextCursor?: string | null }
     out.push(...page.items)

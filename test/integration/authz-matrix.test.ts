@@ -1,8 +1,9 @@
 /**
- * The authorization matrix, with AUTH_REQUIRED=true: every HTTP route the server reports in its
- * own access table (so a route added later fails this test until it is given a row here) x every
- * role (anonymous, station of L1, kiosk of L1, admin) x the caller's own line and another line,
- * with the status each must get; then both WebSocket routes.
+ * The authorization matrix, with AUTH_REQUIRED=true (the default): every HTTP route the server
+ * reports in its own access table (so a route added later fails this test until it is given a row
+ * here) x every role (anonymous, station of L1, kiosk of L1, a paired station L1/S1, metrics,
+ * admin) x the caller's own line and another line, with the status each must get; then both
+ * WebSocket routes, for every role x own/other line.
  *
  * `authorized` marks routes owned by other parts of the system where only the authorization
  * outcome is this test's business: the caller got past the access check (not 401/403).
@@ -14,7 +15,7 @@ import { TUS, bearer, encodeMetadata, newUpload, tusUpload, waitForJob } from '.
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
-const ROLES = ['anonymous', 'station', 'kiosk', 'admin'] as const
+const ROLES = ['anonymous', 'station', 'kiosk', 'device', 'metrics', 'admin'] as const
 type Role = (typeof ROLES)[number]
 type Scope = 'own' | 'other'
 type Want = number | 'authorized'
@@ -31,20 +32,20 @@ interface Req {
 }
 
 interface Case {
-  access: 'public' | 'read' | 'station' | 'admin'
+  access: 'public' | 'read' | 'station' | 'admin' | 'metrics'
   /** Whether the request names a line (then it runs for the caller's own line and another). */
   lined: boolean
   build(scope: Scope): Promise<Req> | Req
   want: Expect
 }
 
-const everyone = (s: Want): Expect => ({ anonymous: s, station: s, kiosk: s, admin: s })
-const reader = (own: Want, other: Want, admin: Want = own): Expect => ({ anonymous: 401, station: [own, other], kiosk: [own, other], admin: [admin, admin] })
-const sender = (own: Want, other: Want, admin: Want = own): Expect => ({ anonymous: 401, station: [own, other], kiosk: 403, admin: [admin, admin] })
-const adminOnly = (s: Want): Expect => ({ anonymous: 401, station: 403, kiosk: 403, admin: s })
+const everyone = (s: Want): Expect => ({ anonymous: s, station: s, kiosk: s, device: s, metrics: s, admin: s })
+const reader = (own: Want, other: Want, admin: Want = own): Expect => ({ anonymous: 401, station: [own, other], kiosk: [own, other], device: [own, other], metrics: 403, admin: [admin, admin] })
+const sender = (own: Want, other: Want, admin: Want = own): Expect => ({ anonymous: 401, station: [own, other], kiosk: 403, device: [own, other], metrics: 403, admin: [admin, admin] })
+const adminOnly = (s: Want): Expect => ({ anonymous: 401, station: 403, kiosk: 403, device: 403, metrics: 403, admin: s })
 
 let server: RunningServer
-const tokens = {} as Record<'stationL1' | 'kioskL1' | 'stationL2', string>
+const tokens = {} as Record<'stationL1' | 'kioskL1' | 'stationL2' | 'deviceL1' | 'metrics', string>
 const fx = {} as { frame: Record<Scope, string>; job: Record<Scope, string>; upload: Record<Scope, string> }
 const sample = loadSamples()[0]!.bytes
 
@@ -53,7 +54,20 @@ const ownerOf = (scope: Scope) => (scope === 'own' ? tokens.stationL1 : tokens.s
 const json = (v: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(v) })
 const freshUpload = async (scope: Scope, length = 10) => new URL(await newUpload(server.url, length, { line: lineOf(scope) }, ownerOf(scope))).pathname
 
-async function token(role: 'station' | 'kiosk', lines: string[]): Promise<string> {
+/** A device added by the admin: its pairing code. */
+async function addDevice(body: object): Promise<{ id: string; pairingCode: string }> {
+  const res = await server.admin('/api/v1/admin/devices', { method: 'POST', ...json(body) })
+  expect(res.status).toBe(201)
+  return (await res.json()) as { id: string; pairingCode: string }
+}
+
+async function pair(code: string): Promise<string> {
+  const res = await fetch(`${server.url}/api/v1/pair`, { method: 'POST', ...json({ code }) })
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { token: string }).token
+}
+
+async function token(role: 'station' | 'kiosk' | 'metrics', lines: string[]): Promise<string> {
   const res = await server.admin('/api/v1/admin/tokens', { method: 'POST', ...json({ role, lines, label: `matrix ${role}` }) })
   expect(res.status).toBe(201)
   return ((await res.json()) as { secret: string }).secret
@@ -62,7 +76,7 @@ async function token(role: 'station' | 'kiosk', lines: string[]): Promise<string
 const CASES: Record<string, Case> = {
   'GET /health': { access: 'public', lined: false, build: () => ({ method: 'GET', path: '/health' }), want: everyone(200) },
   'GET /ready': { access: 'public', lined: false, build: () => ({ method: 'GET', path: '/ready' }), want: everyone(200) },
-  'GET /metrics': { access: 'public', lined: false, build: () => ({ method: 'GET', path: '/metrics' }), want: everyone(200) },
+  'GET /metrics': { access: 'metrics', lined: false, build: () => ({ method: 'GET', path: '/metrics' }), want: { ...adminOnly(200), metrics: 200 } },
   'POST /api/v1/detect': {
     access: 'station',
     lined: true,
@@ -77,9 +91,26 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/lines/:line/settings': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/settings` }), want: reader(200, 403) },
   'PUT /api/v1/lines/:line/settings': { access: 'admin', lined: true, build: (s) => ({ method: 'PUT', path: `/api/v1/lines/${lineOf(s)}/settings`, ...json({ captureFps: 5 }) }), want: adminOnly(200) },
   'GET /api/v1/models': { access: 'read', lined: false, build: () => ({ method: 'GET', path: '/api/v1/models' }), want: reader(200, 200) },
-  'GET /models/:name/:file': { access: 'public', lined: false, build: () => ({ method: 'GET', path: '/models/detector/manifest.json' }), want: everyone(200) },
-  'GET /api/v1/samples': { access: 'public', lined: false, build: () => ({ method: 'GET', path: '/api/v1/samples' }), want: everyone(200) },
-  'GET /api/v1/samples/:file': { access: 'public', lined: false, build: () => ({ method: 'GET', path: '/api/v1/samples/crack.jpg' }), want: everyone(200) },
+  'GET /models/:name/:file': { access: 'read', lined: false, build: () => ({ method: 'GET', path: '/models/detector/manifest.json' }), want: reader(200, 200) },
+  'GET /api/v1/samples': { access: 'read', lined: false, build: () => ({ method: 'GET', path: '/api/v1/samples' }), want: reader(200, 200) },
+  'GET /api/v1/samples/:file': { access: 'read', lined: false, build: () => ({ method: 'GET', path: '/api/v1/samples/crack.jpg' }), want: reader(200, 200) },
+  'POST /api/v1/admin/devices': { access: 'admin', lined: false, build: () => ({ method: 'POST', path: '/api/v1/admin/devices', ...json({ kind: 'kiosk', lines: ['L1'] }) }), want: adminOnly(201) },
+  'GET /api/v1/admin/devices': { access: 'admin', lined: false, build: () => ({ method: 'GET', path: '/api/v1/admin/devices' }), want: adminOnly(200) },
+  'PATCH /api/v1/admin/devices/:id': {
+    access: 'admin',
+    lined: false,
+    build: async () => ({ method: 'PATCH', path: `/api/v1/admin/devices/${(await addDevice({ kind: 'kiosk', lines: ['L1'] })).id}`, ...json({ name: 'Hall display' }) }),
+    want: adminOnly(200),
+  },
+  'DELETE /api/v1/admin/devices/:id': {
+    access: 'admin',
+    lined: false,
+    build: async () => ({ method: 'DELETE', path: `/api/v1/admin/devices/${(await addDevice({ kind: 'station', line: 'L1', station: 'S9' })).id}` }),
+    want: adminOnly(204),
+  },
+  // the way in without a token: anyone holding a fresh code pairs
+  'POST /api/v1/pair': { access: 'public', lined: false, build: async () => ({ method: 'POST', path: '/api/v1/pair', ...json({ code: (await addDevice({ kind: 'kiosk', lines: ['L1'] })).pairingCode }) }), want: everyone(200) },
+  'GET /api/v1/me': { access: 'read', lined: false, build: () => ({ method: 'GET', path: '/api/v1/me' }), want: reader(200, 200) },
   'POST /api/v1/admin/inference/pause': {
     access: 'admin',
     lined: false,
@@ -102,14 +133,15 @@ const CASES: Record<string, Case> = {
     want: sender(201, 403),
   },
   // someone else's upload does not exist for the caller; only its owner and admins see it
-  'HEAD /api/v1/uploads/:id': { access: 'station', lined: true, build: (s) => ({ method: 'HEAD', path: fx.upload[s], headers: TUS }), want: sender(200, 404) },
+  // (the paired station is another token than the upload's owner)
+  'HEAD /api/v1/uploads/:id': { access: 'station', lined: true, build: (s) => ({ method: 'HEAD', path: fx.upload[s], headers: TUS }), want: { ...sender(200, 404), device: 404 } },
   'PATCH /api/v1/uploads/:id': {
     access: 'station',
     lined: true,
     build: async (s) => ({ method: 'PATCH', path: await freshUpload(s), headers: { ...TUS, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' }, body: randomBytes(4) }),
-    want: sender(204, 404),
+    want: { ...sender(204, 404), device: 404 },
   },
-  'DELETE /api/v1/uploads/:id': { access: 'station', lined: true, build: async (s) => ({ method: 'DELETE', path: await freshUpload(s), headers: TUS }), want: sender(204, 404) },
+  'DELETE /api/v1/uploads/:id': { access: 'station', lined: true, build: async (s) => ({ method: 'DELETE', path: await freshUpload(s), headers: TUS }), want: { ...sender(204, 404), device: 404 } },
   'GET /api/v1/jobs': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/jobs?line=${lineOf(s)}` }), want: reader(200, 403) },
   'GET /api/v1/jobs/:id': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/jobs/${fx.job[s]}` }), want: reader(200, 404) },
   'GET /api/v1/jobs/:id/results': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/jobs/${fx.job[s]}/results?format=csv` }), want: reader(200, 404) },
@@ -136,12 +168,14 @@ const CASES: Record<string, Case> = {
 }
 
 function tokenOf(role: Role): string | undefined {
-  return { anonymous: undefined, station: tokens.stationL1, kiosk: tokens.kioskL1, admin: server.adminToken }[role]
+  return { anonymous: undefined, station: tokens.stationL1, kiosk: tokens.kioskL1, device: tokens.deviceL1, metrics: tokens.metrics, admin: server.adminToken }[role]
 }
 
 beforeAll(async () => {
-  server = await startServer({ env: { AUTH_REQUIRED: 'true', UPLOAD_MAX_PENDING_PER_CLIENT: '100' } })
+  server = await startServer({ env: { UPLOAD_MAX_PENDING_PER_CLIENT: '100' } })
   tokens.stationL1 = await token('station', ['L1'])
+  tokens.metrics = await token('metrics', [])
+  tokens.deviceL1 = await pair((await addDevice({ kind: 'station', line: 'L1', station: 'S1' })).pairingCode)
   tokens.kioskL1 = await token('kiosk', ['L1'])
   tokens.stationL2 = await token('station', ['L2'])
   const frame = async (line: string) => {
@@ -160,7 +194,7 @@ afterAll(async () => {
   await server?.stop()
 })
 
-describe('HTTP authorization with AUTH_REQUIRED=true', () => {
+describe('HTTP authorization with AUTH_REQUIRED on (the default)', () => {
   it('has a row for every route in the server\'s access table, with the access level it declares', async () => {
     const res = await server.admin('/api/v1/admin/access')
     expect(res.status).toBe(200)
@@ -193,7 +227,7 @@ describe('HTTP authorization with AUTH_REQUIRED=true', () => {
     const res = await server.admin('/api/v1/admin/audit?limit=1000')
     const { items } = (await res.json()) as { items: { actor: string; action: string; target: string; before?: unknown; after?: unknown }[] }
     const actions = new Set(items.map((i) => i.action))
-    for (const a of ['token.create', 'token.revoke', 'inference.pause', 'inference.resume', 'settings.put']) expect(actions).toContain(a)
+    for (const a of ['token.create', 'token.revoke', 'inference.pause', 'inference.resume', 'settings.put', 'device.create', 'device.pair', 'device.rename', 'device.revoke', 'line.create']) expect(actions).toContain(a)
     const pause = items.find((i) => i.action === 'inference.pause')!
     expect(pause).toMatchObject({ actor: expect.stringMatching(/^admin:tok-/), before: { paused: false }, after: { paused: true } })
   })
@@ -208,7 +242,8 @@ interface WsOutcome {
 function socket(path: string, role: Role, send: object, done: (m: WsOutcome['messages']) => boolean): Promise<WsOutcome> {
   return new Promise((resolve, reject) => {
     const t = tokenOf(role)
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}${t ? `?token=${encodeURIComponent(t)}` : ''}`)
+    // a non-browser client authenticates the upgrade with its bearer token
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}`, { headers: t ? { authorization: `Bearer ${t}` } : {} })
     const out: WsOutcome = { messages: [] }
     ws.on('unexpected-response', (_req, res) => {
       out.status = res.statusCode
@@ -227,23 +262,35 @@ function socket(path: string, role: Role, send: object, done: (m: WsOutcome['mes
   })
 }
 
-describe('WebSocket authorization with AUTH_REQUIRED=true', () => {
+describe('WebSocket authorization with AUTH_REQUIRED on (the default)', () => {
   const answer = (types: string[]) => (m: WsOutcome['messages']) => m.some((x) => types.includes(x.type))
   const outcome = (o: WsOutcome) => o.status ?? o.messages.find((m) => m.type !== 'load')?.type + (o.messages.find((m) => m.error)?.error?.code ? `:${o.messages.find((m) => m.error)!.error!.code}` : '')
 
   it.each([
-    ['anonymous', 'L1', 401],
-    ['kiosk', 'L1', 403],
-    ['station', 'L1', 'welcome'],
-    ['station', 'L2', 'error:forbidden'],
-    ['admin', 'L2', 'welcome'],
-  ] as const)('/ws/station: %s says hello for %s and gets %s', async (role, line, want) => {
-    const o = await socket('/ws/station', role, { type: 'hello', line, station: 'S1' }, answer(['welcome', 'error']))
+    ['anonymous', 'L1', 'S1', 401],
+    ['anonymous', 'L2', 'S1', 401],
+    ['kiosk', 'L1', 'S1', 403],
+    ['kiosk', 'L2', 'S1', 403],
+    ['metrics', 'L1', 'S1', 403],
+    ['station', 'L1', 'S1', 'welcome'],
+    ['station', 'L2', 'S1', 'error:forbidden'],
+    ['device', 'L1', 'S1', 'welcome'],
+    ['device', 'L1', 'S2', 'error:forbidden'],
+    ['device', 'L2', 'S1', 'error:forbidden'],
+    ['admin', 'L1', 'S1', 'welcome'],
+    ['admin', 'L2', 'S1', 'welcome'],
+  ] as const)('/ws/station: %s says hello for %s/%s and gets %s', async (role, line, station, want) => {
+    const o = await socket('/ws/station', role, { type: 'hello', line, station }, answer(['welcome', 'error']))
     expect(outcome(o)).toBe(want)
   })
 
   it.each([
     ['anonymous', 'L1', 401],
+    ['anonymous', 'L2', 401],
+    ['metrics', 'L1', 403],
+    ['device', 'L1', 'subscribed'],
+    ['device', 'L2', 'error:forbidden'],
+    ['admin', 'L1', 'subscribed'],
     ['station', 'L1', 'subscribed'],
     ['station', 'L2', 'error:forbidden'],
     ['kiosk', 'L1', 'subscribed'],

@@ -1,5 +1,5 @@
 /**
- * Authorization on a trusted plant network (AUTH_REQUIRED=false, the default): callers without a
+ * Authorization on a trusted plant network (AUTH_REQUIRED=false; the default is true): callers without a
  * token may stream and read every line, admin routes still need the admin token, and a token
  * that is given still narrows what its holder may do. Also: CORS stays closed except for the
  * origins named, and a stale LINESIGHT_ADMIN_TOKEN is reported and opens nothing.
@@ -16,7 +16,7 @@ const sample = loadSamples()[0]!.bytes
 let server: RunningServer
 
 beforeAll(async () => {
-  server = await startServer({ env: { CORS_ORIGINS: ORIGIN } })
+  server = await startServer({ env: { CORS_ORIGINS: ORIGIN, AUTH_REQUIRED: 'false' } })
 }, 120_000)
 afterAll(async () => {
   await server?.stop()

@@ -88,7 +88,7 @@ for (const kind of ['embedded', 'rabbitmq'] as const) {
       expect(again.reason).toBe('delivery-limit')
       const attempts = server.logs.filter((l) => l.frameId === 'dl-poison' && l.msg === 'frame failed; nacked for redelivery').map((l) => l.attempt)
       expect(attempts).toEqual([1, 2, 1, 2])
-      const metrics = await (await fetch(`${server.url}/metrics`)).text()
+      const metrics = await (await server.admin(`/metrics`)).text()
       expect(metricValue(metrics, 'linesight_dead_letters_total', { reason: 'delivery-limit' })).toBe(2)
 
       const discard = await server.admin('/api/v1/admin/dead-letters/dl-poison', { method: 'DELETE' })

@@ -68,7 +68,7 @@ describe.skipIf(!amqpUrl)('several gateways and workers as separate processes', 
 
     // both workers took part, and the shared store holds each frame once, readable from either gateway
     for (const w of workers) {
-      const text = await (await fetch(`${w.url}/metrics`)).text()
+      const text = await (await w.admin(`/metrics`)).text()
       expect(metricValue(text, 'linesight_results_recorded_total'), `worker ${w.port}`).toBeGreaterThan(0)
     }
     const stored = await resultsOfLine(gw2.url, 'L-fan')

@@ -71,7 +71,7 @@ describe.skipIf(!amqpUrl)('a poison frame across gateway and worker processes', 
     // counted once, by whichever process the broker handed the dead-letter event to
     const counted = async () => {
       let sum = 0
-      for (const p of [gateway, worker]) sum += metricValue(await (await fetch(`${p.url}/metrics`)).text(), 'linesight_dead_letters_total', { reason: 'delivery-limit' })
+      for (const p of [gateway, worker]) sum += metricValue(await (await p.admin(`/metrics`)).text(), 'linesight_dead_letters_total', { reason: 'delivery-limit' })
       return sum
     }
     await waitFor(async () => (await counted()) >= 1, { what: 'the dead letter in the metrics' })

@@ -48,7 +48,7 @@ describe.skipIf(!amqpUrl)('graceful shutdown of gateway and worker processes', (
     expect(station.tally().busy).toEqual([])
     await waitFor(() => station.results.size >= 5, { timeoutMs: 120_000, what: 'the worker to get going' })
     // the worker's own count (refreshed every 500 ms) is fresher than rabbitmqctl's
-    const held = await waitFor(async () => metricValue(await (await fetch(`${leaving.url}/metrics`)).text(), 'linesight_queue_depth', { queue: 'unacked' }), { timeoutMs: 30_000, what: 'deliveries in flight at the worker' })
+    const held = await waitFor(async () => metricValue(await (await leaving.admin(`/metrics`)).text(), 'linesight_queue_depth', { queue: 'unacked' }), { timeoutMs: 30_000, what: 'deliveries in flight at the worker' })
     const resultsAtTerm = station.results.size
     leaving.proc.kill('SIGTERM')
     expect(await exitCode(leaving)).toBe(0)

@@ -39,7 +39,7 @@ describe.skipIf(!amqpUrl)('a worker killed mid-batch', () => {
     // kill while the worker holds deliveries and frames still wait behind them
     await waitFor(() => station.results.size >= 10, { timeoutMs: 120_000, what: 'the worker to get going' })
     // the worker's own count (refreshed every 500 ms) is fresher than rabbitmqctl's
-    const held = await waitFor(async () => metricValue(await (await fetch(`${doomed.url}/metrics`)).text(), 'linesight_queue_depth', { queue: 'unacked' }), { timeoutMs: 30_000, what: 'deliveries in flight at the worker' })
+    const held = await waitFor(async () => metricValue(await (await doomed.admin(`/metrics`)).text(), 'linesight_queue_depth', { queue: 'unacked' }), { timeoutMs: 30_000, what: 'deliveries in flight at the worker' })
     const resultsAtKill = station.results.size
     await doomed.kill()
     console.info(`[distributed-worker-crash] SIGKILL with ${held} deliveries held by the worker, ${resultsAtKill} of ${FRAMES} results in`)

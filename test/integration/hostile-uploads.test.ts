@@ -56,7 +56,7 @@ async function errorOf(res: Response | { status: number; body: string }): Promis
 
 async function stillServing(): Promise<void> {
   expect((await fetch(`${server.url}/health`)).status).toBe(200)
-  const res = await fetch(`${server.url}/api/v1/detect?line=L1&station=S1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg as BodyInit })
+  const res = await server.admin(`/api/v1/detect?line=L1&station=S1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg as BodyInit })
   expect(res.status).toBe(200)
 }
 
@@ -229,7 +229,7 @@ describe('afterwards', () => {
   })
 
   it('answers uploads with a metadata header that is not tus metadata with 400', async () => {
-    const res = await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: { ...TUS, 'upload-length': '10', 'upload-metadata': `line ${encodeMetadata({ x: 'y' })}, line !!!` } })
+    const res = await server.admin(`/api/v1/uploads`, { method: 'POST', headers: { ...TUS, 'upload-length': '10', 'upload-metadata': `line ${encodeMetadata({ x: 'y' })}, line !!!` } })
     expect(await errorOf(res)).toMatchObject({ status: 400, code: 'bad_metadata' })
   })
 })

@@ -25,7 +25,7 @@ afterAll(async () => {
 })
 
 const detect = (body: Uint8Array | string, type = 'image/jpeg', query = 'line=L1&station=S1') =>
-  fetch(`${server.url}/api/v1/detect?${query}`, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit })
+  server.admin(`/api/v1/detect?${query}`, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit })
 
 describe('POST /api/v1/detect', () => {
   it.each(samples.map((s) => [s.case, s] as const))('finds the ground-truth defects in the %s sample', async (_case, sample) => {
@@ -44,7 +44,7 @@ describe('POST /api/v1/detect', () => {
     const defects = sample.boxes.filter((b) => b.class !== 'part')
     expect(result.verdict).toBe(defects.length ? 'fail' : 'pass')
     // the result is recorded and readable by frame id
-    const stored = await fetch(`${server.url}/api/v1/results/${result.frameId}`)
+    const stored = await server.admin(`/api/v1/results/${result.frameId}`)
     expect(stored.status).toBe(200)
     expect(((await stored.json()) as InspectionResult).verdict).toBe(result.verdict)
   })
@@ -81,7 +81,7 @@ describe('POST /api/v1/detect', () => {
   })
 
   it('returns 404 for an unknown frame id', async () => {
-    const res = await fetch(`${server.url}/api/v1/results/no-such-frame`)
+    const res = await server.admin(`/api/v1/results/no-such-frame`)
     expect(res.status).toBe(404)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found')
   })

@@ -150,7 +150,7 @@ describe('POST /api/v1/admin/models', () => {
   let modelsDir: string
   const upload = (file: string, query: string, token?: string) =>
     readFile(join(FIXTURES, file)).then((body) =>
-      fetch(`${server.url}/api/v1/admin/models?${query}`, {
+      server.admin(`/api/v1/admin/models?${query}`, {
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: new Uint8Array(body),
@@ -175,7 +175,7 @@ describe('POST /api/v1/admin/models', () => {
     expect(body.manifest).toMatchObject({ name: 'widgets', classes: ['widget'], defectClasses: ['widget'], output: { format: 'yolov8' } })
     expect(body.loaded).toEqual({ version: body.manifest.version, ep: 'cpu' })
     const frame = await readFile(join(REPO, 'models/samples/clean-part.jpg'))
-    const detect = await fetch(`${server.url}/api/v1/detect?line=L1&model=widgets`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(frame) })
+    const detect = await server.admin(`/api/v1/detect?line=L1&model=widgets`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(frame) })
     expect(detect.status).toBe(200)
     expect(((await detect.json()) as { model: { name: string } }).model.name).toBe('widgets')
     const audit = (await (await server.admin('/api/v1/admin/audit?limit=50')).json()) as { items: { action: string; target: string }[] }

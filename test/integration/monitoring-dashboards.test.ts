@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportedSeriesNames } from '../../server/metrics/reference.ts'
 import { DASHBOARDS, fileName } from '../../deploy/monitoring/grafana/dashboards.ts'
 import { dashboardJson, dashboardQueries, dashboardText } from '../../deploy/monitoring/grafana/model.ts'
-import { monitoringBinaries, promQuery, startPrometheus, type Daemon } from '../../deploy/monitoring/testing/processes.ts'
+import { metricsToken, monitoringBinaries, promQuery, startPrometheus, type Daemon } from '../../deploy/monitoring/testing/processes.ts'
 import { renderPrometheusConfig, renderRules } from '../../deploy/monitoring/testing/render.ts'
 import { openStation, type TestStation } from '../../deploy/monitoring/testing/station.ts'
 import { loadSamples } from '../helpers/samples.ts'
@@ -70,7 +70,7 @@ describe.skipIf(!bins.prometheus)('dashboard queries against a real Prometheus',
   beforeAll(async () => {
     server = await startServer()
     const config = renderPrometheusConfig(readFileSync(join(MON, 'prometheus.yml'), 'utf8'), { target: new URL(server.url).host, ruleFile: 'alerts.yml', interval: '1s' })
-    prometheus = await startPrometheus(bins.prometheus!, config, { 'alerts.yml': renderRules(readFileSync(join(MON, 'alerts.yml'), 'utf8'), '3s') })
+    prometheus = await startPrometheus(bins.prometheus!, config, { 'linesight-metrics-token': await metricsToken(server!), 'alerts.yml': renderRules(readFileSync(join(MON, 'alerts.yml'), 'utf8'), '3s') })
 
     // traffic that fills as many series as a short test can: frames over the station socket and
     // HTTP, the station's own reports, an audit frame
@@ -80,7 +80,7 @@ describe.skipIf(!bins.prometheus)('dashboard queries against a real Prometheus',
     const ids = samples.map((s, i) => station!.sendFrame(s, { audit: i === 0 }))
     station.report({ type: 'skips', counts: { unchanged: 12, empty: 3 } })
     station.report({ type: 'shadow', frameId: ids[0]!, ep: 'wasm', matched: 2, unmatched: 1 })
-    const detect = await fetch(`${server.url}/api/v1/detect?line=L1&station=http`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: samples[0]!.bytes as BodyInit })
+    const detect = await server.admin(`/api/v1/detect?line=L1&station=http`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: samples[0]!.bytes as BodyInit })
     expect(detect.status).toBe(200)
     await waitFor(() => ids.every((id) => station!.results.has(id)), { timeoutMs: 60_000, what: 'results for every frame' })
     // every counter scraped at least twice with its final value, and the recording rule evaluated

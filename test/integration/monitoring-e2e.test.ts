@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { renderedRulesDiffer, renderPrometheusConfig, renderRules } from '../../deploy/monitoring/testing/render.ts'
-import { monitoringBinaries, promQuery, startAlertmanager, startPrometheus, type Daemon } from '../../deploy/monitoring/testing/processes.ts'
+import { metricsToken, monitoringBinaries, promQuery, startAlertmanager, startPrometheus, type Daemon } from '../../deploy/monitoring/testing/processes.ts'
 import { openStation, type TestStation } from '../../deploy/monitoring/testing/station.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
@@ -91,7 +91,7 @@ beforeAll(async () => {
     ruleFile: 'alerts.yml',
     interval: '1s',
   })
-  prometheus = await startPrometheus(bins.prometheus!, config, { 'alerts.yml': rules })
+  prometheus = await startPrometheus(bins.prometheus!, config, { 'linesight-metrics-token': await metricsToken(server!), 'alerts.yml': rules })
 }, 300_000)
 
 afterAll(async () => {

@@ -49,9 +49,19 @@ describe.skipIf(!bins.promtool)('promtool', () => {
     expect(r.code).toBe(0)
   })
 
+  // promtool checks that the scrape's credentials_file exists: the metrics token an operator
+  // writes beside prometheus.yml (deploy/README.md) is given here as a stand-in
   it('accepts the single-host Prometheus configuration and its rule file', async () => {
-    const r = await run(bins.promtool!, ['check', 'config', 'prometheus.yml'])
-    expect(r.code, r.out).toBe(0)
+    const dir = await mkdtemp(join(tmpdir(), 'ls-promtool-'))
+    try {
+      await writeFile(join(dir, 'prometheus.yml'), readFileSync(join(MON, 'prometheus.yml')))
+      await writeFile(join(dir, 'alerts.yml'), readFileSync(join(MON, 'alerts.yml')))
+      await writeFile(join(dir, 'linesight-metrics-token'), 'ls_metrics_token_of_the_operator\n')
+      const r = await run(bins.promtool!, ['check', 'config', 'prometheus.yml'], dir)
+      expect(r.code, r.out).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   // Debian builds Prometheus without the Kubernetes discovery (it would pull in client-go), so
@@ -72,6 +82,7 @@ describe.skipIf(!bins.promtool)('promtool', () => {
     try {
       await writeFile(join(dir, 'prometheus.yml'), stringify(config))
       await writeFile(join(dir, 'alerts.yml'), readFileSync(join(MON, 'alerts.yml')))
+      await writeFile(join(dir, 'linesight-metrics-token'), 'ls_metrics_token_of_the_operator\n')
       const r = await run(bins.promtool!, ['check', 'config', 'prometheus.yml'], dir)
       expect(r.code, r.out).toBe(0)
     } finally {

@@ -28,7 +28,8 @@ describe('a worker process', () => {
   })
 
   it('exports its inference metrics for the scrape job', async () => {
-    const text = await (await fetch(`${worker!.url}/metrics`)).text()
+    expect((await fetch(`${worker!.url}/metrics`)).status).toBe(401)
+    const text = await (await worker!.admin('/metrics')).text()
     expect(text).toMatch(/^linesight_inference_workers [1-9]\d*$/m)
     expect(text).toMatch(/^linesight_model_info\{name="detector",.*\} 1$/m)
     expect(text).toMatch(/^linesight_worker_restarts_total\{reason="crashed"\} 0$/m)

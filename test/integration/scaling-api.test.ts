@@ -28,9 +28,9 @@ describe('scaling API', () => {
 
   it('refuses the scaling settings to callers without an admin token', async () => {
     expect((await fetch(`${server.url}/api/v1/admin/scaling`)).status).toBe(401)
-    const station = await fetch(`${server.url}/api/v1/admin/scaling`, { headers: { authorization: `Bearer ${stationToken}` } })
+    const station = await server.admin(`/api/v1/admin/scaling`, { headers: { authorization: `Bearer ${stationToken}` } })
     expect(station.status).toBe(403)
-    const put = await fetch(`${server.url}/api/v1/admin/scaling`, { ...json({}), headers: { authorization: `Bearer ${stationToken}`, 'content-type': 'application/json' } })
+    const put = await server.admin(`/api/v1/admin/scaling`, { ...json({}), headers: { authorization: `Bearer ${stationToken}`, 'content-type': 'application/json' } })
     expect(put.status).toBe(403)
   })
 
@@ -72,12 +72,12 @@ describe('scaling API', () => {
   it('records real traffic into the status history, per minute and line', async () => {
     const sample = loadSamples()[0]!
     for (let i = 0; i < 6; i++) {
-      const res = await fetch(`${server.url}/api/v1/detect?line=${LINE}&station=api`, { method: 'POST', headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${stationToken}` }, body: sample.bytes as BodyInit })
+      const res = await server.admin(`/api/v1/detect?line=${LINE}&station=api`, { method: 'POST', headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${stationToken}` }, body: sample.bytes as BodyInit })
       expect(res.status).toBe(200)
     }
     const history = await waitFor(
       async () => {
-        const h = (await (await fetch(`${server.url}/api/v1/status/history?line=${LINE}`)).json()) as StatusHistory
+        const h = (await (await server.admin(`/api/v1/status/history?line=${LINE}`)).json()) as StatusHistory
         const frames = h.points.reduce((s, p) => s + p.framesPerSec * (h.stepMs / 1000), 0)
         return Math.round(frames) >= 6 ? h : null
       },
@@ -89,7 +89,7 @@ describe('scaling API', () => {
     expect(Math.max(...busy.map((p) => p.workersMax))).toBeGreaterThanOrEqual(1)
     expect(Math.max(...busy.map((p) => p.p95MsMax))).toBeGreaterThan(0)
     // a token for one line may not read all lines at once
-    expect((await fetch(`${server.url}/api/v1/status/history`, { headers: { authorization: `Bearer ${stationToken}` } })).status).toBe(403)
+    expect((await server.admin(`/api/v1/status/history`, { headers: { authorization: `Bearer ${stationToken}` } })).status).toBe(403)
   })
 
   it('replays the recorded minutes under candidate settings', async () => {

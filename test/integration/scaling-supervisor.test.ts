@@ -48,7 +48,7 @@ describe('local supervisor under load', () => {
   })
 
   const readyWorkers = async () => ((await (await fetch(`${server.url}/ready`)).json()) as { workers: number }).workers
-  const workersMetric = async () => Number(/^linesight_inference_workers (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1])
+  const workersMetric = async () => Number(/^linesight_inference_workers (\d+)/m.exec(await (await server.admin(`/metrics`)).text())?.[1])
 
   /** `concurrency` loops sending frames until `stop()` is called; resolves when they are done. */
   function load(concurrency: number): { stop(): Promise<void> } {
@@ -57,7 +57,7 @@ describe('local supervisor under load', () => {
     const loops = Array.from({ length: concurrency }, async () => {
       while (running) {
         const s = samples[n++ % samples.length]!
-        const res = await fetch(`${server.url}/api/v1/detect?line=${LINE}&station=gen`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: s.bytes as BodyInit })
+        const res = await server.admin(`/api/v1/detect?line=${LINE}&station=gen`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: s.bytes as BodyInit })
         const body = (await res.json()) as { frameId?: string; error?: { code: string } }
         sent.push({ status: res.status, ...(body.frameId ? { frameId: body.frameId } : {}), ...(body.error ? { error: body.error.code } : {}) })
       }

@@ -37,7 +37,7 @@ const shape = (r: InspectionResult) => ({ verdict: r.verdict, width: r.width, he
 beforeAll(async () => {
   server = await startServer({ env: { UPLOAD_BATCH_WINDOW: String(WINDOW) } })
   for (const img of images) {
-    const res = await fetch(`${server.url}/api/v1/detect?line=L1&station=S1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: img.data })
+    const res = await server.admin(`/api/v1/detect?line=L1&station=S1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: img.data })
     expect(res.status).toBe(200)
     live.set(img.name, (await res.json()) as InspectionResult)
   }
@@ -47,7 +47,7 @@ afterAll(async () => {
 })
 
 async function results(id: string): Promise<InspectionResult[]> {
-  const res = await fetch(`${server.url}/api/v1/jobs/${id}/results?format=json&limit=1000`)
+  const res = await server.admin(`/api/v1/jobs/${id}/results?format=json&limit=1000`)
   expect(res.status).toBe(200)
   return ((await res.json()) as { items: InspectionResult[] }).items
 }
@@ -83,7 +83,7 @@ describe('upload jobs', () => {
       expect({ entry: entry.name, ...shape(r) }).toEqual({ entry: entry.name, ...shape(live.get(entry.name)!) })
     }
 
-    const csv = await fetch(`${server.url}/api/v1/jobs/${id}/results?format=csv`)
+    const csv = await server.admin(`/api/v1/jobs/${id}/results?format=csv`)
     expect(csv.status).toBe(200)
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/)
     const [header, ...rows] = (await csv.text()).trimEnd().split('\r\n')
@@ -111,7 +111,7 @@ describe('upload jobs', () => {
   })
 
   it('lists jobs of the line with their progress', async () => {
-    const res = await fetch(`${server.url}/api/v1/jobs?line=L1`)
+    const res = await server.admin(`/api/v1/jobs?line=L1`)
     expect(res.status).toBe(200)
     const { items } = (await res.json()) as { items: { id: string; status: string; line: string }[] }
     expect(items.length).toBeGreaterThanOrEqual(5)
@@ -124,16 +124,16 @@ describe('upload jobs', () => {
     expect((await admin('/api/v1/admin/inference/pause')).status).toBe(200)
     const id = await tusUpload(server.url, makeZip(copies), { line: 'L2' })
     const depth = async (queue: string) => {
-      const text = await (await fetch(`${server.url}/metrics`)).text()
+      const text = await (await server.admin(`/metrics`)).text()
       return Number(new RegExp(`^linesight_queue_depth\\{queue="${queue}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
     }
     // inference is paused: the job fills the batch queue up to its window and stops there
     await waitFor(async () => (await depth('batch')) >= WINDOW, { what: 'a window of job frames waiting in the batch queue', timeoutMs: 60_000 })
-    const detect = fetch(`${server.url}/api/v1/detect?line=L1&station=S1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: images[2]!.data })
+    const detect = server.admin(`/api/v1/detect?line=L1&station=S1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: images[2]!.data })
     await waitFor(async () => (await depth('live')) > 0, { what: 'the live frame to wait in the live queue', timeoutMs: 30_000 })
     expect((await admin('/api/v1/admin/inference/resume')).status).toBe(200)
     expect((await detect).status).toBe(200)
-    const during = (await (await fetch(`${server.url}/api/v1/jobs/${id}`)).json()) as { done: number; total: number }
+    const during = (await (await server.admin(`/api/v1/jobs/${id}`)).json()) as { done: number; total: number }
     expect(during.total).toBe(60)
     // had the batch gone first, the whole window would have been inspected before the live frame
     expect(during.done).toBeLessThan(WINDOW)

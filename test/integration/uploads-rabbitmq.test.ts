@@ -50,7 +50,7 @@ describe.skipIf(!amqpUrl)('upload jobs over RabbitMQ, gateway and worker apart',
     const id = await tusUpload(gateway.url, makeZip([...images, { name: 'truncated.jpg', data: truncated }]), { line: 'L1' })
     const job = await waitForJob(gateway.url, id, undefined, 240_000)
     expect([job.status, job.total, job.done, job.failed]).toEqual(['done', images.length + 1, images.length, 1])
-    const res = await fetch(`${gateway.url}/api/v1/jobs/${id}/results?limit=1000`)
+    const res = await gateway.admin(`/api/v1/jobs/${id}/results?limit=1000`)
     const { items } = (await res.json()) as { items: { frameId: string; jobId: string; error?: { code: string } }[] }
     // one record per frame: the truncated image's is an error result
     expect(items.map((r) => r.frameId).sort()).toEqual([...images, null].map((_, i) => `${id}-${i}`).sort())

@@ -93,6 +93,16 @@ async function startDaemon(name: string, binary: string, args: (dir: string, por
 }
 
 /** `config` is a rendered prometheus.yml; `files` are written beside it (e.g. the rule file). */
+/**
+ * A `metrics` token of a test's linesight, for the scrape job's credentials_file
+ * (`linesight-metrics-token` beside prometheus.yml), as an operator makes one.
+ */
+export async function metricsToken(server: { admin(path: string, init?: RequestInit): Promise<Response> }): Promise<string> {
+  const res = await server.admin('/api/v1/admin/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'metrics', label: 'prometheus' }) })
+  if (res.status !== 201) throw new Error(`creating a metrics token: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { secret: string }).secret
+}
+
 export function startPrometheus(binary: string, config: string, files: Record<string, string> = {}): Promise<Daemon> {
   return startDaemon(
     'prometheus',

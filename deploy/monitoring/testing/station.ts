@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import WebSocket from 'ws'
 import { encodeEnvelope } from '../../../shared/protocol/envelope.ts'
+import { authHeaders } from '../../../test/helpers/server.ts'
 import { waitFor } from '../../../test/helpers/wait.ts'
 
 export interface TestStation {
@@ -19,7 +20,7 @@ export interface TestStation {
 }
 
 export async function openStation(serverUrl: string, line: string, station: string): Promise<TestStation> {
-  const ws = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/ws/station`)
+  const ws = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/ws/station`, { headers: authHeaders(serverUrl) })
   const acks = new Map<string, string>()
   const results = new Set<string>()
   const errors: string[] = []
