@@ -44,10 +44,16 @@ export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.no
   const actual = recordedState(inRange, series)
 
   let floor: Float64Array | undefined
+  let present: Float64Array | undefined
   if (s.predictive.enabled) {
     const forecaster = new Forecaster(series, { calendar: s.calendar, trainUntil: first })
     floor = new Float64Array(last)
-    for (let i = first; i < last; i++) floor[i] = forecaster.peakFps(series.start + i * MINUTE_MS, s.predictive.leadMinutes)
+    present = new Float64Array(last)
+    for (let i = first; i < last; i++) {
+      const at = series.start + i * MINUTE_MS
+      floor[i] = forecaster.peakFps(at, s.predictive.leadMinutes)
+      present[i] = forecaster.expectedFps(at, at)
+    }
   }
 
   let autoFrames = 0
@@ -67,7 +73,7 @@ export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.no
     from: first,
     to: last,
     settings: s,
-    ...(floor ? { forecastFps: (slot: number) => floor[slot] } : {}),
+    ...(floor && present ? { forecastFps: (slot: number) => floor[slot], forecastNowFps: (slot: number) => present[slot] } : {}),
     startSeconds: [s.workerStartSeconds, s.workerStartSeconds],
     seed: 1,
     initialWorkers: Math.min(s.maxWorkers, Math.max(s.minWorkers, recordedWorkers)),
