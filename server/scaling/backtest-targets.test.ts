@@ -24,7 +24,7 @@ const options = (series: MinuteSeries, patch: Partial<BacktestOptions> = {}): Ba
 })
 
 describe('predictive scaling that pays for itself', () => {
-  it('spends no more than 5 % extra worker-minutes on a smooth seasonal load, with no more backlog', () => {
+  it("spends no more than 5 % extra worker-minutes on a smooth seasonal load, with no more backlog", { timeout: 180_000 }, () => {
     for (const eventDay of [undefined, 31]) {
       const r = runBacktest(options(seasonalLoad({ seed: 1, days: 35, ...(eventDay !== undefined ? { eventDay } : {}) })))
       expect(r.backlogMinutes.predictive).toBeLessThanOrEqual(r.backlogMinutes.reactive)
