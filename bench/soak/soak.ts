@@ -4,7 +4,7 @@
  * station page in Chromium streaming the fake camera, a kiosk page and protocol kiosks, and
  * HTTP detect calls. Every `sampleSeconds` it reads the server's RSS, heap (its /metrics) and open
  * file descriptors (/proc), and each page's JS heap and DOM node count (DevTools protocol,
- * Performance.getMetrics). After the warm-up the slopes are fitted by least squares.
+ * Performance.getMetrics, right after HeapProfiler.collectGarbage). After the warm-up the slopes are fitted by least squares.
  *
  * Frames: every frame a protocol station sent and the server accepted must have exactly one
  * record (`lost`: accepted, no record; `duplicated`: more than one record); a frame answered
@@ -167,6 +167,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const metrics = await (await srv.admin('/metrics')).text()
       values['server-heap'] = promValue(metrics, 'nodejs_heap_size_used_bytes') / MB
       for (const p of pages) {
+        // detached nodes and dead objects count until a collection: collect first, so growth is what is kept
+        await p.cdp.send('HeapProfiler.collectGarbage')
         const { metrics: m } = (await p.cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }
         values[p.name] = (m.find((x) => x.name === 'JSHeapUsedSize')?.value ?? 0) / MB
         values[`${p.name}-dom`] = m.find((x) => x.name === 'Nodes')?.value ?? 0

@@ -60,13 +60,14 @@ describe('50 stations and 20 kiosks at once', () => {
     const samples = loadSamples()
     const stationSeen = new Map<string, number>()
     const kioskSeen: Map<string, number>[] = kiosks.map(() => new Map())
-    const watch = setInterval(() => {
+    const sweep = () => {
       const now = Date.now()
       for (const s of stations) for (const id of s.results.keys()) if (!stationSeen.has(id)) stationSeen.set(id, now)
       kiosks.forEach((k, i) => {
         for (const r of k.results) if (!kioskSeen[i]!.has(r.frameId)) kioskSeen[i]!.set(r.frameId, now)
       })
-    }, 10)
+    }
+    const watch = setInterval(sweep, 10)
     try {
       await Promise.all(
         stations.map((s, i) =>
@@ -80,13 +81,14 @@ describe('50 stations and 20 kiosks at once', () => {
         ),
       )
       await Promise.all(stations.map((s) => s.settled(300_000)))
+      sweep()
       const total = STATIONS * FRAMES_PER_STATION
       const busy = stations.reduce((n, s) => n + s.tally().busy.length, 0)
       expect(stations.flatMap((s) => s.tally().rejected)).toEqual([])
       const delivered = total - busy
       expect(stationSeen.size).toBe(delivered)
       // every reading kiosk sees every result, however long the stalled one has not read
-      await waitFor(() => kioskSeen.every((m) => m.size >= delivered), { timeoutMs: 120_000, what: 'every kiosk to see every result' })
+      await waitFor(() => (sweep(), kioskSeen.every((m) => m.size >= delivered)), { timeoutMs: 120_000, what: 'every kiosk to see every result' })
       for (const k of kiosks) expect(k.protocolErrors).toEqual([])
       for (const s of stations) {
         const records = await recordedResults(server.url, s.line, s.station)
