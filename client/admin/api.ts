@@ -1,6 +1,6 @@
 /** The admin and status endpoints the panel and the status page call. */
 import { z } from 'zod'
-import { ScalingDocSchema, StatusHistorySchema, WhatIfResultSchema, type ScalingSettings } from '../../shared/domain/scaling.ts'
+import { ScalingDocSchema, StatusHistorySchema, WhatIfResultSchema, type ScalingSettings, type WhatIfRequest } from '../../shared/domain/scaling.ts'
 import { LineSettingsSchema, type LineSettings } from '../../shared/domain/settings.ts'
 import type { Fetched } from '../api/http.ts'
 import { requestJson } from './request.ts'
@@ -17,8 +17,8 @@ export type AuditItem = z.infer<typeof AuditSchema>['items'][number]
 export const getScaling = (token: string) => requestJson('GET', '/api/v1/admin/scaling', ScalingDocSchema, token)
 export const putScaling = (token: string, settings: ScalingSettings) => requestJson('PUT', '/api/v1/admin/scaling', ScalingDocSchema, token, settings)
 
-export function postWhatIf(token: string, settings: ScalingSettings, range: { from: number; to: number }) {
-  return requestJson('POST', '/api/v1/admin/scaling/what-if', WhatIfResultSchema, token, { settings, ...range })
+export function postWhatIf(token: string, settings: ScalingSettings, range: { from?: number; to?: number }, trace?: WhatIfRequest['trace']) {
+  return requestJson('POST', '/api/v1/admin/scaling/what-if', WhatIfResultSchema, token, { settings, ...range, ...(trace ? { trace } : {}) })
 }
 
 export async function getLines(token: string): Promise<Fetched<LineSettings[]>> {

@@ -36,6 +36,12 @@ function storedToken(): string | null {
   }
 }
 
+export interface ReplayTrace {
+  name: string
+  csv: string
+  unit: 'per-step' | 'per-second'
+}
+
 export const useAdminStore = defineStore('admin', () => {
   const token = ref<string | null>(storedToken())
   const signedIn = ref(false)
@@ -51,6 +57,8 @@ export const useAdminStore = defineStore('admin', () => {
 
   /** A past day to replay (YYYY-MM-DD, local), or null for the last 24 hours. */
   const replayDay = ref<string | null>(null)
+  /** A load loaded from a file (`timestamp,value` CSV) to replay instead of the recorded one. */
+  const replayTrace = ref<ReplayTrace | null>(null)
   const whatIf = ref<WhatIfResult | null>(null)
   const whatIfLoading = ref(false)
   const whatIfError = ref<WireError | null>(null)
@@ -109,7 +117,9 @@ export const useAdminStore = defineStore('admin', () => {
     if (doc.value) draft.value = clone(doc.value.settings)
   }
 
-  function replayRange(): { from: number; to: number } {
+  function replayRange(): { from?: number; to?: number } {
+    // a trace's own last day, unless a day inside it is picked
+    if (replayTrace.value && !replayDay.value) return {}
     if (!replayDay.value) {
       const to = Date.now()
       return { from: to - DAY_MS, to }
@@ -123,7 +133,8 @@ export const useAdminStore = defineStore('admin', () => {
     if (!token.value || !draft.value || issues.value.length) return
     const seq = ++whatIfSeq
     whatIfLoading.value = true
-    const r = await postWhatIf(token.value, draft.value, replayRange())
+    const trace = replayTrace.value ? { csv: replayTrace.value.csv, unit: replayTrace.value.unit } : undefined
+    const r = await postWhatIf(token.value, draft.value, replayRange(), trace)
     // an older replay that answers late must not overwrite a newer one
     if (seq !== whatIfSeq) return
     whatIfLoading.value = false
@@ -134,7 +145,7 @@ export const useAdminStore = defineStore('admin', () => {
   }
 
   watch(
-    [draft, replayDay],
+    [draft, replayDay, replayTrace],
     () => {
       clearTimeout(whatIfTimer)
       if (signedIn.value) whatIfTimer = setTimeout(() => void runWhatIf(), WHAT_IF_DEBOUNCE_MS)
@@ -220,6 +231,7 @@ export const useAdminStore = defineStore('admin', () => {
     saveError,
     lastSaved,
     replayDay,
+    replayTrace,
     whatIf,
     whatIfLoading,
     whatIfError,

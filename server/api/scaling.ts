@@ -12,6 +12,8 @@ import { scalingFor } from '../scaling/index.ts'
 import { ok, type RequestContext, type Route } from './types.ts'
 
 const BODY_LIMIT = 64 * 1024
+/** A what-if may carry a load trace (2 MB of CSV at most, WhatIfRequestSchema) besides the settings. */
+const WHAT_IF_BODY_LIMIT = 2 * 1024 * 1024 + BODY_LIMIT
 const HOUR_MS = 3_600_000
 
 function body(ctx: RequestContext): unknown {
@@ -52,7 +54,7 @@ export function scalingRoutes(core: Core): Route[] {
       method: 'post',
       pattern: '/api/v1/admin/scaling/what-if',
       access: 'admin',
-      bodyLimit: BODY_LIMIT,
+      bodyLimit: WHAT_IF_BODY_LIMIT,
       handler: async (ctx) => {
         const parsed = WhatIfRequestSchema.safeParse(body(ctx))
         if (!parsed.success) throw new HttpError(422, 'invalid_settings', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '))

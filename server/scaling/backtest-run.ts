@@ -41,7 +41,52 @@ export interface BacktestResult {
   evalTo: number
 }
 
+export interface HeadroomTrial {
+  headroom: number
+  backlogMinutes: number
+  workerMinutes: number
+}
+
+export interface LearnedHeadroom {
+  /** The headroom that pays: the fewest backlog minutes, then the fewest worker-minutes. */
+  headroom: number
+  tried: HeadroomTrial[]
+}
+
+export const HEADROOM_CANDIDATES = [1, 1.1, 1.2, 1.35, 1.5, 2] as const
+
 export function runBacktest(o: BacktestOptions): BacktestResult {
+  const b = prepare(o)
+  const p = b.run(true)
+  const r = b.run(false)
+  return {
+    mape: b.mape,
+    mapeMinutes: b.mapeMinutes,
+    backlogMinutes: { predictive: p.backlogMinutes, reactive: r.backlogMinutes },
+    workerMinutes: { predictive: round(p.workerMinutes), reactive: round(r.workerMinutes) },
+    predictive: figures(p),
+    reactive: figures(r),
+    evalFrom: b.evalFrom,
+    evalTo: b.evalTo,
+  }
+}
+
+/**
+ * The same evaluation days replayed with each candidate headroom (same forecast, same start
+ * delays): more headroom only pays while it removes backlog minutes, so the choice is the
+ * fewest backlog minutes, and among those the fewest worker-minutes.
+ */
+export function learnHeadroom(o: BacktestOptions, candidates: readonly number[] = HEADROOM_CANDIDATES): LearnedHeadroom {
+  const b = prepare(o)
+  const tried = candidates.map((headroom): HeadroomTrial => {
+    const x = b.run(true, headroom)
+    return { headroom, backlogMinutes: x.backlogMinutes, workerMinutes: round(x.workerMinutes) }
+  })
+  const best = [...tried].sort((a, c) => a.backlogMinutes - c.backlogMinutes || a.workerMinutes - c.workerMinutes)[0]!
+  return { headroom: best.headroom, tried }
+}
+
+function prepare(o: BacktestOptions) {
   const { series, settings } = o
   const evalSlots = Math.min(series.length, o.evalDays * 1440)
   const from = series.length - evalSlots
@@ -61,39 +106,36 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   }
 
   const floor = new Float64Array(series.length)
-  for (let slot = from; slot < series.length; slot++) floor[slot] = forecaster.peakFps(at(slot), lead)
-  const run = (predictive: boolean): SimResult =>
+  const present = new Float64Array(series.length)
+  for (let slot = from; slot < series.length; slot++) {
+    floor[slot] = forecaster.peakFps(at(slot), lead)
+    present[slot] = forecaster.expectedFps(at(slot), at(slot))
+  }
+  const run = (predictive: boolean, headroom = settings.predictive.headroom): SimResult =>
     simulate({
       demand: series.total,
       start: series.start,
       from,
       to: series.length,
-      settings: { ...settings, predictive: { ...settings.predictive, enabled: predictive } },
+      settings: { ...settings, predictive: { ...settings.predictive, enabled: predictive, headroom } },
       forecastFps: (slot) => floor[slot],
+      forecastNowFps: (slot) => present[slot],
       startSeconds: o.startSeconds,
       seed: o.seed,
       backlogThreshold: o.backlogThreshold,
       ...(o.queueMaxLength !== undefined ? { queueMaxLength: o.queueMaxLength } : {}),
       ...(o.offloadShare !== undefined ? { offloadShare: o.offloadShare } : {}),
     })
-  const p = run(true)
-  const r = run(false)
-  const figures = (x: SimResult): RunFigures => ({
+  return { run, mape: errN ? round(errSum / errN, 4) : Number.NaN, mapeMinutes: errN, evalFrom: at(from), evalTo: at(series.length) }
+}
+
+function figures(x: SimResult): RunFigures {
+  return {
     backlogMinutes: x.backlogMinutes,
     workerMinutes: round(x.workerMinutes),
     maxQueue: round(x.maxQueue),
     refusedFrames: round(x.refusedFrames),
     offloadMinutes: x.offloadMinutes,
-  })
-  return {
-    mape: errN ? round(errSum / errN, 4) : Number.NaN,
-    mapeMinutes: errN,
-    backlogMinutes: { predictive: p.backlogMinutes, reactive: r.backlogMinutes },
-    workerMinutes: { predictive: round(p.workerMinutes), reactive: round(r.workerMinutes) },
-    predictive: figures(p),
-    reactive: figures(r),
-    evalFrom: at(from),
-    evalTo: at(series.length),
   }
 }
 

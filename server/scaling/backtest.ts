@@ -8,22 +8,36 @@
  * with load, then a simulation (simulate.ts) of those days predictive vs reactive-only, with the
  * same worker start delays: minutes of backlog and worker-minutes spent.
  *
+ * Or the plant's own load from outside linesight: `--trace FILE.csv [--unit per-step|per-second]`
+ * (`timestamp,value` rows at a regular step of 1 to 60 minutes, trace.ts), or a Prometheus range
+ * query, `--prometheus URL --query 'sum(rate(...[5m]))' [--days 35] [--step 60]` (frames/s; a
+ * bearer token from PROMETHEUS_TOKEN), or `--source seasonal` (seasonal-load.ts: a smooth
+ * synthetic daily curve, `--days 35`, `--event-day N`).
+ *
+ * `--learn-headroom`: the headroom that pays is learned on the history before the evaluated days
+ * (the same backtest one evaluation span earlier, for each of HEADROOM_CANDIDATES), then used
+ * for the evaluated days, which it never saw; with `--save` (recorded history only) it is
+ * written into the stored `scaling` settings (audited as `cli:scaling:backtest`).
+ *
  * Options: --seed N (1), --weeks N (5, synthetic), --start MIN-MAX seconds (30-90), --capacity
  * fps per worker (10), --min N (1), --max N (12), --lead minutes, --backlog frames (2 s of one
  * worker's work, 2 x capacity, as in the what-if replay),
  * --mape-min-fps (1), --no-calendar (the synthetic plant's calendar is used otherwise).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ScalingSettingsSchema, type ScalingSettings } from '../../shared/domain/scaling.ts'
 import { loadConfig } from '../config/index.ts'
 import { openStore } from '../storage/index.ts'
 import { SQLITE_FILE } from '../storage/sqlite.ts'
-import { runBacktest } from './backtest-run.ts'
+import { learnHeadroom, runBacktest, type LearnedHeadroom } from './backtest-run.ts'
 import { defaultScalingSettings } from './defaults.ts'
 import { toSeries, type MinuteSeries } from './series.ts'
 import { syntheticPlant } from './synthetic-plant.ts'
+import { traceFromPrometheus } from './prometheus-source.ts'
+import { seasonalLoad } from './seasonal-load.ts'
+import { traceFromCsv, type TraceUnit } from './trace.ts'
 
 const DAY_MS = 86_400_000
 const MIN_RECORDED_DAYS = 14
@@ -43,6 +57,15 @@ const { values: args } = parseArgs({
     backlog: { type: 'string' },
     'mape-min-fps': { type: 'string', default: '1' },
     'no-calendar': { type: 'boolean', default: false },
+    trace: { type: 'string' },
+    unit: { type: 'string', default: 'per-step' },
+    prometheus: { type: 'string' },
+    query: { type: 'string' },
+    days: { type: 'string' },
+    step: { type: 'string', default: '60' },
+    'event-day': { type: 'string' },
+    'learn-headroom': { type: 'boolean', default: false },
+    save: { type: 'boolean', default: false },
   },
 })
 
@@ -54,7 +77,7 @@ function num(name: string, v: string | undefined): number | undefined {
 }
 
 interface Loaded {
-  source: 'store' | 'synthetic'
+  source: 'store' | 'synthetic' | 'trace' | 'prometheus' | 'seasonal'
   series: MinuteSeries
   settings: ScalingSettings
 }
@@ -84,13 +107,60 @@ function synthetic(seed: number, weeks: number, calendar: boolean): Loaded {
   return { source: 'synthetic', series: plant, settings: calendar ? { ...base, calendar: plant.calendar } : base }
 }
 
+/** A load from outside linesight has no saved settings: the synthetic plant's worker model, overridable by flag. */
+function outsideSettings(): ScalingSettings {
+  return defaultScalingSettings({ scalingMinWorkers: 1, scalingMaxWorkers: 12, scalingWorkerCapacityFps: 10, scalingWorkerStartSeconds: 60 })
+}
+
+async function outside(seed: number): Promise<Loaded | undefined> {
+  if (args.trace !== undefined) {
+    const unit = args.unit
+    if (unit !== 'per-step' && unit !== 'per-second') throw new Error('--unit must be per-step or per-second')
+    const trace = traceFromCsv(readFileSync(args.trace, 'utf8'), unit as TraceUnit)
+    return { source: 'trace', series: trace.series, settings: outsideSettings() }
+  }
+  if (args.prometheus !== undefined) {
+    if (!args.query) throw new Error('--prometheus needs --query (frames/s, e.g. sum(rate(linesight_frames_received_total[5m])))')
+    const to = Math.floor(Date.now() / 60_000) * 60_000
+    const days = num('days', args.days) ?? 35
+    const trace = await traceFromPrometheus({ url: args.prometheus, query: args.query, from: to - days * DAY_MS, to, stepSeconds: num('step', args.step)!, token: process.env.PROMETHEUS_TOKEN })
+    return { source: 'prometheus', series: trace.series, settings: outsideSettings() }
+  }
+  if (args.source === 'seasonal') {
+    const eventDay = num('event-day', args['event-day'])
+    return { source: 'seasonal', series: seasonalLoad({ seed, days: num('days', args.days) ?? 35, ...(eventDay !== undefined ? { eventDay } : {}) }), settings: outsideSettings() }
+  }
+  return undefined
+}
+
+/** The first `length` minutes of a series. */
+function head(series: MinuteSeries, length: number): MinuteSeries {
+  const lines = new Map([...series.lines].map(([k, v]) => [k, v.subarray(0, length)]))
+  return { start: series.start, length, lines, total: series.total.subarray(0, length), recorded: series.recorded.subarray(0, length) }
+}
+
+async function saveHeadroom(loaded: Loaded, headroom: number): Promise<void> {
+  if (loaded.source !== 'store') throw new Error('--save writes the stored settings: it needs the recorded history (--source store)')
+  const config = loadConfig()
+  const store = await openStore({ ...config, dataDir: resolve(config.dataDir) })
+  try {
+    const doc = await store.settings.get('scaling')
+    const saved = doc ? ScalingSettingsSchema.safeParse(doc.value) : undefined
+    const base = saved?.success ? saved.data : loaded.settings
+    await store.settings.put('scaling', ScalingSettingsSchema.parse({ ...base, predictive: { ...base.predictive, headroom } }), 'cli:scaling:backtest')
+  } finally {
+    await store.close()
+  }
+}
+
 async function main(): Promise<void> {
   const seed = num('seed', args.seed)!
   const [startMin, startMax] = (args.start ?? '').split('-').map(Number)
   if (!Number.isFinite(startMin) || !Number.isFinite(startMax) || startMin! > startMax!) throw new Error('--start must look like 30-90 (seconds)')
   const wanted = args.source
-  if (wanted !== 'auto' && wanted !== 'store' && wanted !== 'synthetic') throw new Error('--source must be auto, store or synthetic')
-  let loaded = wanted === 'synthetic' ? undefined : await fromStore()
+  if (wanted !== 'auto' && wanted !== 'store' && wanted !== 'synthetic' && wanted !== 'seasonal') throw new Error('--source must be auto, store, synthetic or seasonal')
+  let loaded = await outside(seed)
+  if (!loaded && wanted !== 'synthetic') loaded = await fromStore()
   if (!loaded && wanted === 'store') throw new Error(`the store holds less than ${MIN_RECORDED_DAYS} days of load history`)
   loaded ??= synthetic(seed, num('weeks', args.weeks)!, !args['no-calendar'])
 
@@ -102,17 +172,18 @@ async function main(): Promise<void> {
   const settings = ScalingSettingsSchema.parse({ ...s, minWorkers: min, maxWorkers: max, workerCapacityFps: capacity, predictive: { ...s.predictive, leadMinutes: lead } })
 
   const backlogThreshold = num('backlog', args.backlog) ?? 2 * capacity
-  const result = runBacktest({
-    series: loaded.series,
-    settings,
-    evalDays: num('eval-days', args['eval-days'])!,
-    startSeconds: [startMin!, startMax!],
-    seed,
-    backlogThreshold,
-    mapeMinFps: num('mape-min-fps', args['mape-min-fps'])!,
-  })
+  const evalDays = num('eval-days', args['eval-days'])!
+  const options = { series: loaded.series, settings, evalDays, startSeconds: [startMin!, startMax!] as const, seed, backlogThreshold, mapeMinFps: num('mape-min-fps', args['mape-min-fps'])! }
+  let learned: LearnedHeadroom | undefined
+  if (args['learn-headroom']) {
+    learned = learnHeadroom({ ...options, series: head(loaded.series, loaded.series.length - evalDays * 1440) })
+    settings.predictive.headroom = learned.headroom
+    if (args.save) await saveHeadroom(loaded, learned.headroom)
+  } else if (args.save) throw new Error('--save needs --learn-headroom')
+  const result = runBacktest(options)
   const out = {
     ...result,
+    ...(learned ? { headroom: learned } : {}),
     source: loaded.source,
     seed,
     days: Math.round(loaded.series.length / 1440),
@@ -133,6 +204,7 @@ async function main(): Promise<void> {
       `backlog minutes  ${String(out.backlogMinutes.predictive).padStart(10)} ${String(out.backlogMinutes.reactive).padStart(10)}`,
       `worker-minutes   ${String(out.workerMinutes.predictive).padStart(10)} ${String(out.workerMinutes.reactive).padStart(10)}`,
       `max queue        ${String(out.predictive.maxQueue).padStart(10)} ${String(out.reactive.maxQueue).padStart(10)}`,
+      ...(learned ? [`headroom learned on the days before: ${learned.headroom} (${learned.tried.map((t) => `${t.headroom}: ${t.backlogMinutes} backlog min, ${t.workerMinutes} worker-min`).join('; ')})`] : []),
       '',
     ].join('\n'),
   )

@@ -33,6 +33,11 @@ export class LiveForecast {
     return this.#forecaster?.peakFps(now, leadMinutes)
   }
 
+  /** The forecast for the minute under way, frames/s: the base the ramp ahead is measured from. */
+  expectedFps(now: number): number | undefined {
+    return this.#forecaster?.expectedFps(now, now)
+  }
+
   /** Resolves when a build in progress is done (tests, shutdown). */
   async settled(): Promise<void> {
     await this.#building

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ScalingSettings } from '../../shared/domain/scaling.ts'
 import { defaultScalingSettings } from './defaults.ts'
-import { ScalingPolicy, type Observation } from './policy.ts'
+import { ScalingPolicy, forecastRecommendation, type Observation } from './policy.ts'
 
 const base = (patch: Partial<ScalingSettings> = {}): ScalingSettings => ({
   ...defaultScalingSettings({ scalingMinWorkers: 1, scalingMaxWorkers: 10, scalingWorkerCapacityFps: 10, scalingWorkerStartSeconds: 60 }),
@@ -20,6 +20,7 @@ const obs = (at: number, current: number, o: Partial<Observation> & { fps?: numb
   lines: [{ line: 'L1', serverFps: o.fps ?? 0, browserFps: 0 }],
   offloadActive: o.offloadActive ?? false,
   forecastFps: o.forecastFps,
+  forecastNowFps: o.forecastNowFps,
 })
 
 /** Runs a policy on a simulated clock, applying every decision; returns the counts over time. */
@@ -187,5 +188,41 @@ describe('scaling policy', () => {
   it('does not offload when offload is off', () => {
     const p = new ScalingPolicy(base({ offload: { enabled: false } }))
     expect(p.decide(obs(0, 1, { fps: 60, ready: 1 })).offload).toBe(false)
+  })
+
+  describe('pre-scales only where the forecast ramp outruns reactive scaling', () => {
+    const predictive = base({ predictive: { enabled: true, leadMinutes: 3, headroom: 1.2 } })
+
+    it('asks for nothing on a smooth ramp the reactive workers carry while new ones start', () => {
+      // 40 fps now, 3 % more at the peak of the lead: 5 reactive workers serve 50 at full capacity
+      const d = new ScalingPolicy(predictive).decide(obs(0, 5, { fps: 40, forecastFps: 41.2, forecastNowFps: 40 }))
+      expect(d.recommendations.forecast).toBe(0)
+      expect(d.desired).toBe(5)
+    })
+
+    it('pre-scales, with headroom, for a shift-start burst the reactive workers cannot carry', () => {
+      // 10 fps now (wind-down), the forecast jumps to 36: projected 10 + 26 = 36 > 2 workers' 20
+      const d = new ScalingPolicy(predictive).decide(obs(0, 2, { fps: 10, forecastFps: 36, forecastNowFps: 10 }))
+      // 36 x 1.2 / 8 per worker = 5.4 -> 6
+      expect(d.recommendations.forecast).toBe(6)
+      expect(d.desired).toBe(6)
+    })
+
+    it('adds only the forecast rise to a day quieter than the forecast expects', () => {
+      // the forecast expects 60 now and 63 at the peak; the day runs at 20 (a third): 20 + 3 fits 3 workers
+      expect(forecastRecommendation({ forecastFps: 63, forecastNowFps: 60 }, predictive, 20, 3)).toBe(0)
+      // the old rule (the peak's level) would have asked for ceil(63 x 1.2 / 8) = 10
+      expect(forecastRecommendation({ forecastFps: 63 }, predictive, 20, 3)).toBe(10)
+    })
+
+    it('keeps pre-scaled workers while the burst is still ahead (its own workers do not switch it off)', () => {
+      const p = new ScalingPolicy(predictive)
+      const counts = run(p, 1, every15s(0, 60, () => ({ fps: 0, forecastFps: 36 })))
+      expect(counts.at(-1)).toBe(6)
+    })
+
+    it('never pre-scales with predictive off, whatever the forecast', () => {
+      expect(forecastRecommendation({ forecastFps: 500, forecastNowFps: 0 }, base(), 0, 1)).toBe(0)
+    })
   })
 })

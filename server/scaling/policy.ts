@@ -11,7 +11,14 @@
  *  - latency: p95 above `target.p95Ms` grows the count in proportion (HPA Utilization). A p95
  *    below target recommends nothing: a fast p95 on a quiet line says nothing about how few
  *    workers would do, so it never scales in;
- *  - forecast: the forecast peak over the next `leadMinutes`, with headroom. It only raises the
+ *  - forecast: only where it pays. Reactive scaling follows any ramp that the workers already
+ *    asked for can carry at full capacity until new ones have started (the lead time covers the
+ *    start time); a forecast that stays within that recommends nothing, so a smooth daily curve
+ *    costs no pre-scaled worker-minutes. Where the forecast ramp outruns it (a shift-start
+ *    burst), the projected demand (observed demand + the forecast's rise from now to its peak
+ *    over the lead; the peak alone when the forecast's present is unknown) with headroom is
+ *    asked for. The rise, not the forecast's level, is what is added, so a day quieter than
+ *    the forecast expects does not pre-scale for the load it does not have. It only raises the
  *    floor (like AWS predictive scaling): in the max it can never lower what the observed load
  *    asks for, so no scale-in ever happens on a forecast alone.
  * The max then goes through the HPA behavior (hpa.ts): windows, rate policies, min/max.
@@ -48,6 +55,8 @@ export interface Observation {
   offloadActive: boolean
   /** Forecast peak demand over the lead time, frames/s; undefined when predictive is off or has no data. */
   forecastFps?: number | undefined
+  /** The forecast for the present minute, frames/s: `forecastFps` minus it is the ramp ahead. */
+  forecastNowFps?: number | undefined
 }
 
 export interface Decision {
@@ -83,8 +92,10 @@ export class ScalingPolicy {
       queue: averageValue(o.queueDepth, s.target.queuePerWorker, o.current, s.tolerance),
       throughput: averageValue(demandFps, s.workerCapacityFps * s.target.utilization, o.current, s.tolerance),
       latency: latency(o.p95Ms, s.target.p95Ms, o.current, s.tolerance),
-      forecast: s.predictive.enabled && o.forecastFps !== undefined ? Math.ceil((o.forecastFps * s.predictive.headroom) / (s.workerCapacityFps * s.target.utilization) - 1e-9) : 0,
+      forecast: 0,
     }
+    // not the current count: workers the forecast itself asked for must not switch it off
+    rec.forecast = forecastRecommendation(o, s, demandFps, Math.max(s.minWorkers, rec.queue, rec.throughput, rec.latency))
     const raw = Math.max(rec.queue, rec.throughput, rec.latency, rec.forecast)
     const offloadWanted = (want: number) => s.offload.enabled && (want > o.ready || raw > s.maxWorkers)
 
@@ -114,6 +125,18 @@ export function demand(o: Pick<Observation, 'lines' | 'offloadActive'>): number 
   let fps = 0
   for (const l of o.lines) fps += l.serverFps + (o.offloadActive ? l.browserFps : 0)
   return fps
+}
+
+/**
+ * Workers to pre-scale for the forecast, 0 when reactive scaling can follow: the projected demand
+ * fits in the `reactive` workers at full capacity (the share above `utilization` is what carries
+ * a ramp while new workers start).
+ */
+export function forecastRecommendation(o: Pick<Observation, 'forecastFps' | 'forecastNowFps'>, s: ScalingSettings, demandFps: number, reactive: number): number {
+  if (!s.predictive.enabled || o.forecastFps === undefined) return 0
+  const projected = o.forecastNowFps === undefined ? o.forecastFps : demandFps + Math.max(0, o.forecastFps - o.forecastNowFps)
+  if (projected <= reactive * s.workerCapacityFps + 1e-9) return 0
+  return Math.ceil((projected * s.predictive.headroom) / (s.workerCapacityFps * s.target.utilization) - 1e-9)
 }
 
 /** HPA AverageValue: ceil(total / target per pod), or the current count within tolerance. */

@@ -48,8 +48,10 @@ describe('simulation', () => {
     const predictive = simulate(opts(demand, { forecastFps, settings: settings({ predictive: { enabled: true, leadMinutes: 3, headroom: 1.1 } }) }))
     expect(predictive.backlogMinutes).toBe(0)
     expect(reactive.backlogMinutes).toBeGreaterThan(0)
-    // the workers started early are paid for
-    expect(predictive.workerMinutes).toBeGreaterThan(reactive.workerMinutes)
+    // the workers start before the load, then the load alone holds them: no headroom kept on
+    expect(predictive.minutes.workers[8]).toBeGreaterThan(1)
+    expect(reactive.minutes.workers[8]).toBe(1)
+    expect(predictive.minutes.workers[39]).toBe(5)
   })
 
   it('loses no frame: everything that arrived was served, refused, offloaded or is still queued', () => {

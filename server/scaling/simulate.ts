@@ -27,6 +27,8 @@ export interface SimOptions {
   settings: ScalingSettings
   /** Forecast peak for a slot (frames/s), read when settings.predictive.enabled. */
   forecastFps?: (slot: number) => number | undefined
+  /** The forecast for the slot itself (frames/s), the base its ramp is measured from. */
+  forecastNowFps?: (slot: number) => number | undefined
   /** How often the policy decides, s. @default 15 (the HPA's sync period) */
   periodSeconds?: number
   /** A new worker's start time is drawn uniformly from [min, max] seconds. */
@@ -144,6 +146,7 @@ export function simulate(o: SimOptions): SimResult {
           lines: [{ line: 'all', serverFps: Math.max(0, arrivedSum) / WINDOW, browserFps: Math.max(0, movedSum) / WINDOW }],
           offloadActive: offload,
           forecastFps: s.predictive.enabled ? o.forecastFps?.(slot) : undefined,
+          forecastNowFps: s.predictive.enabled ? o.forecastNowFps?.(slot) : undefined,
         })
         if (d.desired !== workers.length) {
           const before = workers.length

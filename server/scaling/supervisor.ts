@@ -13,7 +13,11 @@ import { ScalingPolicy } from './policy.ts'
 export interface SupervisorDeps {
   actuator: Actuator
   observer: { observe(now: number): Promise<Observed> }
-  forecast: { peakFps(now: number, leadMinutes: number, calendar: ScalingSettings['calendar']): number | undefined }
+  forecast: {
+    peakFps(now: number, leadMinutes: number, calendar: ScalingSettings['calendar']): number | undefined
+    /** The forecast for the present minute; without it the policy pre-scales for the peak's level. */
+    expectedFps?(now: number): number | undefined
+  }
   /** Its `offload` flag goes to every station in the load reports. */
   load: Pick<LoadTracker, 'offload'>
   log: Pick<Logger, 'info' | 'warn'>
@@ -92,7 +96,8 @@ export class ScalingSupervisor {
       const { current, ready } = await this.#d.actuator.status()
       const o = await this.#d.observer.observe(now)
       const forecastFps = s.predictive.enabled ? this.#d.forecast.peakFps(now, s.predictive.leadMinutes, s.calendar) : undefined
-      const d = this.#policy.decide({ at: now, current, ready, queueDepth: o.queueDepth, p95Ms: o.p95Ms, lines: o.lines, offloadActive: o.offloadActive, forecastFps })
+      const forecastNowFps = forecastFps === undefined ? undefined : this.#d.forecast.expectedFps?.(now)
+      const d = this.#policy.decide({ at: now, current, ready, queueDepth: o.queueDepth, p95Ms: o.p95Ms, lines: o.lines, offloadActive: o.offloadActive, forecastFps, forecastNowFps })
       if (d.desired !== current && !this.#closed) {
         await this.#d.actuator.scale(d.desired, { min: s.minWorkers, max: s.maxWorkers })
         this.#policy.scaled(current, d.desired, now)

@@ -15,7 +15,8 @@ import type { WhatIfPoint, WhatIfRequest, WhatIfResult } from '../../shared/doma
 import { HttpError } from '../errors.ts'
 import type { LoadHistory } from '../storage/load-history.ts'
 import { Forecaster } from './forecast.ts'
-import { MINUTE_MS, floorMinute, recordedState, toSeries } from './series.ts'
+import { MINUTE_MS, floorMinute, recordedState, toSeries, type MinuteSeries, type RecordedState } from './series.ts'
+import { TraceError, traceFromCsv } from './trace.ts'
 import { simulate } from './simulate.ts'
 
 const DAY_MS = 86_400_000
@@ -30,6 +31,7 @@ export interface WhatIfDeps {
 }
 
 export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.now()): Promise<WhatIfResult> {
+  if (req.trace) return whatIfTrace(deps.queueMaxLength, { ...req, trace: req.trace })
   const to = floorMinute(req.to ?? now)
   const from = floorMinute(req.from ?? to - DAY_MS)
   if (!(to > from)) throw new HttpError(400, 'bad_range', '"to" must be after "from"')
@@ -43,13 +45,6 @@ export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.no
   const inRange = samples.filter((x) => x.minute >= from)
   const actual = recordedState(inRange, series)
 
-  let floor: Float64Array | undefined
-  if (s.predictive.enabled) {
-    const forecaster = new Forecaster(series, { calendar: s.calendar, trainUntil: first })
-    floor = new Float64Array(last)
-    for (let i = first; i < last; i++) floor[i] = forecaster.peakFps(series.start + i * MINUTE_MS, s.predictive.leadMinutes)
-  }
-
   let autoFrames = 0
   let allFrames = 0
   for (const [line, values] of series.lines) {
@@ -57,6 +52,64 @@ export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.no
     for (let i = first; i < last; i++) sum += values[i]!
     allFrames += sum
     if (deps.policyOf(line) === 'auto') autoFrames += sum
+  }
+  return replay({ s, series, first, last, actual, offloadShare: allFrames > 0 ? autoFrames / allFrames : 0, queueMaxLength: deps.queueMaxLength, from, to, line: req.line ?? null })
+}
+
+/**
+ * A load the admin loaded from a file (`timestamp,value` rows, trace.ts) instead of the recorded
+ * history: the last 24 hours of it (or `from`..`to` within it) are replayed, the forecast reads
+ * the trace before them; nothing was recorded, so every `actual` is null and nothing is offloadable.
+ */
+export function whatIfTrace(queueMaxLength: number, req: WhatIfRequest & { trace: NonNullable<WhatIfRequest['trace']> }): WhatIfResult {
+  let trace
+  try {
+    trace = traceFromCsv(req.trace.csv, req.trace.unit)
+  } catch (err) {
+    if (err instanceof TraceError) throw new HttpError(400, 'bad_trace', err.message)
+    throw err
+  }
+  const series = trace.series
+  const end = series.start + series.length * MINUTE_MS
+  const to = Math.min(end, floorMinute(req.to ?? end))
+  const from = Math.max(series.start, floorMinute(req.from ?? to - DAY_MS))
+  if (!(to > from)) throw new HttpError(400, 'bad_range', '"from".."to" must lie within the trace')
+  if (to - from > MAX_SPAN_MS) throw new HttpError(400, 'bad_range', 'a replay covers at most 2 days')
+  const first = (from - series.start) / MINUTE_MS
+  const last = (to - series.start) / MINUTE_MS
+  const none = { workers: new Float64Array(series.length), queueDepthMax: new Float64Array(series.length), p95Ms: new Float64Array(series.length) }
+  const r = replay({ s: req.settings, series, first, last, actual: none, offloadShare: 0, queueMaxLength, from, to, line: null, recorded: false })
+  return r
+}
+
+interface Replay {
+  s: WhatIfRequest['settings']
+  series: MinuteSeries
+  first: number
+  last: number
+  actual: RecordedState
+  offloadShare: number
+  queueMaxLength: number
+  from: number
+  to: number
+  line: string | null
+  /** false: a trace, nothing of it was recorded here. @default true */
+  recorded?: boolean
+}
+
+function replay(o: Replay): WhatIfResult {
+  const { s, series, first, last, actual, from, to } = o
+  let floor: Float64Array | undefined
+  let present: Float64Array | undefined
+  if (s.predictive.enabled) {
+    const forecaster = new Forecaster(series, { calendar: s.calendar, trainUntil: first })
+    floor = new Float64Array(last)
+    present = new Float64Array(last)
+    for (let i = first; i < last; i++) {
+      const at = series.start + i * MINUTE_MS
+      floor[i] = forecaster.peakFps(at, s.predictive.leadMinutes)
+      present[i] = forecaster.expectedFps(at, at)
+    }
   }
 
   const recordedWorkers = actual.workers[first] ?? 0
@@ -67,13 +120,13 @@ export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.no
     from: first,
     to: last,
     settings: s,
-    ...(floor ? { forecastFps: (slot: number) => floor[slot] } : {}),
+    ...(floor && present ? { forecastFps: (slot: number) => floor[slot], forecastNowFps: (slot: number) => present[slot] } : {}),
     startSeconds: [s.workerStartSeconds, s.workerStartSeconds],
     seed: 1,
     initialWorkers: Math.min(s.maxWorkers, Math.max(s.minWorkers, recordedWorkers)),
-    offloadShare: allFrames > 0 ? autoFrames / allFrames : 0,
+    offloadShare: o.offloadShare,
     backlogThreshold,
-    queueMaxLength: deps.queueMaxLength,
+    queueMaxLength: o.queueMaxLength,
   })
 
   const points: WhatIfPoint[] = []
@@ -83,7 +136,7 @@ export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.no
   let actualMaxQueue = 0
   for (let i = first; i < last; i++) {
     const m = i - first
-    const recorded = series.recorded[i] === 1
+    const recorded = o.recorded !== false && series.recorded[i] === 1
     if (recorded) {
       recordedMinutes++
       actualWorkerMinutes += actual.workers[i]!
@@ -106,7 +159,7 @@ export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.no
   return {
     from,
     to,
-    line: req.line ?? null,
+    line: o.line,
     backlogThreshold,
     points,
     simulated: {

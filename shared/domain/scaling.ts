@@ -164,6 +164,11 @@ export const WhatIfRequestSchema = z.object({
   /** default: now. At most 8 days after `from`. */
   to: z.number().int().min(0).optional(),
   line: Id.optional(),
+  /**
+   * A load from a file instead of the recorded history: `timestamp,value` rows at a regular step
+   * of 1 to 60 minutes (at most 2 MB of text); `from`/`to` then lie within it (default: its last day).
+   */
+  trace: z.object({ csv: z.string().min(1).max(2_000_000), unit: z.enum(['per-step', 'per-second']) }).optional(),
 })
 export type WhatIfRequest = z.infer<typeof WhatIfRequestSchema>
 
