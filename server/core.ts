@@ -16,6 +16,7 @@ import type { LineSettingsService } from './settings/lines.ts'
 import type { Store } from './storage/types.ts'
 import type { Uploads } from './uploads/index.ts'
 import type { Logger } from './log.ts'
+import type { UwsStatus } from './gateway/uws.ts'
 
 export interface Core {
   config: Config
@@ -36,6 +37,7 @@ export interface Core {
   uploads?: Uploads
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
-  uws: { native: boolean; implementation: string }
+  /** The uWebSockets.js binary in use; undefined in a worker, which serves no sockets. */
+  uws?: UwsStatus
   tls?: { fingerprint: string; certFile: string; names: string[] }
 }

@@ -21,6 +21,7 @@ export const SETTINGS = {
   logLevel: setting('LOG_LEVEL', z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info', 'Log level (pino).'),
   corsOrigins: setting('CORS_ORIGINS', list(), [], 'Origins allowed to call the HTTP API from a browser, comma-separated. Empty: CORS closed.'),
   serveClient: setting('SERVE_CLIENT', bool(), true, 'Serve the built PWA from `dist/client` (built by `npm start` when missing).'),
+  uwsAllowJsFallback: setting('UWS_ALLOW_JS_FALLBACK', bool(), false, 'Let a gateway run uWebSockets.js\'s pure-JavaScript server (several times slower) when no native binary loads for this Node and C library. Off: the gateway refuses to start and says why each binary was skipped.'),
 
   // --- models ---
   modelsDir: setting('LINESIGHT_MODELS_DIR', str(), 'models', 'Folder of models, one sub-folder per model with its `manifest.json`.'),
