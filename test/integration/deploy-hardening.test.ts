@@ -100,3 +100,22 @@ describe('kubernetes monitoring (deploy/k8s/monitoring)', () => {
     expect(pm.spec.podMetricsEndpoints[0]!.relabelings.map((r) => r.targetLabel)).toContain('role')
   })
 })
+
+describe('compose', () => {
+  const compose = parse(readFileSync(join(ROOT, 'deploy/compose/compose.yaml'), 'utf8')) as {
+    services: Record<string, { image?: string; deploy?: { resources?: { limits?: { cpus?: string; memory?: string } } } }>
+  }
+  const anchors = parse(readFileSync(join(ROOT, 'deploy/compose/compose.yaml'), 'utf8'), { merge: true }) as typeof compose
+
+  it('limits the CPU and memory of every service', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      expect(svc.deploy?.resources?.limits?.cpus, name).toBeTruthy()
+      expect(svc.deploy?.resources?.limits?.memory, name).toBeTruthy()
+    }
+  })
+
+  it('runs RabbitMQ 4 and Grafana 12', () => {
+    expect(anchors.services.rabbitmq!.image).toMatch(/^rabbitmq:4\.\d+-management$/)
+    expect(anchors.services.grafana!.image).toMatch(/^grafana\/grafana:12\.\d+\.\d+$/)
+  })
+})
