@@ -10,7 +10,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { parseManifest, type DetectManifest } from '../shared/domain/manifest.ts'
-import { uwsImplementation, uwsNative } from '../server/gateway/uws.ts'
+import { selectUws } from '../server/gateway/uws.ts'
 import { onnxParameterCount } from './onnx-params.ts'
 
 export interface MachineInfo {
@@ -66,7 +66,7 @@ export function machineInfo(root: string): MachineInfo {
     node: process.version,
     packages: Object.fromEntries(PACKAGES.map((p) => [p, packageVersion(root, p)])),
     libvips: sharp.versions.vips ?? 'unknown',
-    uws: { native: uwsNative, implementation: uwsImplementation },
+    uws: { native: selectUws(true).native, implementation: selectUws(true).implementation },
   }
 }
 

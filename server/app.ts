@@ -17,7 +17,7 @@ import type { Config } from './config/index.ts'
 import type { Core } from './core.ts'
 import { startGateway, type Gateway } from './gateway/server.ts'
 import { ensureTls } from './gateway/tls.ts'
-import { uwsImplementation, uwsNative } from './gateway/uws.ts'
+import { selectUws } from './gateway/uws.ts'
 import { FrameIngest } from './ingest/ingest.ts'
 import type { Logger } from './log.ts'
 import { startGpuMetrics } from './metrics/gpu.ts'
@@ -54,6 +54,8 @@ const LOAD_INTERVAL_MS = 500
 const REVOCATION_CHECK_MS = 1000
 
 export async function startLinesight(config: Config, log: Logger, opts: { root: string }): Promise<Linesight> {
+  // first: a gateway that cannot serve at native speed refuses to start before opening anything
+  const uws = config.role === 'worker' ? undefined : selectUws(config.uwsAllowJsFallback)
   const metrics = createMetrics()
   // GPU utilisation and memory, only where nvidia-smi exists: never faked on a CPU host
   const gpu = config.role !== 'gateway' ? await startGpuMetrics({ registry: metrics.registry, intervalMs: config.gpuMetricsIntervalMs, log }) : undefined
@@ -120,7 +122,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     load,
     models,
     accepting: true,
-    uws: { native: uwsNative, implementation: uwsImplementation },
+    uws,
   }
   // before the processor starts: job frames are counted from the first one recorded
   core.uploads = await createUploads(core)

@@ -17,6 +17,7 @@ import type { Store } from './storage/types.ts'
 import type { Uploads } from './uploads/index.ts'
 import type { Logger } from './log.ts'
 import type { Authenticator } from './auth/authenticate.ts'
+import type { UwsStatus } from './gateway/uws.ts'
 
 export interface Core {
   config: Config
@@ -37,7 +38,8 @@ export interface Core {
   uploads?: Uploads
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
-  uws: { native: boolean; implementation: string }
+  /** The uWebSockets.js binary in use; undefined in a worker, which serves no sockets. */
+  uws?: UwsStatus
   tls?: { fingerprint: string; certFile: string; names: string[] }
   /** Gateway roles: who may call what, and failed sign-ins (pairing uses it too). */
   auth?: Authenticator

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { startLinesight } from './app.ts'
 import { buildClient, clientIsStale } from './client-build.ts'
 import { ConfigError, loadConfig } from './config/index.ts'
-import { uwsImplementation, uwsLoadWarning, uwsNative } from './gateway/uws.ts'
+import { selectUws } from './gateway/uws.ts'
+import { UwsUnavailableError } from './gateway/uws-choice.ts'
 import { createLogger } from './log.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -24,8 +25,17 @@ async function main(): Promise<void> {
     throw err
   }
   const log = createLogger(config.logLevel)
-  if (uwsNative) log.info({ uws: uwsImplementation }, 'uWebSockets.js native binary loaded')
-  else log.warn({ uws: uwsImplementation, detail: uwsLoadWarning }, 'uWebSockets.js is running its slow JavaScript fallback; see README "uWebSockets.js on newer systems"')
+  if (config.role !== 'worker') {
+    try {
+      const uws = selectUws(config.uwsAllowJsFallback)
+      if (uws.native) log.info({ uws: uws.package, binary: uws.binary, skipped: uws.skipped }, `uWebSockets.js: ${uws.implementation}`)
+      else log.warn({ uws: uws.package, skipped: uws.skipped }, `uWebSockets.js is running its slow JavaScript fallback (UWS_ALLOW_JS_FALLBACK=true): ${uws.implementation}`)
+    } catch (err) {
+      if (!(err instanceof UwsUnavailableError)) throw err
+      log.fatal({ skipped: err.skipped }, err.message)
+      process.exit(2)
+    }
+  }
 
   if (config.role !== 'worker' && config.serveClient && clientIsStale(root)) {
     log.info('building the client (dist/client is missing or older than its sources)')

@@ -2,11 +2,14 @@
  * Transport stage: the ingest handler behind uWebSockets.js, configured as the gateway configures
  * /ws/station (server/gateway/ws.ts). A forked child; tells its parent the port over IPC.
  */
-import { uws, uwsImplementation } from '../../server/gateway/uws.ts'
+import { selectUws, uws as loadedUws } from '../../server/gateway/uws.ts'
 import { ingestHandler, type IngestHandler } from './handler.ts'
 
 if (!process.send) throw new Error('uws-server.ts runs as a forked child (see transport/servers.ts)')
 
+// a benchmark measures whatever loads, and reports which one it was
+const { implementation: uwsImplementation } = selectUws(true)
+const uws = loadedUws()
 const app = uws.App()
 app.ws<{ handler?: IngestHandler }>('/ws/station', {
   maxPayloadLength: 16 * 1024 * 1024 + 64 * 1024,

@@ -22,7 +22,7 @@ export function readiness(core: Core): { ready: boolean } & Record<string, unkno
     providerErrors: status?.providerErrors ?? [],
     workers: status?.workers ?? 0,
     paused: core.processor?.paused ?? false,
-    uws: core.uws,
+    uws: core.uws ?? null,
   }
 }
 

@@ -68,7 +68,7 @@ export function jobRoutes(core: Core): Route[] {
   }
   const load = async (p: Principal, id: string): Promise<JobView> => {
     const job = await jobsStore().get(id)
-    const view = jobView(id, job && canUseLine(p, job.line) ? job : null, core.uploads?.describe(p, id))
+    const view = jobView(id, job && canUseLine(p, job.line) ? job : null, await core.uploads?.describe(p, id))
     if (!view) throw notFound(`no job ${id}`)
     return view
   }
@@ -106,7 +106,8 @@ export function jobRoutes(core: Core): Route[] {
             ...(cursor ? { cursor } : {}),
           })
           .catch(storageErrors)
-        return ok({ items: list.items.map((j) => jobView(j.id, j, core.uploads?.describe(p, j.id))), ...(list.nextCursor ? { nextCursor: list.nextCursor } : {}) })
+        const uploads = await Promise.all(list.items.map((j) => core.uploads?.describe(p, j.id)))
+        return ok({ items: list.items.map((j, i) => jobView(j.id, j, uploads[i])), ...(list.nextCursor ? { nextCursor: list.nextCursor } : {}) })
       },
     },
     {

@@ -82,9 +82,9 @@ export function uploadRoutes(core: Core): Route[] {
       method: 'head',
       pattern: `${BASE}/:id`,
       access: 'station',
-      handler: tus((ctx) => {
+      handler: tus(async (ctx) => {
         checkTusResumable(ctx.headers)
-        const up = uploads().find(ctx.principal, ctx.params.id ?? '')
+        const up = await uploads().find(ctx.principal, ctx.params.id ?? '')
         const headers: Record<string, string> = {
           'upload-offset': String(up.info.offset),
           'upload-length': String(up.info.length),
@@ -108,7 +108,7 @@ export function uploadRoutes(core: Core): Route[] {
         }
         const offset = parseCount(ctx.headers['upload-offset'], 'Upload-Offset')
         const checksum = parseChecksum(ctx.headers['upload-checksum'])
-        const up = uploads().find(ctx.principal, ctx.params.id ?? '')
+        const up = await uploads().find(ctx.principal, ctx.params.id ?? '')
         const r = await uploads().receive(up, offset, ctx.bodyStream!, checksum)
         return { status: 204, headers: { 'upload-offset': String(r.offset), ...expires(up) } }
       }),
@@ -119,7 +119,7 @@ export function uploadRoutes(core: Core): Route[] {
       access: 'station',
       handler: tus(async (ctx) => {
         checkTusResumable(ctx.headers)
-        await uploads().terminate(uploads().find(ctx.principal, ctx.params.id ?? ''))
+        await uploads().terminate(await uploads().find(ctx.principal, ctx.params.id ?? ''))
         return { status: 204 }
       }),
     },

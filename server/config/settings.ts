@@ -21,6 +21,7 @@ export const SETTINGS = {
   logLevel: setting('LOG_LEVEL', z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info', 'Log level (pino).'),
   corsOrigins: setting('CORS_ORIGINS', list(), [], 'Origins allowed to call the HTTP API from a browser, comma-separated. Empty: CORS closed.'),
   serveClient: setting('SERVE_CLIENT', bool(), true, 'Serve the built PWA from `dist/client` (built by `npm start` when missing).'),
+  uwsAllowJsFallback: setting('UWS_ALLOW_JS_FALLBACK', bool(), false, 'Let a gateway run uWebSockets.js\'s pure-JavaScript server (several times slower) when no native binary loads for this Node and C library. Off: the gateway refuses to start and says why each binary was skipped.'),
 
   // --- models ---
   modelsDir: setting('LINESIGHT_MODELS_DIR', str(), 'models', 'Folder of models, one sub-folder per model with its `manifest.json`.'),
@@ -82,6 +83,8 @@ export const SETTINGS = {
   uploadMaxPendingPerClient: setting('UPLOAD_MAX_PENDING_PER_CLIENT', int(1, 10_000), 8, 'Unfinished uploads one client may hold (per token, or per remote address without one); one more is refused with 429.'),
   uploadExpiresMs: setting('UPLOAD_EXPIRES_MS', int(1000), 24 * 3600 * 1000, 'An unfinished upload with no data for this long expires (`Upload-Expires`): it answers 410 and its file is removed by the next sweep, ms.'),
   uploadSweepIntervalMs: setting('UPLOAD_SWEEP_INTERVAL_MS', int(100, 24 * 3600 * 1000), 60_000, 'How often expired uploads are looked for and removed, ms.'),
+  uploadDir: setting('UPLOAD_DIR', str(), undefined, 'Folder of the bytes of uploads in progress. With several gateways it must be a volume they all mount (their state is in the database), so an upload started through one gateway can be finished through another.', { defaultDoc: '`<LINESIGHT_DATA_DIR>/uploads`' }),
+  uploadLockMs: setting('UPLOAD_LOCK_MS', int(100, 3_600_000), 30_000, 'An upload being written or unpacked is leased to one gateway, renewed while it works; a gateway that dies holding one loses it after this long, and another gateway (or a client resuming through one) takes the upload over, ms.'),
   uploadArchiveMaxEntries: setting('UPLOAD_ARCHIVE_MAX_ENTRIES', int(1, 1_000_000), 10_000, 'Entries (files, folders, anything) an uploaded zip or tar may hold; more and the whole archive is refused.'),
   uploadArchiveMaxBytes: setting('UPLOAD_ARCHIVE_MAX_BYTES', int(1, Number.MAX_SAFE_INTEGER), 4 * 1024 * MiB, 'Uncompressed bytes an uploaded archive may unpack to, all entries together; more (a zip bomb) and the whole archive is refused. Each image must also fit `MAX_FRAME_BYTES` and `MAX_PIXELS`.'),
   uploadBatchWindow: setting('UPLOAD_BATCH_WINDOW', int(1, 100_000), 32, 'Upload jobs stop publishing frames while this many wait in the batch queue, so an archive never sits in memory or the broker whole (live frames are served first regardless).'),

@@ -5,7 +5,7 @@
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js'
 import type { Route } from '../api/types.ts'
 import { adapt, type HttpAdapterOptions } from './http.ts'
-import { uws } from './uws.ts'
+import { uws as loadedUws } from './uws.ts'
 import { registerWebSockets, type WsOptions, type WsRoutes } from './ws.ts'
 
 export interface GatewayOptions {
@@ -47,6 +47,7 @@ function listen(app: TemplatedApp, host: string, port: number): Promise<us_liste
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const uws = loadedUws()
   const routes: WsRoutes = { stations: new Set(), byToken: new Map() }
   const apps: TemplatedApp[] = []
   const sockets: us_listen_socket[] = []

@@ -211,4 +211,22 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT DISTINCT substr(key, 6), 0, 'migration' FROM settings WHERE key LIKE 'line:%' AND substr(key, 6) NOT IN (SELECT line FROM lines)`,
     ],
   },
+  {
+    version: 10,
+    name: 'tus upload state shared by every gateway',
+    statements: (d) => [
+      `CREATE TABLE uploads (
+        id ${types(d).key} PRIMARY KEY,
+        state TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        length BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        info TEXT NOT NULL,
+        lock_holder TEXT,
+        lock_until BIGINT NOT NULL
+      )`,
+      `CREATE INDEX uploads_state ON uploads (state, owner)`,
+    ],
+  },
 ]

@@ -7,6 +7,7 @@ import type { ChangeFeed } from './change-feed.ts'
 import type { Logger } from './errors.ts'
 import type { ImagePolicy, ImageStore } from './images.ts'
 import { JobStore } from './jobs.ts'
+import { UploadStateStore } from './upload-state.ts'
 import { LoadHistory } from './load-history.ts'
 import { migrate, type MigrationReport } from './migrate.ts'
 import { countDetectionsByClass, countResultsByHour, queryResults } from './result-query.ts'
@@ -37,6 +38,7 @@ export class SqlStore implements Store {
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
+  readonly uploads: UploadStateStore
   readonly #db: Db
   readonly #results: ResultWriter
   #lastMigration: MigrationReport | undefined
@@ -53,6 +55,7 @@ export class SqlStore implements Store {
     this.settings = new SettingsStore(db, this.audit, parts.feed, log)
     this.loadHistory = new LoadHistory(db)
     this.jobs = new JobStore(db)
+    this.uploads = new UploadStateStore(db)
   }
 
   /** The versions the last `migrate()` applied, for the startup log. */

@@ -6,6 +6,7 @@
 import type { InspectionResult, Verdict } from '../../shared/domain/result.ts'
 import type { AuditLog } from './audit.ts'
 import type { Logger } from './errors.ts'
+import type { UploadStateStore } from './upload-state.ts'
 import type { JobStore } from './jobs.ts'
 import type { LoadHistory } from './load-history.ts'
 import type { SettingsStore } from './settings-store.ts'
@@ -92,6 +93,7 @@ export interface Store extends ResultStore {
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
+  readonly uploads: UploadStateStore
 }
 
 export interface StoreOptions {

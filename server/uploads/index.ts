@@ -14,7 +14,7 @@ import { JobRunner } from './job-runner.ts'
 import { receive, type Received } from './receive.ts'
 import { UploadRegistry, type Upload } from './registry.ts'
 import { labelOf, parseMetadata, type Checksum } from './tus-headers.ts'
-import { UploadFiles, isUploadId, type UploadInfo } from './upload-files.ts'
+import { UploadFiles, UploadInfoSchema, isUploadId, type UploadInfo } from './upload-files.ts'
 
 export type { Upload } from './registry.ts'
 export type { UploadInfo } from './upload-files.ts'
@@ -70,9 +70,9 @@ export class Uploads {
    * (or any anonymous caller for an anonymous upload, on a network without tokens). Someone
    * else's upload answers 404, as if it did not exist.
    */
-  find(p: Principal, id: string): Upload {
+  async find(p: Principal, id: string): Promise<Upload> {
     if (!isUploadId(id)) throw notFound(`no upload ${JSON.stringify(String(id).slice(0, 64))}`)
-    const up = this.#registry().get(id)
+    const up = await this.#registry().get(id)
     if (!up || !this.#mayUse(p, up.info)) throw notFound(`no upload ${id}`)
     if (this.#registry().isExpired(up)) {
       // the sweep removes it; until then it is gone for clients all the same
@@ -92,10 +92,14 @@ export class Uploads {
   }
 
   async receive(up: Upload, offset: number, body: BodyStream, checksum: Checksum | undefined): Promise<Received> {
-    const r = await receive(this.#registry(), up, offset, body, checksum)
-    if (r.complete && up.info.state === 'receiving') {
-      await this.#registry().setState(up, 'received')
-      this.runner?.enqueue(up)
+    const registry = this.#registry()
+    const r = await receive(registry, up, offset, body, checksum)
+    // Complete: this gateway unpacks it, unless another one took it first (its sweep claims work
+    // nobody holds). Either way it runs once, under its lease.
+    if (r.complete && (await registry.tryAcquire(up))) {
+      if (up.info.state === 'receiving') await registry.setState(up, 'received')
+      if (this.runner && up.info.state === 'received') this.runner.enqueue(up)
+      else await registry.release(up)
     }
     return r
   }
@@ -112,9 +116,10 @@ export class Uploads {
   }
 
   /** What the uploads know about a job (its upload), for whoever may read its line. */
-  describe(p: Principal, id: string): UploadInfo | undefined {
-    const up = isUploadId(id) ? this.registry?.get(id) : undefined
-    return up && canUseLine(p, up.info.line) ? up.info : undefined
+  async describe(p: Principal, id: string): Promise<UploadInfo | undefined> {
+    const row = isUploadId(id) ? await this.core.store.uploads.get(id) : undefined
+    const info = row && UploadInfoSchema.safeParse(JSON.parse(row.info))
+    return info?.success && canUseLine(p, info.data.line) ? info.data : undefined
   }
 
   startSweeping(intervalMs: number): void {
@@ -122,8 +127,12 @@ export class Uploads {
     this.#sweeper = setInterval(() => {
       registry
         .sweep()
-        .then((n) => {
+        .then(async (n) => {
           if (n) this.core.log.info({ removed: n }, 'expired uploads removed')
+          // jobs a dead gateway left half done, once its lease ran out
+          const claimed = await registry.claimAbandoned()
+          if (claimed.length) this.core.log.info({ uploads: claimed.map((u) => u.info.id) }, 'going on with upload jobs another process left unfinished')
+          for (const up of claimed) this.runner?.enqueue(up)
         })
         .catch((err: unknown) => this.core.log.error({ err }, 'sweeping expired uploads failed'))
     }, intervalMs)
@@ -134,6 +143,7 @@ export class Uploads {
   async close(): Promise<void> {
     clearInterval(this.#sweeper)
     await this.runner?.close()
+    this.registry?.close()
     this.counter.stop()
   }
 }
@@ -145,17 +155,20 @@ export async function createUploads(core: Core): Promise<Uploads> {
   if (config.role === 'worker') return new Uploads(core, counter)
 
   const registry = new UploadRegistry(
-    new UploadFiles(resolve(config.dataDir, 'uploads')),
+    new UploadFiles(config.uploadDir ?? resolve(config.dataDir, 'uploads')),
+    core.store.uploads,
     {
       maxBytes: config.uploadMaxBytes,
       maxPendingBytes: config.uploadMaxPendingBytes,
       maxPendingPerClient: config.uploadMaxPendingPerClient,
       expiresMs: config.uploadExpiresMs,
       keepFinishedMs: config.retentionDays * DAY_MS,
+      lockMs: config.uploadLockMs,
     },
     log,
   )
-  const resume = await registry.init()
+  // SQLite is opened by one process only: leases a previous run left are void
+  const resume = await registry.init({ exclusive: core.store.kind === 'sqlite' })
   const runner = new JobRunner({
     registry,
     jobs: core.store.jobs,

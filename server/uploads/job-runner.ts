@@ -40,8 +40,12 @@ export class JobRunner {
 
   constructor(private readonly deps: JobRunnerDeps) {}
 
+  /** `up` must be held by this process (UploadRegistry.tryAcquire); the runner releases it. */
   enqueue(up: Upload): void {
-    if (this.#closing.signal.aborted) return
+    if (this.#closing.signal.aborted) {
+      void this.deps.registry.release(up).catch(() => undefined)
+      return
+    }
     this.#waiting.push(up)
     this.#next()
   }
@@ -49,7 +53,8 @@ export class JobRunner {
   /** Stops between frames; interrupted jobs go on at the next start. */
   async close(): Promise<void> {
     this.#closing.abort()
-    this.#waiting.length = 0
+    // not started: their leases go back at once, for another gateway (or the next start)
+    await Promise.all(this.#waiting.splice(0).map((up) => this.deps.registry.release(up).catch(() => undefined)))
     await Promise.all([...this.#running])
   }
 
@@ -64,8 +69,17 @@ export class JobRunner {
     }
   }
 
+  /** `up` is held (its lease taken) by this process; the lease goes back when the run ends. */
   async #run(up: Upload): Promise<void> {
-    const { registry, jobs, log } = this.deps
+    try {
+      await this.#work(up)
+    } finally {
+      await this.deps.registry.release(up)
+    }
+  }
+
+  async #work(up: Upload): Promise<void> {
+    const { registry, log } = this.deps
     const { id } = up.info
     try {
       await registry.setState(up, 'unpacking')

@@ -6,24 +6,41 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BodyStream } from '../api/types.ts'
 import { HttpError } from '../errors.ts'
 import { receive } from './receive.ts'
+import { openSqliteStore, type SqlStore } from '../storage/index.ts'
 import { UploadRegistry, type NewUpload, type UploadLimits } from './registry.ts'
 import { UploadFiles } from './upload-files.ts'
 
-const LIMITS: UploadLimits = { maxBytes: 1000, maxPendingBytes: 2500, maxPendingPerClient: 3, expiresMs: 60_000, keepFinishedMs: 0 }
+const LIMITS: UploadLimits = { maxBytes: 1000, maxPendingBytes: 2500, maxPendingPerClient: 3, expiresMs: 60_000, keepFinishedMs: 0, lockMs: 10_000 }
 const quiet = { info: () => undefined, warn: () => undefined }
 
 let dir: string
+let dbDir: string
+let store: SqlStore
 let now: number
 let reg: UploadRegistry
+const registries: UploadRegistry[] = []
+
+/** Another process on the same store and upload volume: another gateway, or the next run. */
+async function gateway(opts: { exclusive: boolean }): Promise<UploadRegistry> {
+  const r = new UploadRegistry(new UploadFiles(dir), store.uploads, LIMITS, quiet, () => now)
+  registries.push(r)
+  await r.init(opts)
+  return r
+}
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'linesight-uploads-'))
+  dbDir = await mkdtemp(join(tmpdir(), 'linesight-uploads-db-'))
+  store = openSqliteStore({ dataDir: dbDir, log: { ...quiet, error: () => undefined } })
+  await store.migrate()
   now = 1_000_000
-  reg = new UploadRegistry(new UploadFiles(dir), LIMITS, quiet, () => now)
-  await reg.init()
+  reg = await gateway({ exclusive: true })
 })
 afterEach(async () => {
+  for (const r of registries.splice(0)) r.close()
+  await store.close()
   await rm(dir, { recursive: true, force: true })
+  await rm(dbDir, { recursive: true, force: true })
 })
 
 const upload = (n: Partial<NewUpload> = {}) => reg.create({ length: 10, metadata: '', line: 'L1', station: 'S1', owner: 'token:a', createdBy: 'station:a', ...n })
@@ -133,23 +150,71 @@ describe('the upload limits', () => {
     now += 1
     expect(reg.isExpired(up)).toBe(true)
     expect(await reg.sweep()).toBe(1)
-    expect(reg.get(up.info.id)).toBeUndefined()
+    expect(await reg.get(up.info.id)).toBeUndefined()
     expect(await readdir(dir)).toEqual([])
   })
 })
 
 describe('a restart', () => {
-  it('cuts data written after the last saved offset and forgets files it cannot trust', async () => {
+  it('cuts data written after the last saved offset and forgets uploads whose data is gone', async () => {
     const up = await upload()
     await receive(reg, up, 0, body(['abc']), undefined)
+    const lost = await upload()
     // a crash between writing bytes and saving the offset leaves more on disk than was acknowledged
     await writeFile(reg.files.dataPath(up.info.id), 'abcdXYZ')
-    await writeFile(join(dir, `${'f'.repeat(32)}.bin`), 'orphan data')
-    await writeFile(join(dir, `${'e'.repeat(32)}.json`), '{not json')
-    const again = new UploadRegistry(new UploadFiles(dir), LIMITS, quiet, () => now)
-    await again.init()
-    expect(again.get(up.info.id)?.info.offset).toBe(3)
-    expect(await data(up.info.id)).toBe('abc')
-    expect((await readdir(dir)).sort()).toEqual([`${up.info.id}.bin`, `${up.info.id}.json`])
+    await rm(reg.files.dataPath(lost.info.id))
+    reg.close()
+    const again = await gateway({ exclusive: true })
+    expect(await receive(again, (await again.get(up.info.id))!, 3, body(['d']), undefined)).toEqual({ offset: 4, complete: false })
+    expect(await data(up.info.id)).toBe('abcd')
+    expect(await status(receive(again, (await again.get(lost.info.id))!, 0, body(['a']), undefined))).toBe('404 not_found')
+    expect(await again.get(lost.info.id)).toBeUndefined()
+  })
+})
+
+describe('two gateways on one store and one upload volume', () => {
+  it('finish through one an upload created and begun through the other', async () => {
+    const other = await gateway({ exclusive: false })
+    const up = await upload()
+    await receive(reg, up, 0, body(['abcd']), undefined)
+    const there = (await other.get(up.info.id))!
+    expect(there.info.offset).toBe(4)
+    expect(await receive(other, there, 4, body(['efghij']), undefined)).toEqual({ offset: 10, complete: true })
+    expect(await data(up.info.id)).toBe('abcdefghij')
+    expect((await reg.get(up.info.id))!.info.offset).toBe(10)
+  })
+
+  it('answer 423 on one while the other writes, and take over once the writer is gone and its lease ran out', async () => {
+    const other = await gateway({ exclusive: false })
+    const up = await upload()
+    let release!: () => void
+    const stuck: BodyStream = {
+      declaredLength: undefined,
+      async *[Symbol.asyncIterator]() {
+        yield Buffer.from('ab')
+        await new Promise<void>((r) => (release = r))
+      },
+    }
+    const first = receive(reg, up, 0, stuck, undefined)
+    await expect.poll(() => up.info.offset).toBe(2)
+    expect(await status(receive(other, (await other.get(up.info.id))!, 0, body(['a']), undefined))).toBe('423 locked')
+    // the writing gateway dies: nothing renews its lease, which runs out
+    reg.close()
+    now += LIMITS.lockMs
+    const there = (await other.get(up.info.id))!
+    expect(await receive(other, there, there.info.offset, body(['abcdefghij'.slice(there.info.offset)]), undefined)).toEqual({ offset: 10, complete: true })
+    expect(await data(up.info.id)).toBe('abcdefghij')
+    release()
+    // the dead writer's PATCH, had it come back, finds the upload moved on
+    await first.catch(() => undefined)
+    expect(await data(up.info.id)).toBe('abcdefghij')
+  })
+
+  it('share the limits: unfinished uploads through either count against one client', async () => {
+    const other = await gateway({ exclusive: false })
+    await upload()
+    await upload()
+    await other.create({ length: 10, metadata: '', line: 'L1', station: 'S1', owner: 'token:a', createdBy: 'station:a' })
+    expect(await status(other.create({ length: 10, metadata: '', line: 'L1', station: 'S1', owner: 'token:a', createdBy: 'station:a' }))).toBe('429 too_many_uploads')
   })
 })

@@ -1,11 +1,11 @@
 /**
- * Uploads on disk: `<dir>/<id>.bin` holds the bytes received, `<dir>/<id>.json` what we know
- * about them (so a restarted server still answers HEAD and goes on unpacking). The id is the
- * only thing in a file name, and it is ours: 32 random hex digits, checked again here before
- * any path is built, so nothing a client sends can reach the file system as a path.
+ * The bytes of uploads: `<UPLOAD_DIR>/<id>.bin`, on a volume every gateway mounts; what we know
+ * about them is in the shared store (server/storage/upload-state.ts). The id is the only thing in
+ * a file name, and it is ours: 32 random hex digits, checked again here before any path is
+ * built, so nothing a client sends can reach the file system as a path.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, rm, stat, truncate, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { Id } from '../../shared/domain/ids.ts'
@@ -58,7 +58,7 @@ export type UploadInfo = z.infer<typeof UploadInfoSchema>
 export class UploadFiles {
   constructor(readonly dir: string) {}
 
-  #path(id: string, ext: '.bin' | '.json' | '.json.tmp'): string {
+  #path(id: string, ext: '.bin' | '.json'): string {
     // the second guard: callers validated the id already, but a path is only ever built here
     if (!isUploadId(id)) throw new Error(`not an upload id: ${JSON.stringify(String(id).slice(0, 40))}`)
     return join(this.dir, id + ext)
@@ -81,13 +81,6 @@ export class UploadFiles {
     return open(this.#path(id, '.bin'), 'r+')
   }
 
-  /** Written to a temporary file and renamed, so a crash never leaves half a JSON document. */
-  async saveInfo(info: UploadInfo): Promise<void> {
-    const tmp = this.#path(info.id, '.json.tmp')
-    await writeFile(tmp, JSON.stringify(info), { mode: 0o600 })
-    await rename(tmp, this.#path(info.id, '.json'))
-  }
-
   async dataSize(id: string): Promise<number | null> {
     try {
       return (await stat(this.#path(id, '.bin'))).size
@@ -107,41 +100,7 @@ export class UploadFiles {
 
   async remove(id: string): Promise<void> {
     await rm(this.#path(id, '.bin'), { force: true })
+    // an info file an earlier linesight kept beside the data (the state is in the store now)
     await rm(this.#path(id, '.json'), { force: true })
-  }
-
-  /**
-   * Every readable info file. A broken info file or data without one (a crash between the two
-   * writes) cannot be resumed by anyone: those files are removed and reported.
-   */
-  async loadAll(): Promise<{ infos: UploadInfo[]; problems: string[] }> {
-    const infos: UploadInfo[] = []
-    const problems: string[] = []
-    const names = await readdir(this.dir)
-    const data = new Set(names.filter((n) => n.endsWith('.bin')).map((n) => n.slice(0, -4)))
-    for (const name of names) {
-      const id = name.slice(0, 32)
-      const ext = name.slice(32)
-      if (!isUploadId(id) || !['.bin', '.json', '.json.tmp'].includes(ext)) {
-        problems.push(`${name}: not an upload file; left alone`)
-        continue
-      }
-      if (ext === '.json.tmp') await rm(join(this.dir, name), { force: true })
-      if (ext !== '.json') continue
-      const parsed = UploadInfoSchema.safeParse(await readFile(join(this.dir, name), 'utf8').then(JSON.parse).catch(() => null))
-      if (parsed.success && parsed.data.id === id) {
-        infos.push(parsed.data)
-        data.delete(id)
-      } else {
-        problems.push(`${name}: unreadable upload info; upload ${id} removed`)
-        await this.remove(id)
-        data.delete(id)
-      }
-    }
-    for (const id of data) {
-      problems.push(`${id}.bin: data without its info; removed`)
-      await this.removeData(id)
-    }
-    return { infos, problems }
   }
 }
