@@ -10,6 +10,7 @@ import { migrationsContract } from './contract/migrations.ts'
 import { resultsContract } from './contract/results.ts'
 import { settingsContract } from './contract/settings.ts'
 import { tokensContract } from './contract/tokens.ts'
+import { webhooksContract } from './contract/webhooks.ts'
 
 export type { TestDatabase, TestDatabaseFactory } from './contract/fixtures.ts'
 
@@ -21,5 +22,6 @@ export function storeContract(name: string, factory: TestDatabaseFactory): void 
     tokensContract(factory)
     settingsContract(factory)
     loadAndJobsContract(factory)
+    webhooksContract(factory)
   })
 }

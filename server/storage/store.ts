@@ -14,6 +14,7 @@ import { ResultWriter } from './results.ts'
 import { SettingsStore } from './settings-store.ts'
 import type { Db } from './sql.ts'
 import { TokenStore } from './tokens.ts'
+import { WebhookStore } from './webhooks.ts'
 import type { ClassCount, HourCount, ResultPage, ResultQuery, Store, StoredImage } from './types.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 
@@ -33,6 +34,7 @@ export class SqlStore implements Store {
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
+  readonly webhooks: WebhookStore
   readonly #db: Db
   readonly #results: ResultWriter
   #lastMigration: MigrationReport | undefined
@@ -47,6 +49,7 @@ export class SqlStore implements Store {
     this.settings = new SettingsStore(db, this.audit, parts.feed, log)
     this.loadHistory = new LoadHistory(db)
     this.jobs = new JobStore(db)
+    this.webhooks = new WebhookStore(db)
   }
 
   /** The versions the last `migrate()` applied, for the startup log. */

@@ -10,6 +10,7 @@ import type { JobStore } from './jobs.ts'
 import type { LoadHistory } from './load-history.ts'
 import type { SettingsStore } from './settings-store.ts'
 import type { TokenStore } from './tokens.ts'
+import type { WebhookStore } from './webhooks.ts'
 
 export interface StoredImage {
   /** The sender's claim. What is stored and served is the type sniffed from the bytes. */
@@ -88,6 +89,7 @@ export interface Store extends ResultStore {
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
+  readonly webhooks: WebhookStore
 }
 
 export interface StoreOptions {
