@@ -30,6 +30,9 @@ import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
 import { createUploads } from './uploads/index.ts'
 import { startScaling } from './scaling/index.ts'
+import { startOutputs } from './outputs/index.ts'
+import type { ModeOf } from './outputs/types.ts'
+import type { PartEvents, PartTrigger } from './parts/contract.ts'
 
 export interface Linesight {
   core: Core
@@ -45,7 +48,13 @@ export interface Linesight {
 
 const LOAD_INTERVAL_MS = 500
 
-export async function startLinesight(config: Config, log: Logger, opts: { root: string }): Promise<Linesight> {
+export interface LinesightOptions {
+  root: string
+  /** Part tracking (server/parts/), for the plant outputs: closed parts and triggers from MQTT and OPC UA. */
+  parts?: { events?: PartEvents; trigger?: PartTrigger; modeOf?: ModeOf }
+}
+
+export async function startLinesight(config: Config, log: Logger, opts: LinesightOptions): Promise<Linesight> {
   const metrics = createMetrics()
   // GPU utilisation and memory, only where nvidia-smi exists: never faked on a CPU host
   const gpu = config.role !== 'gateway' ? await startGpuMetrics({ registry: metrics.registry, intervalMs: config.gpuMetricsIntervalMs, log }) : undefined
@@ -187,6 +196,20 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     settings.onChange((s) => {
       for (const st of gateway!.routes.stations) st.sendSettings(s.line)
     })
+    const stations = gateway.routes.stations
+    core.outputs = await startOutputs({
+      config,
+      dataDir: resolve(opts.root, config.dataDir),
+      results: bus,
+      ...(opts.parts?.events ? { parts: opts.parts.events } : {}),
+      ...(opts.parts?.trigger ? { trigger: opts.parts.trigger } : {}),
+      ...(opts.parts?.modeOf ? { modeOf: opts.parts.modeOf } : {}),
+      presence: () => [...stations].flatMap((st) => (st.line && st.station ? [{ line: st.line, station: st.station }] : [])),
+      webhooks: storage.store.webhooks,
+      authenticate: (secret) => auth.principalFor(secret),
+      metrics,
+      log,
+    })
     if (recovery) {
       const stations = gateway.routes.stations
       recoveryTimer = setInterval(() => {
@@ -244,6 +267,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       // /ready answers 503 from here on; sockets stay open until balancers polling it have seen that
       if (gateway && config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
       await scaling.close()
+      await core.outputs?.close()
       await core.processor?.close()
       gateway?.close()
       await core.uploads?.close()

@@ -16,6 +16,7 @@ import type { LineSettingsService } from './settings/lines.ts'
 import type { Store } from './storage/types.ts'
 import type { Uploads } from './uploads/index.ts'
 import type { Logger } from './log.ts'
+import type { Outputs } from './outputs/index.ts'
 
 export interface Core {
   config: Config
@@ -34,6 +35,8 @@ export interface Core {
   processor?: Processor
   /** Upload jobs: tus uploads (gateway roles) and their frames' bookkeeping (every role). */
   uploads?: Uploads
+  /** MQTT, OPC UA and webhooks (gateway roles). */
+  outputs?: Outputs
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
   uws: { native: boolean; implementation: string }
