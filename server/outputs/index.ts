@@ -15,7 +15,7 @@ import type { PartEvents, PartTrigger } from '../parts/contract.ts'
 import type { WebhookStore } from '../storage/webhooks.ts'
 import { OutputDispatcher } from './dispatcher.ts'
 import { MqttOutput } from './mqtt.ts'
-import { startOpcUa, type OpcUaOutput } from './opcua/server.ts'
+import type { OpcUaOutput } from './opcua/server.ts'
 import type { ModeOf, OutputSink, StationPresence } from './types.ts'
 import { WebhookDeliverer } from './webhooks/deliverer.ts'
 import { WebhookOutput } from './webhooks/output.ts'
@@ -69,6 +69,8 @@ export async function startOutputs(d: OutputsDeps): Promise<Outputs> {
   }
   let opcua: OpcUaOutput | undefined
   if (c.opcuaPort !== undefined) {
+    // node-opcua is large: loaded only where OPC UA is on
+    const { startOpcUa } = await import('./opcua/server.ts')
     opcua = await startOpcUa({
       port: c.opcuaPort,
       pkiDir: join(d.dataDir, 'opcua-pki'),
