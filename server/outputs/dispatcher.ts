@@ -45,6 +45,8 @@ export class OutputDispatcher {
   }
 
   result(r: InspectionResult): void {
+    // an uploaded archive's frames never passed the line
+    if (r.jobId !== undefined) return
     // parts carry the verdicts of presence and trigger stations; their frames are not parts
     if (this.#refreshMode(r.line, r.station) !== 'continuous') return
     this.#each((s) => s.result?.(r))

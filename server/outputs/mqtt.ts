@@ -144,7 +144,7 @@ export class MqttOutput implements OutputSink {
     if ('error' in parsed) return refuse('bad_trigger', parsed.error)
     const trigger = this.o.trigger
     if (!trigger) return
-    trigger.trigger({ line, station, ...(parsed.partId !== undefined ? { partId: parsed.partId } : {}), via: 'mqtt' }).then(
+    void trigger.trigger({ line, station, ...(parsed.partId !== undefined ? { partId: parsed.partId } : {}), via: 'mqtt' }).then(
       (r) => reply({ partId: r.partId }),
       (err: unknown) => refuse(errorCode(err), err instanceof Error ? err.message : String(err)),
     )

@@ -46,6 +46,20 @@ describe('dispatcher', () => {
     await d.close()
   })
 
+  it('passes on frames of continuous stations only, and never an uploaded archive\'s', async () => {
+    const { seen, sink } = recorder()
+    const bus = new LocalResultBus()
+    const d = new OutputDispatcher({ sinks: [sink], results: bus, modeOf: (_l, st) => (st === 'S2' ? 'trigger' : undefined), statsIntervalMs: 60_000, log: { warn: () => undefined } })
+    const frame = (frameId: string, station: string, jobId?: string) => ({
+      frameId, line: 'L1', station, capturedAt: 0, model: { name: 'm', version: '1' }, inferredAt: 'server' as const, ep: 'cpu', detections: [], verdict: 'pass' as const, timings: {}, ...(jobId ? { jobId } : {}),
+    })
+    await bus.publish(frame('a', 'S1'))
+    await bus.publish(frame('b', 'S2'))
+    await bus.publish(frame('c', 'S1', 'job-1'))
+    expect(seen).toEqual(['result a', 'mode L1/S2'])
+    await d.close()
+  })
+
   it('keeps feeding the other outputs when one throws', async () => {
     const { seen, sink } = recorder()
     const broken: OutputSink = { name: 'webhook', part: () => { throw new Error('boom') }, close: async () => undefined }
