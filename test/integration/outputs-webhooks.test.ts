@@ -15,6 +15,12 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startLinesight, type Linesight } from '../../server/app.ts'
 import { loadConfig } from '../../server/config/index.ts'
 import { createLogger } from '../../server/log.ts'
+import { createMetrics } from '../../server/metrics/metrics.ts'
+import { OutputDispatcher } from '../../server/outputs/dispatcher.ts'
+import { WebhookDeliverer } from '../../server/outputs/webhooks/deliverer.ts'
+import { WebhookOutput } from '../../server/outputs/webhooks/output.ts'
+import { LocalResultBus } from '../../server/results/bus.ts'
+import { openSqliteStore } from '../../server/storage/sqlite.ts'
 import { freePort } from '../helpers/browser.ts'
 import { closedPart, PartEmitter } from '../helpers/parts.ts'
 import { ROOT } from '../helpers/server.ts'
@@ -207,4 +213,36 @@ describe('webhooks', () => {
     expect(new Set(receiver.got.map((d) => d.body)).size).toBe(1) // the same bytes every time
     expect((await ls.admin('/api/v1/admin/webhooks/deliveries/resend', { method: 'POST', body: JSON.stringify({ webhookId: hook.id, messageId: 'nope' }) })).status).toBe(404)
   }, 120_000)
+})
+
+describe('station.offline webhooks', () => {
+  it('posts one signed station.offline per time a station leaves', async () => {
+    const receiver = new Receiver(await freePort())
+    await receiver.up()
+    cleanups.push(() => receiver.down())
+    const store = openSqliteStore({ dataDir: await dataDir() })
+    await store.migrate()
+    cleanups.push(() => store.close())
+    const hook = await store.webhooks.create({ url: receiver.url, events: ['station.offline'], createdBy: 'test' })
+    const metrics = createMetrics({ defaultMetrics: false })
+    const quiet = { warn: () => undefined }
+    const deliverer = new WebhookDeliverer({ store: store.webhooks, retryScheduleMs: [100], timeoutMs: 5000, metrics, log: quiet })
+    const output = new WebhookOutput({ store: store.webhooks, queueMax: 100, metrics, log: quiet, onQueued: () => deliverer.poke() })
+    const here = [{ line: 'L3', station: 'S1' }]
+    const dispatcher = new OutputDispatcher({ sinks: [output], results: new LocalResultBus(), presence: () => here, presenceIntervalMs: 60_000, statsIntervalMs: 60_000, log: quiet })
+    cleanups.push(async () => {
+      await dispatcher.close()
+      await deliverer.close()
+    })
+    dispatcher.lookAtPresence(1_000)
+    dispatcher.lookAtPresence(2_000) // still there: nothing
+    here.pop()
+    dispatcher.lookAtPresence(3_000)
+    dispatcher.lookAtPresence(4_000) // still gone: nothing more
+    await waitFor(() => receiver.got.length >= 1, { what: 'the offline event' })
+    const d = receiver.got[0]!
+    expect(d.headers['webhook-id']).toBe('station.offline:L3:S1:3000')
+    expect(new Webhook(hook.secret).verify(d.body, d.headers as Record<string, string>)).toMatchObject({ type: 'station.offline', data: { line: 'L3', station: 'S1', state: 'offline', since: 3000 } })
+    expect((await store.webhooks.deliveries()).map((x) => x.messageId)).toEqual(['station.offline:L3:S1:3000'])
+  })
 })
