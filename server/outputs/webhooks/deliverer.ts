@@ -59,15 +59,17 @@ export class WebhookDeliverer {
       const due = await this.deps.store.due(Date.now(), batch)
       if (!due.length) return
       const endpoints = new Map((await this.deps.store.withSecrets()).map((w) => [w.id, w]))
-      await Promise.all(due.map((d) => this.#attempt(d, endpoints.get(d.webhookId))))
-      if (due.length < batch) return
+      const tried = await Promise.all(due.map((d) => this.#attempt(d, endpoints.get(d.webhookId))))
+      // none tried (endpoints removed meanwhile): the same rows would come back at once
+      if (due.length < batch || !tried.some(Boolean)) return
     }
   }
 
-  async #attempt(d: Delivery, endpoint: WebhookWithSecret | undefined): Promise<void> {
-    if (!endpoint) return // removed meanwhile; its outbox went with it
+  /** False when it did not try (the endpoint is gone). */
+  async #attempt(d: Delivery, endpoint: WebhookWithSecret | undefined): Promise<boolean> {
+    if (!endpoint) return false // removed meanwhile; its outbox went with it
     // the lease outlives the attempt, so only a sender that died lets another process retry it
-    if (!(await this.deps.store.claim(d, Date.now() + this.deps.timeoutMs + 30_000))) return
+    if (!(await this.deps.store.claim(d, Date.now() + this.deps.timeoutMs + 30_000))) return true
     const outcome = await send(endpoint.url, endpoint.secret, d.messageId, d.payload, this.deps.timeoutMs)
     const attempt = d.attempts + 1
     const wait = this.deps.retryScheduleMs[attempt - 1]
@@ -77,6 +79,7 @@ export class WebhookDeliverer {
     this.deps.metrics.webhookAttempts.inc({ outcome: result })
     if (outcome.delivered) this.deps.metrics.outputMessages.inc({ output: 'webhook' })
     else if (nextAt === null) this.deps.log.warn({ webhook: d.webhookId, messageId: d.messageId, attempts: attempt, error: outcome.error }, 'webhook delivery dead-lettered after its last retry')
+    return true
   }
 
   async close(): Promise<void> {
