@@ -34,6 +34,9 @@ import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
 import { createUploads } from './uploads/index.ts'
 import { startScaling } from './scaling/index.ts'
+import { startOutputs } from './outputs/index.ts'
+import type { ModeOf } from './outputs/types.ts'
+import type { PartEvents, PartTrigger } from './parts/contract.ts'
 
 export interface Linesight {
   core: Core
@@ -53,7 +56,13 @@ const LOAD_INTERVAL_MS = 500
 /** How often a gateway looks for tokens of its open sockets revoked elsewhere, ms. */
 const REVOCATION_CHECK_MS = 1000
 
-export async function startLinesight(config: Config, log: Logger, opts: { root: string }): Promise<Linesight> {
+export interface LinesightOptions {
+  root: string
+  /** Part tracking (server/parts/), for the plant outputs: closed parts and triggers from MQTT and OPC UA. */
+  parts?: { events?: PartEvents; trigger?: PartTrigger; modeOf?: ModeOf }
+}
+
+export async function startLinesight(config: Config, log: Logger, opts: LinesightOptions): Promise<Linesight> {
   // first: a gateway that cannot serve at native speed refuses to start before opening anything
   const uws = config.role === 'worker' ? undefined : selectUws(config.uwsAllowJsFallback)
   const metrics = createMetrics()
@@ -238,6 +247,20 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       )
     }, REVOCATION_CHECK_MS)
     revocationTimer.unref()
+    const stations = gateway.routes.stations
+    core.outputs = await startOutputs({
+      config,
+      dataDir: resolve(opts.root, config.dataDir),
+      results: bus,
+      ...(opts.parts?.events ? { parts: opts.parts.events } : {}),
+      ...(opts.parts?.trigger ? { trigger: opts.parts.trigger } : {}),
+      ...(opts.parts?.modeOf ? { modeOf: opts.parts.modeOf } : {}),
+      presence: () => [...stations].flatMap((st) => (st.line && st.station ? [{ line: st.line, station: st.station }] : [])),
+      webhooks: storage.store.webhooks,
+      authenticate: (secret) => auth.principalFor(secret),
+      metrics,
+      log,
+    })
     if (recovery) {
       const stations = gateway.routes.stations
       recoveryTimer = setInterval(() => {
@@ -311,6 +334,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       // /ready answers 503 from here on; sockets stay open until balancers polling it have seen that
       if (gateway && config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
       await scaling.close()
+      await core.outputs?.close()
       await core.processor?.close()
       gateway?.close()
       await core.uploads?.close()

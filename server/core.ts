@@ -18,6 +18,7 @@ import type { Uploads } from './uploads/index.ts'
 import type { Logger } from './log.ts'
 import type { Authenticator } from './auth/authenticate.ts'
 import type { UwsStatus } from './gateway/uws.ts'
+import type { Outputs } from './outputs/index.ts'
 
 export interface Core {
   config: Config
@@ -36,6 +37,8 @@ export interface Core {
   processor?: Processor
   /** Upload jobs: tus uploads (gateway roles) and their frames' bookkeeping (every role). */
   uploads?: Uploads
+  /** MQTT, OPC UA and webhooks (gateway roles). */
+  outputs?: Outputs
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
   /** The uWebSockets.js binary in use; undefined in a worker, which serves no sockets. */

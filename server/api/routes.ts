@@ -18,6 +18,7 @@ import { StaticFiles } from './static-files.ts'
 import { tokenRoutes } from './tokens.ts'
 import { json, type Route } from './types.ts'
 import { uploadRoutes } from './uploads.ts'
+import { webhookRoutes } from './webhooks.ts'
 
 /** Every HTTP route of the gateway, in one table. */
 export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
@@ -37,6 +38,7 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
     ...deviceRoutes(core),
     ...auditRoutes(core),
     ...scalingRoutes(core),
+    ...webhookRoutes(core),
     ...preflightRoutes(core.config),
   ]
   routes.push({ method: 'any', pattern: '/api/*', access: 'public', handler: (ctx) => json(404, { error: { code: 'not_found', message: `no route ${ctx.method} ${ctx.path.slice(0, 200)}` } }) })

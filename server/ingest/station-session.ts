@@ -93,6 +93,10 @@ export class StationSession {
     return this.#hello?.line
   }
 
+  get station(): string | undefined {
+    return this.#hello?.station
+  }
+
   get inFlight(): number {
     return this.#inFlight.size
   }

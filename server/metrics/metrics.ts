@@ -15,6 +15,7 @@ export const DROP_REASONS = ['busy', 'over_credit', 'malformed', 'too_large', 'u
 export const DEAD_LETTER_REASONS = ['expired', 'delivery-limit', 'rejected'] as const
 export const RESTART_REASONS = ['stuck', 'crashed'] as const
 export const CONNECTION_ROLES = ['station', 'kiosk'] as const
+export const OUTPUTS = ['mqtt', 'opcua', 'webhook'] as const
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new client.Registry()
@@ -46,6 +47,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     shadowChecks: new client.Counter({ name: 'linesight_shadow_checks_total', help: 'Frames inferred in the browser and on the server to compare, by line and browser ep.', labelNames: ['line', 'ep'] as const, registers: r }),
     shadowDisagreements: new client.Counter({ name: 'linesight_shadow_disagreements_total', help: 'Detections not matched at IoU 0.5 between browser and server in shadow checks, by line and browser ep.', labelNames: ['line', 'ep'] as const, registers: r }),
     httpRequests: new client.Counter({ name: 'linesight_http_requests_total', help: 'HTTP requests answered, by route and status class (2xx, 4xx, 5xx).', labelNames: ['route', 'status'] as const, registers: r }),
+    outputMessages: new client.Counter({ name: 'linesight_output_messages_total', help: 'Messages a plant output handed on (MQTT: acknowledged by the broker; webhook: answered 2xx; opcua: values written), by output.', labelNames: ['output'] as const, registers: r }),
+    outputDropped: new client.Counter({ name: 'linesight_output_dropped_total', help: 'Messages a plant output dropped because its queue was full (OUTPUTS_QUEUE_MAX) or it failed, by output.', labelNames: ['output'] as const, registers: r }),
+    outputPending: new client.Gauge({ name: 'linesight_output_pending', help: 'Messages a plant output holds unsent (MQTT: unacknowledged; webhook: waiting to be written to the outbox), by output.', labelNames: ['output'] as const, registers: r }),
+    webhookAttempts: new client.Counter({ name: 'linesight_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome (delivered, retry, dead).', labelNames: ['outcome'] as const, registers: r }),
+    outputLatency: new client.Histogram({ name: 'linesight_output_latency_seconds', help: 'Capture (or part close) to the broker acknowledging the MQTT message, by topic kind (part, result).', labelNames: ['kind'] as const, buckets: LATENCY_BUCKETS, registers: r }),
   }
   // Series with a known, closed set of label values start at 0: `increase()` needs a sample
   // before the first event, or an alert on "any dead letter" misses the first one after a start.
@@ -53,6 +59,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   for (const reason of DEAD_LETTER_REASONS) m.deadLetters.inc({ reason }, 0)
   for (const reason of RESTART_REASONS) m.workerRestarts.inc({ reason }, 0)
   for (const role of CONNECTION_ROLES) m.wsConnections.set({ role }, 0)
+  for (const output of OUTPUTS) m.outputDropped.inc({ output }, 0)
   return m
 }
 

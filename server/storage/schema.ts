@@ -229,4 +229,37 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX uploads_state ON uploads (state, owner)`,
     ],
   },
+  {
+    version: 8,
+    name: 'webhooks and their delivery outbox',
+    statements: (d) => [
+      // the signing secret is kept as is: every delivery is signed with it (shown once to the admin)
+      `CREATE TABLE webhooks (
+        id ${types(d).key} PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL
+      )`,
+      // one row per endpoint and event: (webhook_id, message_id) makes a re-emitted part one delivery
+      `CREATE TABLE webhook_deliveries (
+        webhook_id ${types(d).key} NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+        message_id ${types(d).key} NOT NULL,
+        event TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        next_at BIGINT NOT NULL,
+        last_at BIGINT,
+        last_status INTEGER,
+        last_error TEXT,
+        PRIMARY KEY (webhook_id, message_id)
+      )`,
+      `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at)`,
+      `CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (created_at DESC)`,
+    ],
+  },
 ]

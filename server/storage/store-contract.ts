@@ -11,6 +11,7 @@ import { migrationsContract } from './contract/migrations.ts'
 import { resultsContract } from './contract/results.ts'
 import { settingsContract } from './contract/settings.ts'
 import { tokensContract } from './contract/tokens.ts'
+import { webhooksContract } from './contract/webhooks.ts'
 
 export type { TestDatabase, TestDatabaseFactory } from './contract/fixtures.ts'
 
@@ -23,5 +24,6 @@ export function storeContract(name: string, factory: TestDatabaseFactory): void 
     devicesContract(factory)
     settingsContract(factory)
     loadAndJobsContract(factory)
+    webhooksContract(factory)
   })
 }

@@ -17,6 +17,7 @@ import type { Db } from './sql.ts'
 import { TokenStore } from './tokens.ts'
 import { DeviceStore } from './devices.ts'
 import { LineStore } from './lines.ts'
+import { WebhookStore } from './webhooks.ts'
 import type { ClassCount, HourCount, ResultPage, ResultQuery, Store, StoredImage } from './types.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 
@@ -39,6 +40,7 @@ export class SqlStore implements Store {
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
   readonly uploads: UploadStateStore
+  readonly webhooks: WebhookStore
   readonly #db: Db
   readonly #results: ResultWriter
   #lastMigration: MigrationReport | undefined
@@ -56,6 +58,7 @@ export class SqlStore implements Store {
     this.loadHistory = new LoadHistory(db)
     this.jobs = new JobStore(db)
     this.uploads = new UploadStateStore(db)
+    this.webhooks = new WebhookStore(db)
   }
 
   /** The versions the last `migrate()` applied, for the startup log. */

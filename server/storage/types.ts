@@ -13,6 +13,7 @@ import type { SettingsStore } from './settings-store.ts'
 import type { TokenStore } from './tokens.ts'
 import type { DeviceStore } from './devices.ts'
 import type { LineStore } from './lines.ts'
+import type { WebhookStore } from './webhooks.ts'
 
 export interface StoredImage {
   /** The sender's claim. What is stored and served is the type sniffed from the bytes. */
@@ -94,6 +95,7 @@ export interface Store extends ResultStore {
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
   readonly uploads: UploadStateStore
+  readonly webhooks: WebhookStore
 }
 
 export interface StoreOptions {
