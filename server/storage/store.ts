@@ -11,6 +11,7 @@ import { LoadHistory } from './load-history.ts'
 import { migrate, type MigrationReport } from './migrate.ts'
 import { countDetectionsByClass, countResultsByHour, queryResults } from './result-query.ts'
 import { ResultWriter } from './results.ts'
+import { ReviewStore } from './reviews.ts'
 import { SettingsStore } from './settings-store.ts'
 import type { Db } from './sql.ts'
 import { TokenStore } from './tokens.ts'
@@ -33,6 +34,7 @@ export class SqlStore implements Store {
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
+  readonly reviews: ReviewStore
   readonly #db: Db
   readonly #results: ResultWriter
   #lastMigration: MigrationReport | undefined
@@ -47,6 +49,7 @@ export class SqlStore implements Store {
     this.settings = new SettingsStore(db, this.audit, parts.feed, log)
     this.loadHistory = new LoadHistory(db)
     this.jobs = new JobStore(db)
+    this.reviews = new ReviewStore(db, this.audit)
   }
 
   /** The versions the last `migrate()` applied, for the startup log. */
