@@ -25,6 +25,8 @@ import { ResultHub } from './results/hub.ts'
 import { LoadTracker } from './results/load.ts'
 import { Processor } from './results/processor.ts'
 import { Recorder } from './results/recorder.ts'
+import { ReviewService } from './review/service.ts'
+import { watchForReview } from './review/wiring.ts'
 import { openEngine } from './wiring/engine.ts'
 import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
@@ -80,6 +82,8 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   const load = new LoadTracker()
   const ingest = new FrameIngest({ queue, hub, metrics, liveFrameTtlMs: config.liveFrameTtlMs })
   const recorder = new Recorder({ store: storage.store, bus, metrics })
+  const review = new ReviewService({ reviews: storage.store.reviews, metrics, log })
+  const stopReviewWatch = watchForReview({ recorder, review, settings, models, margin: config.reviewNearThresholdMargin })
   const unsubscribe = bus.subscribe((r) => {
     settings.touch(r.line)
     hub.dispatch(r)
@@ -111,6 +115,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     recorder,
     load,
     models,
+    review,
     accepting: true,
     uws: { native: uwsNative, implementation: uwsImplementation },
   }
@@ -162,6 +167,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       authenticate: (token: string | undefined) => auth.principalFor(token),
       log,
       ...(recovery ? { recovery } : {}),
+      onShadowDisagreement: (frameId: string, line: string) => review.enqueueInBackground(frameId, line, 'shadow'),
     }
     gateway = await startGateway({
       host: config.host,
@@ -248,6 +254,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       gateway?.close()
       await core.uploads?.close()
       unsubscribe()
+      stopReviewWatch()
       await core.engine?.close()
       await queue.close()
       await bus.close()

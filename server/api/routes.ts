@@ -11,6 +11,7 @@ import { lineRoutes } from './lines.ts'
 import { modelRoutes } from './models.ts'
 import { modelAdminRoutes } from './models-admin.ts'
 import { resultRoutes } from './results.ts'
+import { reviewRoutes } from './review.ts'
 import { sampleRoutes } from './samples.ts'
 import { scalingRoutes } from './scaling.ts'
 import { StaticFiles } from './static-files.ts'
@@ -24,6 +25,7 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
     ...healthRoutes(core),
     ...detectRoutes(core),
     ...resultRoutes(core),
+    ...reviewRoutes(core),
     ...lineRoutes(core),
     ...modelRoutes(core),
     ...sampleRoutes(core),

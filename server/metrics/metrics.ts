@@ -45,6 +45,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     prefilterAudit: new client.Counter({ name: 'linesight_prefilter_audit_total', help: 'Audit frames (skipped by the prefilter but sent anyway), by line and outcome (defect = the prefilter skipped a defective part, clean).', labelNames: ['line', 'outcome'] as const, registers: r }),
     shadowChecks: new client.Counter({ name: 'linesight_shadow_checks_total', help: 'Frames inferred in the browser and on the server to compare, by line and browser ep.', labelNames: ['line', 'ep'] as const, registers: r }),
     shadowDisagreements: new client.Counter({ name: 'linesight_shadow_disagreements_total', help: 'Detections not matched at IoU 0.5 between browser and server in shadow checks, by line and browser ep.', labelNames: ['line', 'ep'] as const, registers: r }),
+    reviewQueued: new client.Counter({ name: 'linesight_review_queued_total', help: 'Reasons frames were put in the review queue, by line and reason (near_threshold, shadow, audit, candidate, flag); a frame queued for two reasons counts twice.', labelNames: ['line', 'reason'] as const, registers: r }),
+    reviews: new client.Counter({ name: 'linesight_reviews_total', help: 'Reviews recorded, by line and whether the reviewer changed the verdict (changed, confirmed).', labelNames: ['line', 'outcome'] as const, registers: r }),
+    reviewBacklog: new client.Gauge({ name: 'linesight_review_backlog', help: 'Frames waiting for review, by line, as this process last counted them (after each change it made).', labelNames: ['line'] as const, registers: r }),
     httpRequests: new client.Counter({ name: 'linesight_http_requests_total', help: 'HTTP requests answered, by route and status class (2xx, 4xx, 5xx).', labelNames: ['route', 'status'] as const, registers: r }),
   }
   // Series with a known, closed set of label values start at 0: `increase()` needs a sample
