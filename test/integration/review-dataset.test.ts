@@ -51,7 +51,7 @@ describe.each([
       env.DATABASE_URL = url.toString()
     }
     server = await startServer({ env })
-    const res = await server.admin(`/api/v1/detect?line=${line}&station=st-1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: scratch.bytes })
+    const res = await server.admin(`/api/v1/detect?line=${line}&station=st-1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(scratch.bytes) })
     expect(res.status).toBe(200)
     frame = (await res.json()) as InspectionResult
     expect(frame.verdict).toBe('fail')
