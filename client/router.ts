@@ -11,6 +11,7 @@ export const router = createRouter({
     { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue') },
     { path: '/status', name: 'status', component: () => import('./views/StatusView.vue') },
     { path: '/upload', name: 'upload', component: () => import('./views/UploadView.vue') },
+    { path: '/review', name: 'review', component: () => import('./views/ReviewView.vue') },
     { path: '/:pathMatch(.*)*', redirect: { name: 'home' } },
   ],
 })
