@@ -115,10 +115,14 @@ def main(argv=None):
             raise SystemExit(f"{args.zip}: classes {data.get('names')} are not {args.base}'s {classes}; export the dataset for a line running that model")
         train_x, train_t, _ = load_pairs(work, "train", size)
         val_x, val_t, _ = load_pairs(work, "val", size)
+        # a tiny export (a handful of reviewed frames) may have all of them in one split: train and
+        # validate on the same frames then, and say so in the manifest (valIsTrain)
         if len(train_x) == 0:
-            raise SystemExit(f"{args.zip}: no training images (every reviewed frame fell in val, or none had an image)")
+            train_x, train_t = val_x, val_t
         if len(val_x) == 0:
-            val_x, val_t = train_x, train_t  # a tiny export may have no val frame; say so below
+            val_x, val_t = train_x, train_t
+        if len(train_x) == 0:
+            raise SystemExit(f"{args.zip}: no images (no reviewed frame had a stored image)")
         print(f"dataset: {len(train_x)} train / {len(val_x)} val images, classes {classes}", flush=True)
 
         model = Detector(nc=len(classes), **ARCH)
