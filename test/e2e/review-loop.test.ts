@@ -124,9 +124,12 @@ describe.skipIf(missing !== null)('review loop in Chromium', () => {
     await review.mouse.up()
     expect(await rows.count()).toBe(1)
     await review.locator('[data-testid=review-box-class]').selectOption('crack')
-    await review.keyboard.press('n') // NG, from the keyboard
+    await review.locator('[data-testid=review-ok]').click()
+    await review.keyboard.press('n') // back to NG, from the keyboard
+    expect(await review.locator('[data-testid=review-ng]').getAttribute('aria-pressed')).toBe('true')
     await review.locator('[data-testid=review-save]').click()
-    await review.locator('[data-testid=review-saved]').waitFor({ timeout: 30_000 })
+    await review.locator('[data-testid=review-saved], [data-testid=review-error]').first().waitFor({ timeout: 30_000 })
+    expect(await review.locator('[data-testid=review-error]').allTextContents()).toEqual([])
 
     const history = (await (await server.admin(`/api/v1/results/${flagged.frameId}/reviews`)).json()) as { items: Review[] }
     expect(history.items).toHaveLength(1)
