@@ -26,6 +26,7 @@ import { LoadTracker } from './results/load.ts'
 import { Processor } from './results/processor.ts'
 import { Recorder } from './results/recorder.ts'
 import { ReviewService } from './review/service.ts'
+import { ShadowRunner } from './candidates/shadow.ts'
 import { watchForReview } from './review/wiring.ts'
 import { openEngine } from './wiring/engine.ts'
 import { openQueue } from './wiring/queue.ts'
@@ -125,7 +126,17 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   if (config.role !== 'gateway') {
     const engine = await openEngine(config, log, metrics, resolve(opts.root, config.modelsDir))
     core.engine = engine
-    const processor = new Processor({ queue, engine, recorder, settings, metrics, load, log })
+    const shadow = new ShadowRunner({
+      engine,
+      candidates: storage.store.candidates,
+      settings,
+      metrics,
+      review,
+      maxInFlight: config.candidateMaxInFlight,
+      liveInFlight: () => processor.inFlight,
+      log,
+    })
+    const processor: Processor = new Processor({ queue, engine, recorder, settings, metrics, load, log, shadow })
     core.processor = processor
     const status = engine.status()
     // enough deliveries in hand to keep every worker's batch full while the next one is decoded

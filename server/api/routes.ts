@@ -3,6 +3,7 @@ import { accessTableRoute } from '../auth/access-table.ts'
 import { preflightRoutes } from '../auth/cors.ts'
 import { adminRoutes } from './admin.ts'
 import { auditRoutes } from './audit.ts'
+import { candidateRoutes } from './candidates.ts'
 import { datasetRoutes } from './datasets.ts'
 import { deadLetterRoutes } from './dead-letters.ts'
 import { detectRoutes } from './detect.ts'
@@ -28,6 +29,7 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
     ...resultRoutes(core),
     ...reviewRoutes(core),
     ...datasetRoutes(core),
+    ...candidateRoutes(core),
     ...lineRoutes(core),
     ...modelRoutes(core),
     ...sampleRoutes(core),

@@ -48,6 +48,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     reviewQueued: new client.Counter({ name: 'linesight_review_queued_total', help: 'Reasons frames were put in the review queue, by line and reason (near_threshold, shadow, audit, candidate, flag); a frame queued for two reasons counts twice.', labelNames: ['line', 'reason'] as const, registers: r }),
     reviews: new client.Counter({ name: 'linesight_reviews_total', help: 'Reviews recorded, by line and whether the reviewer changed the verdict (changed, confirmed).', labelNames: ['line', 'outcome'] as const, registers: r }),
     reviewBacklog: new client.Gauge({ name: 'linesight_review_backlog', help: 'Frames waiting for review, by line, as this process last counted them (after each change it made).', labelNames: ['line'] as const, registers: r }),
+    candidateFrames: new client.Counter({ name: 'linesight_candidate_frames_total', help: 'Frames offered to a line\'s candidate model in shadow, by line and outcome (inferred, skipped_busy: no spare capacity, failed).', labelNames: ['line', 'outcome'] as const, registers: r }),
+    candidateAgreement: new client.Counter({ name: 'linesight_candidate_agreement_total', help: 'Candidate frames by line and result: agree (same verdict, every detection matched at IoU 0.5 with the current model) or disagree (queued for review).', labelNames: ['line', 'result'] as const, registers: r }),
     httpRequests: new client.Counter({ name: 'linesight_http_requests_total', help: 'HTTP requests answered, by route and status class (2xx, 4xx, 5xx).', labelNames: ['route', 'status'] as const, registers: r }),
   }
   // Series with a known, closed set of label values start at 0: `increase()` needs a sample

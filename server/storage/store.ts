@@ -12,6 +12,7 @@ import { migrate, type MigrationReport } from './migrate.ts'
 import { countDetectionsByClass, countResultsByHour, queryResults } from './result-query.ts'
 import { ResultWriter } from './results.ts'
 import { ReviewStore } from './reviews.ts'
+import { CandidateStore } from './candidates.ts'
 import { SettingsStore } from './settings-store.ts'
 import type { Db } from './sql.ts'
 import { TokenStore } from './tokens.ts'
@@ -35,6 +36,7 @@ export class SqlStore implements Store {
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
   readonly reviews: ReviewStore
+  readonly candidates: CandidateStore
   readonly #db: Db
   readonly #results: ResultWriter
   #lastMigration: MigrationReport | undefined
@@ -50,6 +52,7 @@ export class SqlStore implements Store {
     this.loadHistory = new LoadHistory(db)
     this.jobs = new JobStore(db)
     this.reviews = new ReviewStore(db, this.audit)
+    this.candidates = new CandidateStore(db)
   }
 
   /** The versions the last `migrate()` applied, for the startup log. */

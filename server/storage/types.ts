@@ -9,6 +9,7 @@ import type { Logger } from './errors.ts'
 import type { JobStore } from './jobs.ts'
 import type { LoadHistory } from './load-history.ts'
 import type { ReviewStore } from './reviews.ts'
+import type { CandidateStore } from './candidates.ts'
 import type { SettingsStore } from './settings-store.ts'
 import type { TokenStore } from './tokens.ts'
 
@@ -90,6 +91,7 @@ export interface Store extends ResultStore {
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
   readonly reviews: ReviewStore
+  readonly candidates: CandidateStore
 }
 
 export interface StoreOptions {
