@@ -12,6 +12,7 @@ export const router = createRouter({
     { path: '/status', name: 'status', component: () => import('./views/StatusView.vue') },
     { path: '/upload', name: 'upload', component: () => import('./views/UploadView.vue') },
     { path: '/pair', name: 'pair', component: () => import('./views/PairView.vue') },
+    { path: '/review', name: 'review', component: () => import('./views/ReviewView.vue') },
     { path: '/:pathMatch(.*)*', redirect: { name: 'home' } },
   ],
 })

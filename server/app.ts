@@ -29,6 +29,9 @@ import { ResultHub } from './results/hub.ts'
 import { LoadTracker } from './results/load.ts'
 import { Processor } from './results/processor.ts'
 import { Recorder } from './results/recorder.ts'
+import { ReviewService } from './review/service.ts'
+import { ShadowRunner } from './candidates/shadow.ts'
+import { watchForReview } from './review/wiring.ts'
 import { openEngine } from './wiring/engine.ts'
 import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
@@ -99,6 +102,8 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
   const load = new LoadTracker()
   const ingest = new FrameIngest({ queue, hub, metrics, liveFrameTtlMs: config.liveFrameTtlMs })
   const recorder = new Recorder({ store: storage.store, bus, metrics })
+  const review = new ReviewService({ reviews: storage.store.reviews, metrics, log })
+  const stopReviewWatch = watchForReview({ recorder, review, settings, models, margin: config.reviewNearThresholdMargin })
   const unsubscribe = bus.subscribe((r) => {
     settings.touch(r.line)
     hub.dispatch(r)
@@ -130,6 +135,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
     recorder,
     load,
     models,
+    review,
     accepting: true,
     uws,
   }
@@ -139,7 +145,17 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
   if (config.role !== 'gateway') {
     const engine = await openEngine(config, log, metrics, resolve(opts.root, config.modelsDir))
     core.engine = engine
-    const processor = new Processor({ queue, engine, recorder, settings, metrics, load, log })
+    const shadow = new ShadowRunner({
+      engine,
+      candidates: storage.store.candidates,
+      settings,
+      metrics,
+      review,
+      maxInFlight: config.candidateMaxInFlight,
+      liveInFlight: () => processor.inFlight,
+      log,
+    })
+    const processor: Processor = new Processor({ queue, engine, recorder, settings, metrics, load, log, shadow })
     core.processor = processor
     const status = engine.status()
     // enough deliveries in hand to keep every worker's batch full while the next one is decoded
@@ -208,6 +224,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       },
       log,
       ...(recovery ? { recovery } : {}),
+      onShadowDisagreement: (frameId: string, line: string) => review.enqueueInBackground(frameId, line, 'shadow'),
     }
     gateway = await startGateway({
       host: config.host,
@@ -339,6 +356,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       gateway?.close()
       await core.uploads?.close()
       unsubscribe()
+      stopReviewWatch()
       await core.engine?.close()
       await queue.close()
       await bus.close()

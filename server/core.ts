@@ -11,6 +11,7 @@ import type { ResultHub } from './results/hub.ts'
 import type { LoadTracker } from './results/load.ts'
 import type { Processor } from './results/processor.ts'
 import type { Recorder } from './results/recorder.ts'
+import type { ReviewService } from './review/service.ts'
 import type { ModelCatalog } from './models/catalog.ts'
 import type { LineSettingsService } from './settings/lines.ts'
 import type { Store } from './storage/types.ts'
@@ -32,6 +33,8 @@ export interface Core {
   recorder: Recorder
   load: LoadTracker
   models: ModelCatalog
+  /** The review queue and reviews. */
+  review: ReviewService
   /** Present in processes that run inference (role all or worker). */
   engine?: PoolInferenceEngine
   processor?: Processor

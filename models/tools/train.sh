@@ -4,9 +4,18 @@
 # About 30 minutes on two idle CPU cores. Not part of CI.
 #
 #   bash models/tools/train.sh            (from the repository root; env vars below override)
+#
+# Given a dataset zip from linesight (GET /api/v1/datasets/yolo, npm run dataset:export), it
+# fine-tunes the current detector on it instead, and writes a new model folder (a few minutes):
+#
+#   npm run models:train -- dataset.zip [--base models/detector] [--out models/detector-ft] [--epochs 1]
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the work tree
 cd "$(dirname "$0")/../.."
+
+if [[ "${1:-}" == *.zip ]]; then
+  exec "${PY:-/usr/bin/python3}" models/tools/finetune_detector.py "$@"
+fi
 
 PY=${PY:-/usr/bin/python3}
 SEED=${SEED:-7}            # base seed of the dataset (image seeds derive from it, see dataset.py)

@@ -3,6 +3,8 @@ import { accessTableRoute } from '../auth/access-table.ts'
 import { preflightRoutes } from '../auth/cors.ts'
 import { adminRoutes } from './admin.ts'
 import { auditRoutes } from './audit.ts'
+import { candidateRoutes } from './candidates.ts'
+import { datasetRoutes } from './datasets.ts'
 import { deadLetterRoutes } from './dead-letters.ts'
 import { deviceRoutes } from './devices.ts'
 import { detectRoutes } from './detect.ts'
@@ -12,6 +14,7 @@ import { lineRoutes } from './lines.ts'
 import { modelRoutes } from './models.ts'
 import { modelAdminRoutes } from './models-admin.ts'
 import { resultRoutes } from './results.ts'
+import { reviewRoutes } from './review.ts'
 import { sampleRoutes } from './samples.ts'
 import { scalingRoutes } from './scaling.ts'
 import { StaticFiles } from './static-files.ts'
@@ -26,6 +29,9 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
     ...healthRoutes(core),
     ...detectRoutes(core),
     ...resultRoutes(core),
+    ...reviewRoutes(core),
+    ...datasetRoutes(core),
+    ...candidateRoutes(core),
     ...lineRoutes(core),
     ...modelRoutes(core),
     ...sampleRoutes(core),

@@ -39,6 +39,11 @@ export interface Reply {
   status: number
   headers?: Record<string, string>
   body?: string | Uint8Array
+  /**
+   * A body produced while it is sent (chunked), instead of `body`; pulled only as fast as the
+   * client reads (server/gateway/stream-reply.ts).
+   */
+  stream?: AsyncIterable<Uint8Array>
 }
 
 export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply

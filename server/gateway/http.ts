@@ -13,6 +13,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js'
 import type { Access, BodyStream, Reply, RequestContext, Route } from '../api/types.ts'
 import { ANONYMOUS, type Principal } from '../auth/principal.ts'
 import { HttpError } from '../errors.ts'
+import { writeStream } from './stream-reply.ts'
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 204: 'No Content', 206: 'Partial Content', 304: 'Not Modified', 400: 'Bad Request',
@@ -187,9 +188,14 @@ export function adapt(route: Route, opts: HttpAdapterOptions): (res: HttpRespons
         if (!(err instanceof HttpError)) opts.onError(err, { method: r.method, path: r.path })
         return errorReply(err)
       })
-      .then((reply) => {
+      .then(async (reply) => {
         if (done) return
         done = true
+        const { stream } = reply
+        if (stream && r.method !== 'HEAD') {
+          opts.onReply?.(route.pattern, reply.status)
+          return writeStream(res, { ...reply, stream }, common, abort.signal)
+        }
         // an error before the body was read: uWS must not keep reading into a finished request
         writeReply(res, withoutBodyForHead(r.method, reply), common)
         opts.onReply?.(route.pattern, reply.status)

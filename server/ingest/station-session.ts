@@ -51,6 +51,8 @@ export interface StationDeps {
   log: { warn(obj: object, msg: string): void }
   /** Absent where results cannot be missed (the in-process bus). */
   recovery?: ResultRecovery
+  /** Queues a shadow-checked frame the browser and server disagreed on for review. */
+  onShadowDisagreement?(frameId: string, line: string): void
 }
 
 export interface ResultRecovery {
@@ -137,6 +139,7 @@ export class StationSession {
         this.deps.metrics.shadowChecks.inc({ line, ep: m.ep })
         // inc(0) too: the series must exist before the first disagreement for rate() to see it
         this.deps.metrics.shadowDisagreements.inc({ line, ep: m.ep }, m.unmatched)
+        if (m.unmatched > 0) this.deps.onShadowDisagreement?.(m.frameId, line)
         return
       case 'browser-result':
         return this.#onBrowserResult(m)

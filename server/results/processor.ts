@@ -21,6 +21,8 @@ export interface ProcessorDeps {
   metrics: Metrics
   load?: LoadTracker
   log: { warn(obj: object, msg: string): void }
+  /** The line's candidate model in shadow (server/candidates/shadow.ts), offered each frame after its verdict. */
+  shadow?: { wants(line: string, frameId: string): boolean; offer(image: Uint8Array, result: InspectionResult): void }
 }
 
 
@@ -64,6 +66,8 @@ export class Processor {
     this.#inFlight++
     try {
       const line = settings.get(job.line)
+      // the engine takes the bytes away to its worker: a frame sampled for the candidate keeps a copy
+      const shadowImage = this.deps.shadow?.wants(job.line, job.frameId) ? job.image.slice() : undefined
       const outcome = await engine.infer({
         frameId: job.frameId,
         // the engine transfers this buffer to a worker thread: keep a copy only for images we store
@@ -96,6 +100,7 @@ export class Processor {
       if (job.audit) result.audit = true
       await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined)
       await delivery.ack()
+      if (shadowImage) this.deps.shadow!.offer(shadowImage, result)
 
       metrics.inferenceSeconds.observe({ model: outcome.model.name, ep: outcome.ep, where: 'server' }, outcome.timings.infer / 1000)
       metrics.stageSeconds.observe({ stage: 'queue' }, result.timings.queue! / 1000)

@@ -262,4 +262,50 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (created_at DESC)`,
     ],
   },
+  {
+    version: 9,
+    name: 'review queue, reviews, candidate detections',
+    statements: (d) => [
+      // one row per frame waiting for (or given) a person's look; reasons accumulate
+      `CREATE TABLE review_queue (
+        frame_id ${types(d).key} PRIMARY KEY REFERENCES results (frame_id) ON DELETE CASCADE,
+        line ${types(d).key} NOT NULL,
+        captured_at DOUBLE PRECISION NOT NULL,
+        reasons TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'reviewed')),
+        queued_at BIGINT NOT NULL,
+        flagged_by TEXT,
+        note TEXT
+      )`,
+      `CREATE INDEX review_queue_line_status_time ON review_queue (line, status, captured_at DESC, frame_id DESC)`,
+      `CREATE INDEX review_queue_status_time ON review_queue (status, captured_at DESC, frame_id DESC)`,
+      // append-only: a correction is a new row, the latest per frame counts
+      `CREATE TABLE reviews (
+        id ${types(d).serial},
+        frame_id ${types(d).key} NOT NULL REFERENCES results (frame_id) ON DELETE CASCADE,
+        line ${types(d).key} NOT NULL,
+        captured_at DOUBLE PRECISION NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'fail')),
+        detections TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX reviews_frame ON reviews (frame_id, id)`,
+      `CREATE INDEX reviews_line_time ON reviews (line, captured_at, frame_id)`,
+      // a candidate model's detections, beside the current model's record of the frame
+      `CREATE TABLE candidate_detections (
+        frame_id ${types(d).key} NOT NULL REFERENCES results (frame_id) ON DELETE CASCADE,
+        model ${types(d).key} NOT NULL,
+        version ${types(d).key} NOT NULL,
+        line ${types(d).key} NOT NULL,
+        captured_at DOUBLE PRECISION NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'fail')),
+        detections TEXT NOT NULL,
+        agrees INTEGER NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (frame_id, model, version)
+      )`,
+      `CREATE INDEX candidate_detections_line_model ON candidate_detections (line, model, version, captured_at)`,
+    ],
+  },
 ]

@@ -9,6 +9,7 @@ import { imagesContract } from './contract/images.ts'
 import { loadAndJobsContract } from './contract/load-jobs.ts'
 import { migrationsContract } from './contract/migrations.ts'
 import { resultsContract } from './contract/results.ts'
+import { reviewsContract } from './contract/reviews.ts'
 import { settingsContract } from './contract/settings.ts'
 import { tokensContract } from './contract/tokens.ts'
 import { webhooksContract } from './contract/webhooks.ts'
@@ -25,5 +26,6 @@ export function storeContract(name: string, factory: TestDatabaseFactory): void 
     settingsContract(factory)
     loadAndJobsContract(factory)
     webhooksContract(factory)
+    reviewsContract(factory)
   })
 }

@@ -12,6 +12,8 @@ import { LoadHistory } from './load-history.ts'
 import { migrate, type MigrationReport } from './migrate.ts'
 import { countDetectionsByClass, countResultsByHour, queryResults } from './result-query.ts'
 import { ResultWriter } from './results.ts'
+import { ReviewStore } from './reviews.ts'
+import { CandidateStore } from './candidates.ts'
 import { SettingsStore } from './settings-store.ts'
 import type { Db } from './sql.ts'
 import { TokenStore } from './tokens.ts'
@@ -41,6 +43,8 @@ export class SqlStore implements Store {
   readonly jobs: JobStore
   readonly uploads: UploadStateStore
   readonly webhooks: WebhookStore
+  readonly reviews: ReviewStore
+  readonly candidates: CandidateStore
   readonly #db: Db
   readonly #results: ResultWriter
   #lastMigration: MigrationReport | undefined
@@ -59,6 +63,8 @@ export class SqlStore implements Store {
     this.jobs = new JobStore(db)
     this.uploads = new UploadStateStore(db)
     this.webhooks = new WebhookStore(db)
+    this.reviews = new ReviewStore(db, this.audit)
+    this.candidates = new CandidateStore(db)
   }
 
   /** The versions the last `migrate()` applied, for the startup log. */

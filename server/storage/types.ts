@@ -9,6 +9,8 @@ import type { Logger } from './errors.ts'
 import type { UploadStateStore } from './upload-state.ts'
 import type { JobStore } from './jobs.ts'
 import type { LoadHistory } from './load-history.ts'
+import type { ReviewStore } from './reviews.ts'
+import type { CandidateStore } from './candidates.ts'
 import type { SettingsStore } from './settings-store.ts'
 import type { TokenStore } from './tokens.ts'
 import type { DeviceStore } from './devices.ts'
@@ -96,6 +98,8 @@ export interface Store extends ResultStore {
   readonly jobs: JobStore
   readonly uploads: UploadStateStore
   readonly webhooks: WebhookStore
+  readonly reviews: ReviewStore
+  readonly candidates: CandidateStore
 }
 
 export interface StoreOptions {

@@ -30,5 +30,9 @@ export const LineSettingsSchema = z.object({
   scoreThresholds: z.record(z.string(), z.number().min(0).max(1)),
   /** Frames per second the station captures. */
   captureFps: z.number().min(0.2).max(60),
+  /** A model run in shadow on a share of the line's frames, to compare before promoting it. */
+  candidate: z.object({ model: z.string().min(1).max(64), share: z.number().gt(0).max(1) }).optional(),
+  /** The model before the last promotion, for a one-step rollback. */
+  previousModel: z.string().min(1).max(64).optional(),
 })
 export type LineSettings = z.infer<typeof LineSettingsSchema>

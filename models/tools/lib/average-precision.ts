@@ -59,6 +59,11 @@ export class ApAccumulator {
     }
   }
 
+  /** Per class at IoU 0.5: true positives, detections and ground truth (precision and recall at the kept boxes). */
+  counts50(): { tp: number; detections: number; gt: number }[] {
+    return this.records.map((rec) => ({ tp: rec.tp[0]!.filter(Boolean).length, detections: rec.scores.length, gt: rec.gt }))
+  }
+
   /** ap[c][t]; NaN for a class with no ground truth. */
   result(): number[][] {
     return this.records.map((rec) => {
