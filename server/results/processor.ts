@@ -23,6 +23,12 @@ export interface ProcessorDeps {
   log: { warn(obj: object, msg: string): void }
 }
 
+/** The station's own stage timings ride in a queue header: keep only what a timing can be. */
+function validTimings(t: Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  if (t) for (const k in t) if (typeof t[k] === 'number' && Number.isFinite(t[k]) && t[k] >= 0) out[k] = t[k]
+  return out
+}
 
 export class Processor {
   #consumer: Consumer | undefined
@@ -82,7 +88,7 @@ export class Processor {
         detections: outcome.detections,
         verdict: verdictOf(outcome.detections, outcome.defectClasses),
         timings: {
-          ...job.clientTimings,
+          ...validTimings(job.clientTimings),
           queue: Math.max(0, dequeuedAt - job.receivedAt),
           decode: outcome.timings.decode,
           infer: outcome.timings.infer,
@@ -94,7 +100,7 @@ export class Processor {
       }
       if (job.jobId) result.jobId = job.jobId
       if (job.audit) result.audit = true
-      await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined)
+      await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined, { builtByServer: true })
       await delivery.ack()
 
       metrics.inferenceSeconds.observe({ model: outcome.model.name, ep: outcome.ep, where: 'server' }, outcome.timings.infer / 1000)

@@ -14,7 +14,7 @@ import { ResultWriter } from './results.ts'
 import { SettingsStore } from './settings-store.ts'
 import type { Db } from './sql.ts'
 import { TokenStore } from './tokens.ts'
-import type { ClassCount, HourCount, ResultPage, ResultQuery, Store, StoredImage } from './types.ts'
+import type { ClassCount, HourCount, RecordOptions, ResultPage, ResultQuery, Store, StoredImage } from './types.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 
 export interface SqlStoreParts {
@@ -58,8 +58,8 @@ export class SqlStore implements Store {
     this.#lastMigration = await migrate(this.#db)
   }
 
-  record(result: InspectionResult, image?: StoredImage): Promise<boolean> {
-    return this.#results.record(result, image)
+  record(result: InspectionResult, image?: StoredImage, opts?: RecordOptions): Promise<boolean> {
+    return this.#results.record(result, image, opts)
   }
 
   get(frameId: string): Promise<InspectionResult | null> {
