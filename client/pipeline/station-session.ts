@@ -48,7 +48,7 @@ export interface FrameWorker {
 export interface StationSessionOptions {
   line: string
   station: string
-  link: Pick<StationLink, 'reserve' | 'send' | 'cancel' | 'drop' | 'online'>
+  link: Pick<StationLink, 'reserve' | 'send' | 'cancel' | 'drop' | 'online' | 'uplink'>
   worker: FrameWorker
   router: FrameRouter
   state: () => SessionState
@@ -136,9 +136,10 @@ export class StationSession {
     link.drop('offline')
   }
 
-  #finishOptions(s: SessionState, o: Pick<FinishOptions, 'encode' | 'detect' | 'reference'>): FinishOptions {
+  #finishOptions(s: SessionState, o: Pick<FinishOptions, 'encode' | 'detect' | 'reference'>, fit?: { width: number; height: number }): FinishOptions {
     // a plain copy: the settings may be a reactive proxy, which cannot be posted to the worker
-    return { ...o, encodeOptions: { ...this.#o.encodeOptions }, scoreOverrides: { ...s.settings?.scoreThresholds } }
+    const encodeOptions = { ...this.#o.encodeOptions, ...(fit ? { fit: { width: fit.width, height: fit.height } } : {}) }
+    return { ...o, encodeOptions, scoreOverrides: { ...s.settings?.scoreThresholds } }
   }
 
   async #toServer(frame: Frame, s: SessionState): Promise<void> {
@@ -149,7 +150,8 @@ export class StationSession {
     }
     const shadow = !frame.audit && s.local !== null && this.#random() < (s.settings?.shadowFraction ?? 0)
     // an audit frame was judged unchanged/blurred/...: it must not become the reference
-    const done = await worker.finish(frame.id, this.#finishOptions(s, { encode: 'always', detect: shadow, reference: !frame.audit }))
+    // frames for the server go at its model's size; a local result's evidence image stays full size
+    const done = await worker.finish(frame.id, this.#finishOptions(s, { encode: 'always', detect: shadow, reference: !frame.audit }, link.uplink))
     if (!done.ok || !done.value.encoded) {
       link.cancel(frame.id, 'error')
       return this.#failed(done.ok ? { code: 'encode_failed', message: 'the worker returned no image' } : done.error)
@@ -161,7 +163,7 @@ export class StationSession {
       this.#o.estimates.local.add(localMs(d))
       this.#o.shadow.expect(frame.id, d.detections, d.ep, Date.now())
     }
-    const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, timings: { encode: e.encodeMs } })
+    const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, ...(e.from ? { from: e.from } : {}), timings: { encode: e.encodeMs } })
     if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined })
     else this.#o.shadow.forget(frame.id)
   }

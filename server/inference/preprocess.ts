@@ -90,9 +90,12 @@ export async function letterboxInto(image: Uint8Array, out: Float32Array, target
 
   let raw: { data: Buffer; info: OutputInfo }
   try {
-    raw = await sharp(image, { limitInputPixels: opts.maxPixels, sequentialRead: true })
-      .autoOrient()
-      .resize(lb.resizedWidth, lb.resizedHeight, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: opts.fastShrinkOnLoad ?? true })
+    const decoder = sharp(image, { limitInputPixels: opts.maxPixels, sequentialRead: true }).autoOrient()
+    // a model-size frame from a station is already at the letterbox's size: decode only
+    if (lb.resizedWidth !== width || lb.resizedHeight !== height) {
+      decoder.resize(lb.resizedWidth, lb.resizedHeight, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: opts.fastShrinkOnLoad ?? true })
+    }
+    raw = await decoder
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })

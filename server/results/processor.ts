@@ -4,6 +4,7 @@
  * A failure is nacked for redelivery; the queue dead-letters a frame that keeps failing.
  */
 import { verdictOf } from '../../shared/domain/verdict.ts'
+import { uplinkBoxToFrame } from '../../shared/inference/letterbox.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import { fromQueueMessage, type FrameJob } from '../ingest/frame-job.ts'
 import { InferenceError, type InferenceEngine } from '../inference/types.ts'
@@ -77,6 +78,9 @@ export class Processor {
         model: job.model ?? line.model,
         scoreThresholds: line.scoreThresholds,
       })
+      // a model-size frame's boxes are in its own pixels; the station and the record want the camera's
+      const from = job.from
+      const detections = from ? outcome.detections.map((d) => ({ ...d, box: uplinkBoxToFrame(d.box, from, outcome) })) : outcome.detections
       const result: InspectionResult = {
         frameId: job.frameId,
         line: job.line,
@@ -85,8 +89,8 @@ export class Processor {
         model: outcome.model,
         inferredAt: 'server',
         ep: outcome.ep,
-        detections: outcome.detections,
-        verdict: verdictOf(outcome.detections, outcome.defectClasses),
+        detections,
+        verdict: verdictOf(detections, outcome.defectClasses),
         timings: {
           ...validTimings(job.clientTimings),
           queue: Math.max(0, dequeuedAt - job.receivedAt),
@@ -95,8 +99,8 @@ export class Processor {
           postprocess: outcome.timings.postprocess,
         },
         source: job.source,
-        width: outcome.width,
-        height: outcome.height,
+        width: job.from?.width ?? outcome.width,
+        height: job.from?.height ?? outcome.height,
       }
       if (job.jobId) result.jobId = job.jobId
       if (job.audit) result.audit = true
