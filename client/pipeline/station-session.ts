@@ -17,6 +17,7 @@ import { newFrameId } from '../capture/frame-id.ts'
 import type { Admitted, EncodeOptions, Finished, FinishOptions, LocalEp, WorkerReply } from '../inference/api.ts'
 import type { BrowserResult, OutboxImage } from '../outbox/types.ts'
 import { decidePrefilter, type PrefilterOutputs, type PrefilterVerdict } from '../prefilter/decide.ts'
+import { MODEL_SIZE_JPEG_QUALITY } from '../config.ts'
 import type { SkipTally } from '../prefilter/skip-tally.ts'
 import type { StationLink } from '../uplink/station-link.ts'
 import { browserResult, localMs } from './browser-result.ts'
@@ -138,7 +139,7 @@ export class StationSession {
 
   #finishOptions(s: SessionState, o: Pick<FinishOptions, 'encode' | 'detect' | 'reference'>, fit?: { width: number; height: number }): FinishOptions {
     // a plain copy: the settings may be a reactive proxy, which cannot be posted to the worker
-    const encodeOptions = { ...this.#o.encodeOptions, ...(fit ? { fit: { width: fit.width, height: fit.height } } : {}) }
+    const encodeOptions = { ...this.#o.encodeOptions, ...(fit ? { fit: { width: fit.width, height: fit.height }, quality: MODEL_SIZE_JPEG_QUALITY } : {}) }
     return { ...o, encodeOptions, scoreOverrides: { ...s.settings?.scoreThresholds } }
   }
 
