@@ -35,11 +35,13 @@ export class SqlStore implements Store {
   readonly jobs: JobStore
   readonly #db: Db
   readonly #results: ResultWriter
+  readonly #images: ImageStore
   #lastMigration: MigrationReport | undefined
 
   constructor(parts: SqlStoreParts) {
     const { db, log } = parts
     this.#db = db
+    this.#images = parts.images
     this.kind = db.dialect
     this.#results = new ResultWriter({ db, images: parts.images, policy: parts.policy, log })
     this.audit = new AuditLog(db)
@@ -89,5 +91,6 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     await this.settings.close()
     await this.#db.close()
+    await this.#images.close?.()
   }
 }
