@@ -43,7 +43,7 @@ class Station {
     for (let s = 0; s < credit; s++) {
       const image = cmd.images[(imageOffset + s) % cmd.images.length]!
       const frameId = `${name}.${'0'.repeat(SEQ_DIGITS)}`
-      this.slots.push(encodeEnvelope({ kind: 'frame', frameId, line: cmd.line, station: name, capturedAt: 0, mime: cmd.mime, width: cmd.width, height: cmd.height, audit: false, shadow: false, payload: image }))
+      this.slots.push(encodeEnvelope({ kind: 'frame', frameId, line: cmd.line, station: name, capturedAt: 0, mime: cmd.mime, width: cmd.width, height: cmd.height, audit: false, shadow: false, ...(cmd.from ? { from: cmd.from } : {}), payload: image }))
       this.free.push(s)
     }
   }
