@@ -1,18 +1,36 @@
 /**
  * Compressed copies of the files a station loads once and keeps (the app shell, the
  * onnxruntime-web WASM, the model files): a tablet on Wi-Fi fetches 26.8 MB of WASM uncompressed
- * and about 6.7 MB gzipped. Each body is compressed once, in the background on libuv's pool (a
- * 27 MB brotli takes seconds of CPU and must not hold a request); until its copy is ready a file
- * goes out as it is. `Vary: Accept-Encoding` goes on every reply of a compressible type so a shared
+ * and about 6.7 MB gzipped. Each body is compressed once, in the background on a thread of its
+ * own: a 27 MB brotli takes tens of CPU seconds on these cores, which must hold neither a request,
+ * nor libuv's pool (sharp decodes frames there), nor the process's exit (the thread is unref'd).
+ * Until its copy is ready a file goes out as it is. `Vary: Accept-Encoding` goes on every reply of a compressible type so a shared
  * cache never hands brotli to a client that did not ask for it, and each coding has its own ETag.
  */
-import { promisify } from 'node:util'
-import { brotliCompress, constants, gzip } from 'node:zlib'
+import { Worker } from 'node:worker_threads'
 
 export type Coding = 'br' | 'gzip'
 
-const brotli = promisify(brotliCompress)
-const gz = promisify(gzip)
+/**
+ * Brotli 11 for the app shell's small files; a body over LARGE_BYTES (the WASM) gets quality 5,
+ * as quality 9 took a minute of CPU on the 26.8 MB WASM here (4.69 MB; quality 6: 4.85 MB in
+ * 29 s; gzip 6: 6.67 MB in 4.5 s, on 2 shared cores under load).
+ */
+const LARGE_BYTES = 4 << 20
+
+const THREAD = `
+const { parentPort } = require('node:worker_threads')
+const { brotliCompressSync, gzipSync, constants } = require('node:zlib')
+parentPort.on('message', ({ id, body, large }) => {
+  try {
+    const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: large ? 5 : 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } })
+    const gzip = gzipSync(body, { level: large ? 6 : 9 })
+    parentPort.postMessage({ id, br, gzip })
+  } catch (e) {
+    parentPort.postMessage({ id, error: String((e && e.message) || e) })
+  }
+})
+`
 
 /** Types worth compressing; images and fonts are compressed already. */
 const COMPRESSIBLE = /^(text\/|application\/(javascript|json|wasm|manifest\+json|octet-stream)|image\/svg\+xml)/
@@ -42,6 +60,43 @@ interface Variants {
   started: boolean
 }
 
+interface Compressed {
+  id: number
+  br?: Uint8Array
+  gzip?: Uint8Array
+  error?: string
+}
+
+/** One thread for every compression of the process, started at the first. */
+let thread: Worker | undefined
+let nextJob = 1
+const jobs = new Map<number, (r: Compressed) => void>()
+
+function compressOffThread(body: Uint8Array): Promise<{ br: Uint8Array; gzip: Uint8Array }> {
+  if (!thread) {
+    const w = new Worker(THREAD, { eval: true })
+    w.unref()
+    w.on('message', (r: Compressed) => {
+      jobs.get(r.id)?.(r)
+      jobs.delete(r.id)
+    })
+    const fail = () => {
+      if (thread === w) thread = undefined
+      for (const [id, done] of jobs) done({ id, error: 'the compression thread stopped' })
+      jobs.clear()
+    }
+    w.on('error', fail)
+    w.on('exit', fail)
+    thread = w
+  }
+  const id = nextJob++
+  const w = thread
+  return new Promise((resolve, reject) => {
+    jobs.set(id, (r) => (r.br && r.gzip ? resolve({ br: r.br, gzip: r.gzip }) : reject(new Error(r.error ?? 'compression failed'))))
+    w.postMessage({ id, body, large: body.length > LARGE_BYTES })
+  })
+}
+
 export class CompressedCopies {
   /** By ETag: a changed file has a new one, and its old copies are dropped with it. */
   readonly #byEtag = new Map<string, Variants>()
@@ -64,7 +119,7 @@ export class CompressedCopies {
     if (!v.started) {
       v.started = true
       const variants = v
-      void this.#compress(body).then(
+      void compressOffThread(body).then(
         ({ br, gzip }) => {
           // a copy that is no smaller is not worth a coding
           if (br.length < body.length) variants.br = br
@@ -76,13 +131,6 @@ export class CompressedCopies {
     return undefined
   }
 
-  async #compress(body: Uint8Array): Promise<{ br: Uint8Array; gzip: Uint8Array }> {
-    const [br, gzip] = await Promise.all([
-      brotli(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
-      gz(body, { level: 9 }),
-    ])
-    return { br: new Uint8Array(br.buffer, br.byteOffset, br.byteLength), gzip: new Uint8Array(gzip.buffer, gzip.byteOffset, gzip.byteLength) }
-  }
 }
 
 /**
