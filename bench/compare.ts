@@ -2,7 +2,7 @@
  * A/B of two checkouts of linesight on one stage, to measure a proposed fix before it lands:
  *
  *   npx tsx bench/compare.ts --a /work/main --b /tmp/linesight-with-fix [--stage ceiling|e2e]
- *       [--rounds 4] [--seconds 3] [--stations N]
+ *       [--rounds 4] [--seconds 3] [--stations N] [--frames full|model-size]
  *
  * Both servers run at once (idle while the other is measured); runs alternate A B B A ... so
  * the machine's drifting load falls on both. Prints per-round numbers and the medians of the
@@ -10,7 +10,9 @@
  * figures a shared machine blurs least). Writes nothing.
  */
 import { parseArgs } from 'node:util'
-import { frameSet, opaqueFrames } from './frames.ts'
+import { readFile } from 'node:fs/promises'
+import { inputSize, parseManifest } from '../shared/domain/manifest.ts'
+import { frameSet, modelSizeSet, opaqueFrames } from './frames.ts'
 import { measuredRun, type MeasuredRun } from './load/measured.ts'
 import type { StationsCommand } from './load/protocol.ts'
 import { LoadGenerator } from './load/remote.ts'
@@ -26,6 +28,8 @@ const { values: v } = parseArgs({
     rounds: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '3' },
     stations: { type: 'string' },
+    // model-size: the 640x480 frames resized to the default detector's input, as stations send them now
+    frames: { type: 'string', default: 'full' },
   },
 })
 if (!v.a || !v.b) throw new Error('usage: compare.ts --a <checkout> --b <checkout> [--stage ceiling|e2e] [--rounds N] [--seconds S]')
@@ -34,7 +38,10 @@ const noop = v.stage === 'ceiling'
 const rounds = Number(v.rounds)
 const seconds = Number(v.seconds)
 
+if (v.frames !== 'full' && v.frames !== 'model-size') throw new Error(`--frames must be full or model-size, got ${v.frames}`)
 const vga = await frameSet('vga')
+const detector = parseManifest(JSON.parse(await readFile('models/detector/manifest.json', 'utf8')), 'models/detector/manifest.json')
+const small = v.frames === 'model-size' && !noop ? await modelSizeSet(vga, inputSize(detector)) : undefined
 const gen = await LoadGenerator.start()
 const started = await Promise.allSettled([startLinesight({ noop, env: {}, root: v.a }), startLinesight({ noop, env: {}, root: v.b })])
 const failed = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
@@ -50,10 +57,11 @@ const command = (url: string): StationsCommand => ({
   url,
   line: 'compare',
   stations: Number(v.stations ?? (noop ? 8 : 4)),
-  images: noop ? opaqueFrames(OPAQUE_FRAME_BYTES) : vga.jpegs,
+  images: noop ? opaqueFrames(OPAQUE_FRAME_BYTES) : (small?.jpegs ?? vga.jpegs),
   mime: 'image/jpeg',
-  width: vga.width,
-  height: vga.height,
+  width: small?.width ?? vga.width,
+  height: small?.height ?? vga.height,
+  ...(small ? { from: small.from } : {}),
   completeOn: 'result',
   warmupMs: 1000,
   seconds,

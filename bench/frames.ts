@@ -6,7 +6,9 @@
  */
 import { randomFillSync } from 'node:crypto'
 import sharp from 'sharp'
+import { MODEL_SIZE_JPEG_QUALITY } from '../client/config.ts'
 import { sampleFrames } from '../server/inference/testing/fixtures.ts'
+import { uplinkSize } from '../shared/inference/letterbox.ts'
 
 export const SIZES = {
   vga: [640, 480],
@@ -53,6 +55,30 @@ export async function frameSet(size: SizeName): Promise<FrameSet> {
   const meanKB = jpegs.reduce((n, j) => n + j.length, 0) / jpegs.length / 1024
   return { size, width, height, jpegs, meanKB }
 }
+
+/**
+ * What a station sends with the model-size uplink: each frame resized (aspect kept) to the model
+ * input, as the station's GPU does, at the station's quality for such frames (client/config.ts).
+ */
+export async function modelSizeSet(full: FrameSet, input: { width: number; height: number }): Promise<ModelSizeSet> {
+  const { width, height } = uplinkSize(full, input)
+  const jpegs = await Promise.all(
+    full.jpegs.map(async (j) => new Uint8Array(await sharp(j).resize(width, height, { fit: 'fill', kernel: 'linear' }).jpeg({ quality: Math.round(MODEL_SIZE_JPEG_QUALITY * 100) }).toBuffer())),
+  )
+  return { width, height, from: { width: full.width, height: full.height }, jpegs, meanBytes: mean(jpegs), fullMeanBytes: mean(full.jpegs) }
+}
+
+export interface ModelSizeSet {
+  width: number
+  height: number
+  /** The camera frames they were made from. */
+  from: { width: number; height: number }
+  jpegs: Uint8Array[]
+  meanBytes: number
+  fullMeanBytes: number
+}
+
+const mean = (jpegs: Uint8Array[]) => jpegs.reduce((n, j) => n + j.length, 0) / jpegs.length
 
 /** Opaque payloads of exactly `bytes` bytes (random, so no layer can compress them away). */
 export function opaqueFrames(bytes: number, count = 8): Uint8Array[] {

@@ -2,6 +2,8 @@
  * `npm run bench -- [options]`. Defaults measure everything with three interleaved rounds;
  * `--quick` keeps every stage but one round of short windows (under a minute on two cores).
  */
+import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isSizeName, type SizeName } from './frames.ts'
 
@@ -22,7 +24,7 @@ export interface BenchOptions {
   profile: boolean
   modelsDir: string
   model: string
-  /** Folder the report, results.json and charts are written to. */
+  /** Folder the report, results.json and charts are written to (absolute; a relative --out is under the checkout). */
   out: string
   /** Inference plan overrides, passed to the engine and the server alike (unset: the server's defaults). */
   env: Record<string, string>
@@ -31,6 +33,8 @@ export interface BenchOptions {
 const HELP = `npm run bench -- [--quick | --report-only] [--rounds N] [--seconds S] [--sizes vga,1mp,2mp,5mp] [--raw-batches 1,2,4,8]
   [--stations N] [--ceiling-stations N] [--http-concurrency N] [--no-profile]
   [--workers N] [--threads N] [--batch N] [--models DIR] [--model NAME] [--out DIR]`
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values: v } = parseArgs({
@@ -72,6 +76,10 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (v.workers !== undefined) env.INFERENCE_WORKERS = String(int('workers', v.workers, 1))
   if (v.threads !== undefined) env.INFERENCE_THREADS = String(int('threads', v.threads, 1))
   if (v.batch !== undefined) env.BATCH_MAX_SIZE = String(int('batch', v.batch, 1))
+  // the model under test serves every stage: the engine (loadConfig(env)) and both servers read these
+  const modelsDir = resolve(v.models)
+  env.LINESIGHT_MODELS_DIR = modelsDir
+  env.LINESIGHT_DEFAULT_MODEL = v.model
   const seconds = Number(v.seconds ?? (quick ? 1.5 : 4))
   if (!(seconds > 0)) throw new RangeError(`--seconds must be > 0, got ${v.seconds}`)
   return {
@@ -86,9 +94,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     ceilingStations: int('ceiling-stations', v['ceiling-stations'], 8),
     httpConcurrency: int('http-concurrency', v['http-concurrency'], 8),
     profile: !v['no-profile'],
-    modelsDir: v.models,
+    modelsDir,
     model: v.model,
-    out: v.out,
+    out: isAbsolute(v.out) ? v.out : resolve(ROOT, v.out),
     env,
   }
 }

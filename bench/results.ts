@@ -50,6 +50,18 @@ export interface Results {
   wsIngestFps: { uws: number; ws: number }
   httpDetectP50Ms: number
   addedLatencyP50Ms: number
+  /** Model + decode of the frames stations now send (model-size), times added: 1 / (1/raw + 1/decode). */
+  boundFps: number
+  /** End to end with model-size frames over that bound, by CPU per frame (server process). */
+  e2eOverBound: number
+  /** End to end with model-size frames on 2 dedicated cores, from the server's CPU per frame. */
+  e2eDedicatedFps: number
+  /** Mean JPEG bytes a station sends per frame: full 640x480 frames, and model-size frames. */
+  uplinkBytesPerFrame: { before: number; after: number }
+  /** POST /api/v1/detect with full 640x480 frames over their bound (model + full-frame decode), by CPU per frame. */
+  httpFullFrameOverBound: number
+  /** The model this run measured (`--models DIR --model NAME`): raw limit, engine on 640x480 JPEGs, engine / raw. */
+  realModel: { name: string; params: number; input: string; rawFps: number; engineFps: number; engineRatio: number }
   details: Record<string, unknown>
 }
 
@@ -67,6 +79,7 @@ export interface Inputs {
   load: { start: LoadAverage; end: LoadAverage }
   layout: { workers: number; threadsPerWorker: number; batchMaxSize: number; prefetch: number; stations: number; ceilingStations: number; httpConcurrency: number; seconds: number; warmupMs: number }
   frames: FrameSet[]
+  modelSize: { width: number; height: number; meanBytes: number; fullMeanBytes: number }
 }
 
 const perRound = (rounds: Round[], f: (r: Round) => number) => median(rounds.map(f))
@@ -119,12 +132,27 @@ export function buildResults(i: Inputs): Results {
   const ceiling = medianDeep(rounds.map((r) => r.ceiling))
 
   const engineFps = vga.engine.fps
+  const wsModelSize = medianDeep(rounds.map((r) => r.e2e.wsModelSize))
+  const decodeModelSize = medianDeep(rounds.map((r) => r.decodeModelSize))
+  const modelSizeRun = {
+    frame: `${i.modelSize.width}x${i.modelSize.height} from 640x480`,
+    boundFps: perRound(rounds, (r) => 1 / (1 / rawLimit(r) + 1 / r.decodeModelSize.fps)),
+    e2eOverBound: perRound(rounds, (r) => (rawCpu(r) + r.decodeModelSize.cpuMsPerFrame) / r.e2e.wsModelSize.server.cpuMsPerFrame),
+    e2eOverBoundByFps: perRound(rounds, (r) => r.e2e.wsModelSize.fps * (1 / rawLimit(r) + 1 / r.decodeModelSize.fps)),
+    e2eDedicatedFps: dedicated(cores, wsModelSize.server.cpuMsPerFrame),
+    decode: decodeModelSize,
+    ws: wsModelSize,
+  }
   const targets: Target[] = [
     target('engine-vs-raw', 'engine frames/s over the raw session.run limit (640x480 JPEG)', '>=', 0.9, vga.engineToRaw, 'x'),
     target('e2e-vs-raw', 'end to end (/ws/station) frames/s over the raw limit', '>=', 0.85, e2eRatio, 'x'),
     target('e2e-fps', 'end-to-end frames/s on this machine', '>=', 200, e2e.ws.fps, 'frames/s'),
     target('added-latency', 'p50 latency added beyond the model at half load', '<=', 3, median(i.halfLoads.map((h) => h.addedLatencyP50Ms)), 'ms'),
     target('uws-vs-ws', 'uWebSockets.js over ws, 100 KB frames/s', '>=', 2, transportRatio, 'x'),
+    target('e2e-model-size-dedicated', 'end to end, model-size frames, on 2 dedicated cores (server CPU per frame)', '>=', 300, modelSizeRun.e2eDedicatedFps, 'frames/s'),
+    target('e2e-model-size-fps', 'end to end, model-size frames, measured', '>=', 250, wsModelSize.fps, 'frames/s'),
+    target('e2e-model-size-vs-bound', 'end to end, model-size frames, over model + decode (CPU per frame)', '>=', 0.85, modelSizeRun.e2eOverBound, 'x'),
+    target('uplink-bytes', 'uplink bytes per frame, full over model-size', '>=', 4, i.modelSize.fullMeanBytes / i.modelSize.meanBytes, 'x'),
     target('gateway-ceiling', 'gateway with a no-op model, 100 KB frames/s', '>=', 3000, ceiling.fps, 'frames/s'),
   ]
 
@@ -160,7 +188,14 @@ export function buildResults(i: Inputs): Results {
     wsIngestFps: { uws: transport.uws.fps, ws: transport.ws.fps },
     httpDetectP50Ms: e2e.httpSingle.latency.p50,
     addedLatencyP50Ms: median(i.halfLoads.map((h) => h.addedLatencyP50Ms)),
+    boundFps: modelSizeRun.boundFps,
+    e2eOverBound: modelSizeRun.e2eOverBound,
+    e2eDedicatedFps: modelSizeRun.e2eDedicatedFps,
+    uplinkBytesPerFrame: { before: Math.round(i.modelSize.fullMeanBytes), after: Math.round(i.modelSize.meanBytes) },
+    httpFullFrameOverBound: perRound(rounds, (r) => (rawCpu(r) + r.decode.vga!.cpuMsPerFrame) / r.e2e.http.server.cpuMsPerFrame),
+    realModel: { name: i.model.name, params: i.model.parameters, input: i.model.input, rawFps, engineFps, engineRatio: vga.engineToRaw },
     details: {
+      modelSize: modelSizeRun,
       mode: i.mode,
       command: i.command,
       startedAt: i.startedAt,
@@ -189,6 +224,8 @@ export function buildResults(i: Inputs): Results {
         decode: Object.fromEntries(Object.entries(r.decode).map(([k, v]) => [k, v!.fps])),
         pipeline: Object.fromEntries(Object.entries(r.pipeline).map(([k, v]) => [k, v!.fps])),
         e2eWs: r.e2e.ws.fps,
+        e2eWsModelSize: r.e2e.wsModelSize.fps,
+        decodeModelSize: r.decodeModelSize.fps,
         http: r.e2e.http.fps,
         uws: r.transport.uws.fps,
         ws: r.transport.ws.fps,

@@ -9,7 +9,8 @@ import { loadConfig } from '../server/config/index.ts'
 import type { PoolInferenceEngine } from '../server/inference/engine.ts'
 import { planThreads, type ThreadPlan } from '../server/inference/plan.ts'
 import type { DetectManifest } from '../shared/domain/manifest.ts'
-import { frameSet, opaqueFrames, type FrameSet } from './frames.ts'
+import { inputSize } from '../shared/domain/manifest.ts'
+import { frameSet, modelSizeSet, opaqueFrames, type FrameSet, type ModelSizeSet } from './frames.ts'
 import { LoopWorkers } from './layout/threads.ts'
 import { LoadGenerator } from './load/remote.ts'
 import type { BenchOptions } from './options.ts'
@@ -26,6 +27,8 @@ export interface Rig {
   prefetch: number
   maxPixels: number
   frames: FrameSet[]
+  /** The 640x480 frames at the model's input size (the model-size uplink); loop frame set index `frames.length`. */
+  modelSize: ModelSizeSet
   opaque: Uint8Array[]
   loops: LoopWorkers
   engine: PoolInferenceEngine
@@ -55,6 +58,7 @@ export async function startRig(opts: BenchOptions, manifest: DetectManifest, mod
   const config = loadConfig(opts.env)
   const plan = planThreads(os.availableParallelism(), config.workers, config.threadsPerWorker)
   const frames = await Promise.all(opts.sizes.map((s) => frameSet(s)))
+  const modelSize = await modelSizeSet(frames[0]!, inputSize(manifest))
   // The two servers first, one after the other: each must be listening within test/helpers'
   // deadline, which a start racing six others on a busy machine can miss.
   const real = await startLinesight({ noop: false, env: opts.env })
@@ -70,7 +74,7 @@ export async function startRig(opts: BenchOptions, manifest: DetectManifest, mod
         manifest,
         modelBytes,
         maxBatch: Math.max(...opts.rawBatches),
-        frameSets: frames.map((f) => f.jpegs),
+        frameSets: [...frames.map((f) => f.jpegs), modelSize.jpegs],
         maxPixels: config.maxPixels,
       }),
       openBenchEngine(config, opts.modelsDir),
@@ -89,6 +93,7 @@ export async function startRig(opts: BenchOptions, manifest: DetectManifest, mod
     prefetch: processorPrefetch(plan.workers, config.batchMaxSize),
     maxPixels: config.maxPixels,
     frames,
+    modelSize,
     opaque: opaqueFrames(OPAQUE_FRAME_BYTES),
     loops,
     engine,

@@ -39,10 +39,10 @@ async function writeReport(results: Results, out: string): Promise<string[]> {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2))
-  const out = join(ROOT, opts.out)
+  const out = opts.out
   if (opts.reportOnly) {
     const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as Results
-    console.log(`re-rendered ${(await writeReport(results, out)).join(', ')} from ${join(opts.out, 'results.json')}`)
+    console.log(`re-rendered ${(await writeReport(results, out)).join(', ')} from ${join(out, 'results.json')}`)
     return
   }
   const t0 = performance.now()
@@ -54,6 +54,12 @@ async function main(): Promise<void> {
 
   const machine = machineInfo(ROOT)
   const model = await modelInfo(opts.modelsDir, opts.model)
+  // a static-batch export (input [1, 3, H, W]) runs one frame per call: larger raw batches cannot run
+  const fixedBatch = model.manifest.input.shape[0]
+  if (typeof fixedBatch === 'number' && fixedBatch > 0 && opts.rawBatches.some((b) => b !== 1)) {
+    log(`${model.info.name} has a static batch of ${fixedBatch} (input [${model.manifest.input.shape.join(', ')}]): raw batches ${opts.rawBatches.join(',')} fall back to batch 1`)
+    opts.rawBatches = [1]
+  }
   if (!model.info.sha256Verified) log(`WARNING: ${model.info.file} does not match the sha256 in its manifest (the server would refuse it)`)
   const rig = await startRig(opts, model.manifest, model.bytes)
   log(`started: ${rig.plan.workers} worker(s) x ${rig.plan.threadsPerWorker} thread(s), servers on ${rig.real.server.url} (model) and ${rig.noop.server.url} (no-op)`)
@@ -102,9 +108,10 @@ async function main(): Promise<void> {
       warmupMs: opts.warmupMs,
     },
     frames: rig.frames,
+    modelSize: { width: rig.modelSize.width, height: rig.modelSize.height, meanBytes: rig.modelSize.meanBytes, fullMeanBytes: rig.modelSize.fullMeanBytes },
   })
   await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n')
-  log(`wrote results.json, ${(await writeReport(results, out)).join(', ')} in ${opts.out}/`)
+  log(`wrote results.json, ${(await writeReport(results, out)).join(', ')} in ${out}/`)
   for (const t of (results.details as { targets: { what: string; met: boolean; measured: number; op: string; limit: number }[] }).targets) {
     log(`${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured.toFixed(2)} (${t.op} ${t.limit})`)
   }

@@ -10,6 +10,13 @@ export const DEFAULT_CAPTURE_FPS = 2
 export const JPEG_QUALITY = 0.8
 
 /**
+ * JPEG quality for model-size frames (the model-size uplink): a quarter of the pixels, so a higher
+ * quality still sends about 4x fewer bytes than a full frame at JPEG_QUALITY, and detections near
+ * their threshold move less (test/integration/uplink-model-size.test.ts).
+ */
+export const MODEL_SIZE_JPEG_QUALITY = 0.9
+
+/**
  * Frames in the inference worker at once (prefilter, encode, local detection); beyond it a frame is
  * dropped as 'encoder' (the worker is behind). Three lets one frame be inferred locally while the
  * next ones are prefiltered.

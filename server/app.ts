@@ -4,6 +4,7 @@
  * `gateway` (accepts frames, serves clients) or `worker` (inference only).
  */
 import { resolve } from 'node:path'
+import { inputSize } from '../shared/domain/manifest.ts'
 import type { InspectionResult } from '../shared/domain/result.ts'
 import { FALLBACK_PREFILTER, LineSettingsService } from './settings/lines.ts'
 import { readiness } from './api/health.ts'
@@ -210,6 +211,10 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
         if (!detector) throw new Error(`no detector model loaded (${config.defaultModel})`)
         const pre = models.get(config.prefilterModel)
         return pre ? { detector: detector.ref, prefilter: pre.ref } : { detector: detector.ref }
+      },
+      uplink: (line: string) => {
+        const detector = models.get(settings.get(line).model) ?? models.get(config.defaultModel)
+        return detector && detector.manifest.task === 'detect' ? inputSize(detector.manifest) : undefined
       },
       load: (line: string) => load.report(settings.get(line).policy),
       authenticate: (token: string | undefined) => auth.principalFor(token),

@@ -17,6 +17,8 @@ export interface StationsCommand extends Window {
   mime: 'image/jpeg'
   width: number
   height: number
+  /** The camera frame size the images were resized from (model-size uplink, envelope version 2). */
+  from?: { width: number; height: number }
   /** What ends a frame's trip: its `result` (the gateway) or its `ack` (the transport servers). */
   completeOn: 'result' | 'ack'
   /**

@@ -8,7 +8,7 @@
  * JSON answers with JSON.parse.
  */
 import WebSocket from 'ws'
-import { encodeEnvelope, FIXED_HEADER } from '../../shared/protocol/envelope.ts'
+import { encodeEnvelope, FIXED_HEADER, FIXED_HEADER_V2 } from '../../shared/protocol/envelope.ts'
 import { ownCpuMs } from '../cpu.ts'
 import { latencyOf } from '../stats.ts'
 import { inWindow, windowFromNow } from '../window.ts'
@@ -43,7 +43,7 @@ class Station {
     for (let s = 0; s < credit; s++) {
       const image = cmd.images[(imageOffset + s) % cmd.images.length]!
       const frameId = `${name}.${'0'.repeat(SEQ_DIGITS)}`
-      this.slots.push(encodeEnvelope({ kind: 'frame', frameId, line: cmd.line, station: name, capturedAt: 0, mime: cmd.mime, width: cmd.width, height: cmd.height, audit: false, shadow: false, payload: image }))
+      this.slots.push(encodeEnvelope({ kind: 'frame', frameId, line: cmd.line, station: name, capturedAt: 0, mime: cmd.mime, width: cmd.width, height: cmd.height, audit: false, shadow: false, ...(cmd.from ? { from: cmd.from } : {}), payload: image }))
       this.free.push(s)
     }
   }
@@ -54,7 +54,7 @@ class Station {
     if (slot === undefined) return false
     const buf = this.slots[slot]!
     const digits = String(this.seq++).padStart(SEQ_DIGITS, '0')
-    const at = FIXED_HEADER + 1 + this.name.length + 1 // after the frame id's length byte and "<station>."
+    const at = (buf[2] === 2 ? FIXED_HEADER_V2 : FIXED_HEADER) + 1 + this.name.length + 1 // after the frame id's length byte and "<station>."
     for (let i = 0; i < SEQ_DIGITS; i++) buf[at + i] = digits.charCodeAt(i)
     new DataView(buf.buffer, buf.byteOffset).setFloat64(8, Date.now(), true)
     const frameId = `${this.name}.${digits}`

@@ -19,14 +19,22 @@ export interface EncodeOptions {
   mime: EncodeMime
   /** 0..1, as for `convertToBlob`. */
   quality: number
+  /**
+   * The serving model's input (welcome/settings `uplink`): the frame is resized on the GPU to fit
+   * it, aspect kept, before encoding (shared/inference/letterbox.ts `uplinkSize`). Absent: full size.
+   */
+  fit?: { width: number; height: number }
 }
 
 export interface EncodedFrame {
   /** Transferred back to the caller, not copied. */
   bytes: Uint8Array
   mime: EncodeMime
+  /** Of the encoded image. */
   width: number
   height: number
+  /** The camera frame's size, when the image was resized from it (`EncodeOptions.fit`). */
+  from?: { width: number; height: number }
   encodeMs: number
 }
 

@@ -4,16 +4,26 @@
  * next frame may use the canvas at once.
  */
 import * as Comlink from 'comlink'
+import { uplinkSize } from '../../shared/inference/letterbox.ts'
 import type { EncodedFrame, EncodeOptions, WorkerReply } from './api.ts'
 
 let canvas: OffscreenCanvas | null = null
 let renderer: ImageBitmapRenderingContext | null = null
 
 /** Takes ownership of the bitmap (closed in every case). */
-export async function encodeBitmap(bitmap: ImageBitmap, options: EncodeOptions): Promise<WorkerReply<EncodedFrame>> {
+export async function encodeBitmap(frame: ImageBitmap, options: EncodeOptions): Promise<WorkerReply<EncodedFrame>> {
   const started = performance.now()
-  const { width, height } = bitmap
+  let bitmap = frame
+  const from = { width: frame.width, height: frame.height }
+  const size = options.fit ? uplinkSize(from, options.fit) : from
+  const resized = size.width !== from.width || size.height !== from.height
   try {
+    if (resized) {
+      // the model-size uplink: the browser scales on its GPU, the server then only decodes
+      bitmap = await createImageBitmap(frame, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'medium' })
+      frame.close()
+    }
+    const { width, height } = bitmap
     if (!canvas || !renderer) {
       canvas = new OffscreenCanvas(width, height)
       renderer = canvas.getContext('bitmaprenderer')
@@ -31,9 +41,10 @@ export async function encodeBitmap(bitmap: ImageBitmap, options: EncodeOptions):
       return { ok: false, error: { code: 'unsupported_type', message: `this browser encodes ${blob.type}, not ${options.mime}` } }
     }
     const bytes = new Uint8Array(await blob.arrayBuffer())
-    return { ok: true, value: { bytes, mime: options.mime, width, height, encodeMs: performance.now() - started } }
+    return { ok: true, value: { bytes, mime: options.mime, width, height, ...(resized ? { from } : {}), encodeMs: performance.now() - started } }
   } catch (e) {
     bitmap.close()
+    frame.close()
     return { ok: false, error: { code: 'encode_failed', message: (e as Error).message } }
   }
 }

@@ -17,6 +17,7 @@ import { newFrameId } from '../capture/frame-id.ts'
 import type { Admitted, EncodeOptions, Finished, FinishOptions, LocalEp, WorkerReply } from '../inference/api.ts'
 import type { BrowserResult, OutboxImage } from '../outbox/types.ts'
 import { decidePrefilter, type PrefilterOutputs, type PrefilterVerdict } from '../prefilter/decide.ts'
+import { MODEL_SIZE_JPEG_QUALITY } from '../config.ts'
 import type { SkipTally } from '../prefilter/skip-tally.ts'
 import type { StationLink } from '../uplink/station-link.ts'
 import { browserResult, localMs } from './browser-result.ts'
@@ -48,7 +49,7 @@ export interface FrameWorker {
 export interface StationSessionOptions {
   line: string
   station: string
-  link: Pick<StationLink, 'reserve' | 'send' | 'cancel' | 'drop' | 'online'>
+  link: Pick<StationLink, 'reserve' | 'send' | 'cancel' | 'drop' | 'online' | 'uplink'>
   worker: FrameWorker
   router: FrameRouter
   state: () => SessionState
@@ -136,9 +137,10 @@ export class StationSession {
     link.drop('offline')
   }
 
-  #finishOptions(s: SessionState, o: Pick<FinishOptions, 'encode' | 'detect' | 'reference'>): FinishOptions {
+  #finishOptions(s: SessionState, o: Pick<FinishOptions, 'encode' | 'detect' | 'reference'>, fit?: { width: number; height: number }): FinishOptions {
     // a plain copy: the settings may be a reactive proxy, which cannot be posted to the worker
-    return { ...o, encodeOptions: { ...this.#o.encodeOptions }, scoreOverrides: { ...s.settings?.scoreThresholds } }
+    const encodeOptions = { ...this.#o.encodeOptions, ...(fit ? { fit: { width: fit.width, height: fit.height }, quality: MODEL_SIZE_JPEG_QUALITY } : {}) }
+    return { ...o, encodeOptions, scoreOverrides: { ...s.settings?.scoreThresholds } }
   }
 
   async #toServer(frame: Frame, s: SessionState): Promise<void> {
@@ -149,7 +151,8 @@ export class StationSession {
     }
     const shadow = !frame.audit && s.local !== null && this.#random() < (s.settings?.shadowFraction ?? 0)
     // an audit frame was judged unchanged/blurred/...: it must not become the reference
-    const done = await worker.finish(frame.id, this.#finishOptions(s, { encode: 'always', detect: shadow, reference: !frame.audit }))
+    // frames for the server go at its model's size; a local result's evidence image stays full size
+    const done = await worker.finish(frame.id, this.#finishOptions(s, { encode: 'always', detect: shadow, reference: !frame.audit }, link.uplink))
     if (!done.ok || !done.value.encoded) {
       link.cancel(frame.id, 'error')
       return this.#failed(done.ok ? { code: 'encode_failed', message: 'the worker returned no image' } : done.error)
@@ -161,7 +164,7 @@ export class StationSession {
       this.#o.estimates.local.add(localMs(d))
       this.#o.shadow.expect(frame.id, d.detections, d.ep, Date.now())
     }
-    const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, timings: { encode: e.encodeMs } })
+    const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, ...(e.from ? { from: e.from } : {}), timings: { encode: e.encodeMs } })
     if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined })
     else this.#o.shadow.forget(frame.id)
   }

@@ -11,7 +11,7 @@ import type { BrowserResultMessage } from '../../shared/protocol/messages/browse
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { ShadowMessage } from '../../shared/protocol/messages/shadow.ts'
 import type { SkipsMessage } from '../../shared/protocol/messages/skips.ts'
-import type { WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
+import type { UplinkSize, WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { LineSettings } from '../../shared/domain/settings.ts'
@@ -66,6 +66,8 @@ export interface OutgoingFrame {
   audit?: boolean
   /** Also inferred in the browser, to compare (a shadow check). */
   shadow?: boolean
+  /** The camera frame the image was resized from (the model-size uplink); results come back in its pixels. */
+  from?: { width: number; height: number }
   /** Client stages measured since the reservation (e.g. encode), ms; kept until its result arrives. */
   timings: Record<string, number>
 }
@@ -81,6 +83,7 @@ export class StationLink {
   readonly #socket: ReconnectingSocket
   readonly #window = new CreditWindow<FrameMeta>(1)
   #welcome: WelcomeMessage | null = null
+  #uplink: UplinkSize | undefined
   #expiry: ReturnType<typeof setInterval> | null = null
 
   constructor(options: StationLinkOptions) {
@@ -114,6 +117,11 @@ export class StationLink {
 
   get welcome(): WelcomeMessage | null {
     return this.#welcome
+  }
+
+  /** The size the server wants frames at (its model's input), from welcome and each settings change. */
+  get uplink(): UplinkSize | undefined {
+    return this.#uplink
   }
 
   get status(): LinkStatus {
@@ -165,7 +173,8 @@ export class StationLink {
     }
     const now = Date.now()
     // what encoding learnt (the encoded size, the encode time) replaces what was known at reservation
-    const update = (m: FrameMeta): FrameMeta => ({ ...m, width: frame.width, height: frame.height, timings: { ...m.timings, ...frame.timings } })
+    const size = frame.from ?? frame
+    const update = (m: FrameMeta): FrameMeta => ({ ...m, width: size.width, height: size.height, timings: { ...m.timings, ...frame.timings } })
     if (!this.#window.markSent(frame.frameId, now, update)) {
       // the slot vanished with the connection it was reserved on; reset() already counted it
       this.#emitCounts()
@@ -182,6 +191,7 @@ export class StationLink {
       height: frame.height,
       audit: frame.audit ?? false,
       shadow: frame.shadow ?? false,
+      ...(frame.from ? { from: frame.from } : {}),
       payload: frame.bytes,
     })
     // a socket that is closing refuses it; its close handler then counts the frame lost
@@ -240,6 +250,7 @@ export class StationLink {
     switch (m.type) {
       case 'welcome':
         this.#welcome = m
+        this.#uplink = m.uplink
         this.#window.setCredit(m.credit)
         this.#socket.markOnline()
         this.#o.onEvent({ type: 'welcome', welcome: m })
@@ -270,6 +281,8 @@ export class StationLink {
         this.#o.onEvent({ type: 'load', load: m.load })
         return
       case 'settings':
+        // a new model for the line may want another input size
+        this.#uplink = m.uplink
         this.#o.onEvent({ type: 'settings', settings: m.settings })
         return
       case 'error':

@@ -6,9 +6,11 @@
 import { readFile } from 'node:fs/promises'
 import type { Core } from '../core.ts'
 import { notFound } from '../errors.ts'
+import { CompressedCopies, encodedReply } from './compressed.ts'
 import { ok, type Reply, type Route } from './types.ts'
 
 export function modelRoutes(core: Core): Route[] {
+  const copies = new CompressedCopies()
   return [
     {
       method: 'get',
@@ -40,11 +42,8 @@ export function modelRoutes(core: Core): Route[] {
           return { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' }, body: JSON.stringify(entry.manifest) }
         }
         if (ctx.params.file !== `${entry.manifest.sha256}.onnx`) throw notFound(`model ${entry.manifest.name} has no file ${ctx.params.file?.slice(0, 80)}`)
-        return {
-          status: 200,
-          headers: { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=31536000, immutable', etag: `"${entry.manifest.sha256}"` },
-          body: await readFile(entry.file),
-        }
+        const coded = encodedReply(copies, entry.manifest.name, 'application/octet-stream', `"${entry.manifest.sha256}"`, await readFile(entry.file), ctx.headers['accept-encoding'])
+        return { status: 200, headers: { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=31536000, immutable', ...coded.headers }, body: coded.body }
       },
     },
   ]

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
+import { CompressedCopies, encodedReply } from './compressed.ts'
 import type { Reply, RequestContext } from './types.ts'
 
 const TYPES: Record<string, string> = {
@@ -35,6 +36,7 @@ interface Cached {
 
 export class StaticFiles {
   readonly #cache = new Map<string, Cached>()
+  readonly #copies = new CompressedCopies()
   constructor(readonly root: string) {}
 
   async #load(file: string): Promise<Cached | null> {
@@ -79,12 +81,17 @@ export class StaticFiles {
       return { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'not_found', message: `no such file: ${ctx.path.slice(0, 200)}` } }) }
     }
     const immutable = served.includes(`${sep}assets${sep}`)
+    const type = contentType(served)
+    const coded = encodedReply(this.#copies, served, type, entry.etag, entry.body, ctx.headers['accept-encoding'])
     const headers: Record<string, string> = {
-      'content-type': contentType(served),
-      etag: entry.etag,
+      'content-type': type,
+      ...coded.headers,
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     }
-    if (ctx.headers['if-none-match'] === entry.etag) return { status: 304, headers }
-    return { status: 200, headers, body: entry.body }
+    if (ctx.headers['if-none-match'] === headers.etag) {
+      delete headers['content-encoding']
+      return { status: 304, headers }
+    }
+    return { status: 200, headers, body: coded.body }
   }
 }

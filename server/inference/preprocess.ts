@@ -9,6 +9,7 @@
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp'
 import { computeLetterbox, type Letterbox } from '../../shared/inference/letterbox.ts'
+import { sniffImageSize } from './image-header.ts'
 import { InferenceError } from './types.ts'
 
 export interface LetterboxTarget {
@@ -49,8 +50,13 @@ export function configureSharp(threads: number): void {
   sharp.concurrency(Math.max(1, threads))
 }
 
-/** Reads the header only: size, format and orientation, no pixels. */
+/** Reads the header only: size, format and orientation, no pixels; libvips only where JavaScript cannot. */
 export async function readHeader(image: Uint8Array, maxPixels: number): Promise<{ width: number; height: number; format: string }> {
+  const sniffed = sniffImageSize(image)
+  if (sniffed) {
+    checkPixels(sniffed.width, sniffed.height, maxPixels)
+    return sniffed
+  }
   let meta: Metadata
   try {
     meta = await sharp(image, { limitInputPixels: false }).metadata()
@@ -61,10 +67,14 @@ export async function readHeader(image: Uint8Array, maxPixels: number): Promise<
   if (!ACCEPTED_FORMATS.has(format)) throw new InferenceError('undecodable', `unsupported image format "${format}" (JPEG, PNG or WebP)`, true)
   const { width, height } = meta.autoOrient ?? meta
   if (!(width && height && width > 0 && height > 0)) throw new InferenceError('undecodable', 'image header has no size', true)
+  checkPixels(width, height, maxPixels)
+  return { width, height, format }
+}
+
+function checkPixels(width: number, height: number, maxPixels: number): void {
   if (width * height > maxPixels) {
     throw new InferenceError('too_many_pixels', `image is ${width}x${height} = ${width * height} pixels, more than MAX_PIXELS=${maxPixels}`, true)
   }
-  return { width, height, format }
 }
 
 /**
@@ -80,9 +90,12 @@ export async function letterboxInto(image: Uint8Array, out: Float32Array, target
 
   let raw: { data: Buffer; info: OutputInfo }
   try {
-    raw = await sharp(image, { limitInputPixels: opts.maxPixels, sequentialRead: true })
-      .autoOrient()
-      .resize(lb.resizedWidth, lb.resizedHeight, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: opts.fastShrinkOnLoad ?? true })
+    const decoder = sharp(image, { limitInputPixels: opts.maxPixels, sequentialRead: true }).autoOrient()
+    // a model-size frame from a station is already at the letterbox's size: decode only
+    if (lb.resizedWidth !== width || lb.resizedHeight !== height) {
+      decoder.resize(lb.resizedWidth, lb.resizedHeight, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: opts.fastShrinkOnLoad ?? true })
+    }
+    raw = await decoder
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })

@@ -19,6 +19,8 @@ export interface FrameJob {
   model?: string
   jobId?: string
   audit?: boolean
+  /** The camera frame `image` was resized from (the model-size uplink); results are reported in it. */
+  from?: { width: number; height: number }
   /** Client-side stage timings carried along (capture, prefilter, encode), ms. */
   clientTimings?: Record<string, number>
   image: Uint8Array
@@ -38,6 +40,10 @@ export function toQueueMessage(job: FrameJob): QueueMessage {
   if (job.model) headers.model = job.model
   if (job.jobId) headers.jobId = job.jobId
   if (job.audit) headers.audit = true
+  if (job.from) {
+    headers.fromWidth = job.from.width
+    headers.fromHeight = job.from.height
+  }
   if (job.clientTimings) headers.clientTimings = JSON.stringify(job.clientTimings)
   return { id: job.frameId, headers, body: job.image }
 }
@@ -63,6 +69,9 @@ export function fromQueueMessage(m: QueueMessage): FrameJob {
   const jobId = s('jobId')
   if (jobId) job.jobId = jobId
   if (h.audit === true || h.audit === 'true') job.audit = true
+  const fromWidth = n('fromWidth')
+  const fromHeight = n('fromHeight')
+  if (fromWidth > 0 && fromHeight > 0) job.from = { width: fromWidth, height: fromHeight }
   const ct = s('clientTimings')
   if (ct) {
     try {

@@ -64,6 +64,7 @@ describe('result recovery in a station session', () => {
         maxFrameBytes: 1 << 20,
         maxPixels: 1e7,
         models: () => ({ detector: ref }),
+        uplink: () => ({ width: 320, height: 320 }),
         load: () => ({ at: 0, queueDepth: 0, inFlight: 0, workers: 1, p95Ms: 0, estimatedWaitMs: 0, serverInferMs: 0, policy: 'auto', paused: false }),
         authenticate: async () => ANONYMOUS,
         log: quiet,

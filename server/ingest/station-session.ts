@@ -12,7 +12,7 @@
  * published; one that still has no record long after it could have expired is given up as
  * `rejected` (`lost`), so the credit always comes back.
  */
-import type { ModelRef } from '../../shared/protocol/messages/welcome.ts'
+import type { ModelRef, UplinkSize } from '../../shared/protocol/messages/welcome.ts'
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import { encodeMessage, parseClientMessage, type ServerMessage } from '../../shared/protocol/codec.ts'
@@ -43,6 +43,8 @@ export interface StationDeps {
   maxFrameBytes: number
   maxPixels: number
   models(line: string): { detector: ModelRef; prefilter?: ModelRef }
+  /** The size the line's stations send frames at (its detector's input); undefined: full frames. */
+  uplink(line: string): UplinkSize | undefined
   load(line: string): LoadReport
   /** Resolves a hello's token (if any) to a principal; the upgrade's principal is used otherwise. */
   authenticate(token: string | undefined): Promise<Principal | null>
@@ -180,6 +182,7 @@ export class StationSession {
       settings: this.deps.settings.get(m.line),
       load: this.deps.load(m.line),
       models: this.deps.models(m.line),
+      ...this.#uplink(m.line),
     })
   }
 
@@ -218,6 +221,9 @@ export class StationSession {
     if (env.width * env.height > this.deps.maxPixels) {
       return this.#reject(frameId, { code: 'too_large', message: `${env.width}x${env.height} exceeds ${this.deps.maxPixels} pixels` })
     }
+    if (env.from && (env.from.width < env.width || env.from.height < env.height)) {
+      return this.#reject(frameId, { code: 'bad_field', message: `a ${env.width}x${env.height} image cannot have been resized down from ${env.from.width}x${env.from.height}` })
+    }
     if (this.#inFlight.has(frameId)) {
       return this.#reject(frameId, { code: 'duplicate', message: 'this frame id is already in flight' })
     }
@@ -249,6 +255,7 @@ export class StationSession {
         height: env.height,
         source: 'ws',
         audit: env.audit,
+        ...(env.from ? { from: env.from } : {}),
         image,
       })
       flight.accepted = true
@@ -351,7 +358,12 @@ export class StationSession {
   }
 
   sendSettings(line: string): void {
-    if (this.#hello?.line === line) this.#send({ type: 'settings', settings: this.deps.settings.get(line) })
+    if (this.#hello?.line === line) this.#send({ type: 'settings', settings: this.deps.settings.get(line), ...this.#uplink(line) })
+  }
+
+  #uplink(line: string): { uplink?: UplinkSize } {
+    const uplink = this.deps.uplink(line)
+    return uplink ? { uplink } : {}
   }
 
   close(): void {

@@ -4,6 +4,7 @@
  * A failure is nacked for redelivery; the queue dead-letters a frame that keeps failing.
  */
 import { verdictOf } from '../../shared/domain/verdict.ts'
+import { uplinkBoxToFrame } from '../../shared/inference/letterbox.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import { fromQueueMessage, type FrameJob } from '../ingest/frame-job.ts'
 import { InferenceError, type InferenceEngine } from '../inference/types.ts'
@@ -25,6 +26,12 @@ export interface ProcessorDeps {
   shadow?: { wants(line: string, frameId: string): boolean; offer(image: Uint8Array, result: InspectionResult): void }
 }
 
+/** The station's own stage timings ride in a queue header: keep only what a timing can be. */
+function validTimings(t: Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  if (t) for (const k in t) if (typeof t[k] === 'number' && Number.isFinite(t[k]) && t[k] >= 0) out[k] = t[k]
+  return out
+}
 
 export class Processor {
   #consumer: Consumer | undefined
@@ -75,6 +82,9 @@ export class Processor {
         model: job.model ?? line.model,
         scoreThresholds: line.scoreThresholds,
       })
+      // a model-size frame's boxes are in its own pixels; the station and the record want the camera's
+      const from = job.from
+      const detections = from ? outcome.detections.map((d) => ({ ...d, box: uplinkBoxToFrame(d.box, from, outcome) })) : outcome.detections
       const result: InspectionResult = {
         frameId: job.frameId,
         line: job.line,
@@ -83,22 +93,22 @@ export class Processor {
         model: outcome.model,
         inferredAt: 'server',
         ep: outcome.ep,
-        detections: outcome.detections,
-        verdict: verdictOf(outcome.detections, outcome.defectClasses),
+        detections,
+        verdict: verdictOf(detections, outcome.defectClasses),
         timings: {
-          ...job.clientTimings,
+          ...validTimings(job.clientTimings),
           queue: Math.max(0, dequeuedAt - job.receivedAt),
           decode: outcome.timings.decode,
           infer: outcome.timings.infer,
           postprocess: outcome.timings.postprocess,
         },
         source: job.source,
-        width: outcome.width,
-        height: outcome.height,
+        width: job.from?.width ?? outcome.width,
+        height: job.from?.height ?? outcome.height,
       }
       if (job.jobId) result.jobId = job.jobId
       if (job.audit) result.audit = true
-      await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined)
+      await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined, { builtByServer: true })
       await delivery.ack()
       if (shadowImage) this.deps.shadow!.offer(shadowImage, result)
 

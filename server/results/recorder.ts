@@ -4,7 +4,7 @@
  */
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { Metrics } from '../metrics/metrics.ts'
-import type { ResultStore } from '../storage/types.ts'
+import type { RecordOptions, ResultStore } from '../storage/types.ts'
 import type { ResultBus } from './bus.ts'
 
 export interface RecorderDeps {
@@ -28,11 +28,11 @@ export class Recorder {
   }
 
   /** Returns false when the frame was already recorded (a retry or an outbox replay). */
-  async record(result: InspectionResult, image?: { mime: string; bytes: Uint8Array; thumbnail?: Uint8Array }): Promise<boolean> {
+  async record(result: InspectionResult, image?: { mime: string; bytes: Uint8Array; thumbnail?: Uint8Array }, opts?: RecordOptions): Promise<boolean> {
     const { store, bus, metrics } = this.deps
     const started = Date.now()
     // the store applies STORE_IMAGES / STORE_ORIGINALS and makes the thumbnail
-    const isNew = await store.record(result, image ? { mime: image.mime, original: image.bytes, ...(image.thumbnail ? { thumbnail: image.thumbnail } : {}) } : undefined)
+    const isNew = await store.record(result, image ? { mime: image.mime, original: image.bytes, ...(image.thumbnail ? { thumbnail: image.thumbnail } : {}) } : undefined, opts)
     if (isNew) {
       metrics.resultsRecorded.inc()
       metrics.results.inc({ line: result.line, verdict: result.verdict, where: result.inferredAt })

@@ -6,9 +6,10 @@
  * in, and names spread evenly over 256 sub-folders.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { StorageError } from './errors.ts'
+import { FileWriterThread } from './file-writer.ts'
 import type { ImageStore, ImageVariant, PreparedImages } from './images.ts'
 
 const SUFFIX: Record<ImageVariant, string> = { original: 'orig', thumbnail: 'thumb' }
@@ -20,6 +21,8 @@ function isNoEntry(err: unknown): boolean {
 export class DiskImageStore implements ImageStore {
   // written after the result committed: a slow disk must not hold the database's write lock
   readonly transactional = false
+
+  readonly #writer = new FileWriterThread()
 
   constructor(readonly dir: string) {}
 
@@ -33,17 +36,18 @@ export class DiskImageStore implements ImageStore {
       const image = images[variant]
       if (!image) continue
       const path = this.pathOf(frameId, variant)
-      await mkdir(join(path, '..'), { recursive: true })
-      // a reader never sees half a file: write aside, then rename over
+      // a reader never sees half a file: write aside, then rename over (the thread removes a failed tmp)
       const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
       try {
-        await writeFile(tmp, image.bytes)
-        await rename(tmp, path)
+        await this.#writer.write(join(path, '..'), tmp, path, image.bytes)
       } catch (err) {
-        await unlink(tmp).catch(() => undefined) // the write's own error is the one to report
         throw new StorageError('io', `could not write the ${variant} image of frame ${frameId}`, { cause: err })
       }
     }
+  }
+
+  close(): Promise<void> {
+    return this.#writer.close()
   }
 
   async load(_sql: unknown, frameId: string, variant: ImageVariant): Promise<Uint8Array | null> {

@@ -87,4 +87,6 @@ export interface ImageStore {
   load(sql: Sql, frameId: string, variant: ImageVariant): Promise<Uint8Array | null>
   /** Called after the rows of these frames were deleted (files) or in that transaction (table). */
   remove(sql: Sql, frameIds: readonly string[]): Promise<void>
+  /** Ends what the store started (the file writer's thread). */
+  close?(): Promise<void>
 }

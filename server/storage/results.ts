@@ -2,11 +2,12 @@
  * Writing and removing results, one implementation for both engines. A result is one row (the
  * full JSON plus the columns queries filter on) and one row per detection.
  */
+import { ID_PATTERN } from '../../shared/domain/ids.ts'
 import { InspectionResultSchema, type InspectionResult } from '../../shared/domain/result.ts'
 import { StorageError, type Logger } from './errors.ts'
 import { prepareImages, type ImagePolicy, type ImageStore, type ImageVariant, type PreparedImages } from './images.ts'
 import type { Db, Tx } from './sql.ts'
-import type { StoredImage } from './types.ts'
+import type { RecordOptions, StoredImage } from './types.ts'
 
 const HOUR_MS = 3_600_000
 /** Detection rows per INSERT; keeps well under both engines' parameter limits. */
@@ -34,6 +35,24 @@ async function insertDetections(tx: Tx, r: InspectionResult): Promise<void> {
   }
 }
 
+function checked(input: InspectionResult): InspectionResult {
+  const parsed = InspectionResultSchema.safeParse(input)
+  if (!parsed.success) throw new StorageError('invalid', `not an inspection result: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  return parsed.data
+}
+
+/**
+ * The fields the SQL keys and files on, for a result this server built itself: the ids came through
+ * the queue, so they are checked again here (three regex tests, not a full parse).
+ */
+function keyed(r: InspectionResult): InspectionResult {
+  for (const [name, value] of [['frameId', r.frameId], ['line', r.line], ['station', r.station]] as const) {
+    if (!ID_PATTERN.test(value)) throw new StorageError('invalid', `not an inspection result: ${name}: not an id`)
+  }
+  if (!Number.isFinite(r.capturedAt)) throw new StorageError('invalid', 'not an inspection result: capturedAt: not a finite number')
+  return r
+}
+
 export class ResultWriter {
   readonly #db: Db
   readonly #images: ImageStore
@@ -47,10 +66,8 @@ export class ResultWriter {
     this.#log = opts.log
   }
 
-  async record(input: InspectionResult, image?: StoredImage): Promise<boolean> {
-    const parsed = InspectionResultSchema.safeParse(input)
-    if (!parsed.success) throw new StorageError('invalid', `not an inspection result: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-    const r = parsed.data
+  async record(input: InspectionResult, image?: StoredImage, opts?: RecordOptions): Promise<boolean> {
+    const r = opts?.builtByServer ? keyed(input) : checked(input)
     // a redelivered frame is the common duplicate: skip the thumbnail work for it (without an
     // image there is none, and ON CONFLICT below catches the duplicate)
     if (image && (await this.#db.one('SELECT 1 AS found FROM results WHERE frame_id = $1', [r.frameId]))) return false

@@ -20,7 +20,7 @@ import { TokenStore } from './tokens.ts'
 import { DeviceStore } from './devices.ts'
 import { LineStore } from './lines.ts'
 import { WebhookStore } from './webhooks.ts'
-import type { ClassCount, HourCount, ResultPage, ResultQuery, Store, StoredImage } from './types.ts'
+import type { ClassCount, HourCount, RecordOptions, ResultPage, ResultQuery, Store, StoredImage } from './types.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 
 export interface SqlStoreParts {
@@ -47,11 +47,13 @@ export class SqlStore implements Store {
   readonly candidates: CandidateStore
   readonly #db: Db
   readonly #results: ResultWriter
+  readonly #images: ImageStore
   #lastMigration: MigrationReport | undefined
 
   constructor(parts: SqlStoreParts) {
     const { db, log } = parts
     this.#db = db
+    this.#images = parts.images
     this.kind = db.dialect
     this.#results = new ResultWriter({ db, images: parts.images, policy: parts.policy, log })
     this.audit = new AuditLog(db)
@@ -76,8 +78,8 @@ export class SqlStore implements Store {
     this.#lastMigration = await migrate(this.#db)
   }
 
-  record(result: InspectionResult, image?: StoredImage): Promise<boolean> {
-    return this.#results.record(result, image)
+  record(result: InspectionResult, image?: StoredImage, opts?: RecordOptions): Promise<boolean> {
+    return this.#results.record(result, image, opts)
   }
 
   get(frameId: string): Promise<InspectionResult | null> {
@@ -107,5 +109,6 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     await this.settings.close()
     await this.#db.close()
+    await this.#images.close?.()
   }
 }

@@ -65,6 +65,16 @@ export interface ClassCount {
   count: number
 }
 
+export interface RecordOptions {
+  /**
+   * The result was built by this server from fields it checked at the edge (the inference
+   * processor's own results): the schema check is skipped, as it cost 3 to 8 % of the main thread
+   * per frame (bench/FINDINGS.md, item 5). Results from outside (browser results, the API) never
+   * set it, so the store's contract still guards them.
+   */
+  builtByServer?: boolean
+}
+
 export interface ResultStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Runs pending versioned migrations. Safe to call from several processes at once. */
@@ -73,7 +83,7 @@ export interface ResultStore {
    * Stores a result (and its images, as STORE_IMAGES / STORE_ORIGINALS say); false when a record
    * for this frame id already existed, in which case nothing changes.
    */
-  record(result: InspectionResult, image?: StoredImage): Promise<boolean>
+  record(result: InspectionResult, image?: StoredImage, opts?: RecordOptions): Promise<boolean>
   get(frameId: string): Promise<InspectionResult | null>
   getImage(frameId: string, variant: 'original' | 'thumbnail'): Promise<{ mime: string; bytes: Uint8Array } | null>
   query(q: ResultQuery): Promise<ResultPage>

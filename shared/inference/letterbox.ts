@@ -43,6 +43,22 @@ export function unletterboxBox(box: Box, lb: Letterbox): Box {
   ]
 }
 
+/**
+ * The model-size uplink: a station sends its camera frame (`from`) resized into the serving model's
+ * input, as `computeLetterbox(from, input)` says, without the padding (the server pads for free);
+ * the image the server gets is then `image`. The size a station sends for a model input.
+ */
+export function uplinkSize(from: { width: number; height: number }, input: { width: number; height: number }): { width: number; height: number } {
+  const lb = computeLetterbox(from.width, from.height, input.width, input.height)
+  // never enlarge: a camera frame smaller than the model goes as it is
+  return lb.scale >= 1 ? { width: from.width, height: from.height } : { width: lb.resizedWidth, height: lb.resizedHeight }
+}
+
+/** Maps a box found in an uplink image (`image` pixels) back to the camera frame it came from. */
+export function uplinkBoxToFrame(box: Box, from: { width: number; height: number }, image: { width: number; height: number }): Box {
+  return unletterboxBox(box, computeLetterbox(from.width, from.height, image.width, image.height))
+}
+
 export function iou(a: Box, b: Box): number {
   const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]))
   const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]))

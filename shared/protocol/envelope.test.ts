@@ -30,6 +30,27 @@ describe('frame envelope', () => {
     expect(decoded).toEqual({ ok: true, envelope: env })
   })
 
+  it('round-trips a letterboxed frame with the camera size it came from, as version 2', () => {
+    const env = sample({ width: 320, height: 320, from: { width: 1920, height: 1080 } })
+    const bytes = encodeEnvelope(env)
+    expect(bytes[2]).toBe(2)
+    expect(decodeEnvelope(bytes, limits)).toEqual({ ok: true, envelope: env })
+  })
+
+  it('still writes and reads version 1 for a full camera frame', () => {
+    const bytes = encodeEnvelope(sample())
+    expect(bytes[2]).toBe(1)
+    const decoded = decodeEnvelope(bytes, limits)
+    expect(decoded.ok && decoded.envelope.from).toBeUndefined()
+  })
+
+  it('refuses a version-2 frame without a camera size', () => {
+    const bytes = encodeEnvelope(sample({ from: { width: 1920, height: 1080 } }))
+    new DataView(bytes.buffer).setUint16(24, 0, true)
+    const decoded = decodeEnvelope(bytes, limits)
+    expect(!decoded.ok && decoded.error.code).toBe('bad_field')
+  })
+
   it('decodes from a view at an offset inside a larger buffer', () => {
     const bytes = encodeEnvelope(sample())
     const big = new Uint8Array(bytes.length + 13)

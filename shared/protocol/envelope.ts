@@ -1,9 +1,9 @@
 /**
- * The binary frame envelope, version 1. Little-endian:
+ * The binary frame envelope, versions 1 and 2. Little-endian:
  *
  *   0  u8   'L' (0x4c)          magic
  *   1  u8   'S' (0x53)
- *   2  u8   version             = 1
+ *   2  u8   version             1, or 2 when the image was letterboxed from a larger camera frame
  *   3  u8   kind                1 = frame to inspect, 2 = image of a frame inferred in the browser
  *   4  u8   flags               bit 0 audit, bit 1 shadow
  *   5  u8   reserved            = 0
@@ -12,11 +12,17 @@
  *  16  u16  width               of the image, pixels
  *  18  u16  height
  *  20  u32  payloadLength       image bytes after the header
+ *  version 2 only (the fixed header is then 28 bytes, and the strings start at 28):
+ *  24  u16  from.width          the camera frame the image was letterboxed from, pixels: results
+ *  26  u16  from.height         are reported in it (shared/inference/letterbox.ts maps them back)
  *  24  u8 n + n bytes UTF-8     frameId  (an Id, see shared/domain/ids.ts)
  *      u8 n + n bytes UTF-8     line
  *      u8 n + n bytes UTF-8     station
  *      u8 n + n bytes ASCII     mime     (image/jpeg, image/png, image/webp)
  *  headerLength: image bytes (payloadLength of them, and nothing after)
+ *
+ * A version-1 envelope is the camera frame itself; every server that speaks version 2 still reads 1,
+ * so a station or an HTTP client that sends full frames keeps working.
  *
  * Decoding never throws: it returns `{ ok: false, error }` naming what was wrong, so a gateway can
  * answer the sender and keep the connection.
@@ -24,8 +30,9 @@
 import { ID_PATTERN } from '../domain/ids.ts'
 import type { WireError } from './messages/error.ts'
 
-export const ENVELOPE_VERSION = 1
+export const ENVELOPE_VERSION = 2
 export const FIXED_HEADER = 24
+export const FIXED_HEADER_V2 = 28
 export const IMAGE_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const
 export type ImageMime = (typeof IMAGE_MIME_TYPES)[number]
 
@@ -44,6 +51,11 @@ export interface FrameEnvelope {
   height: number
   audit: boolean
   shadow: boolean
+  /**
+   * The image is the camera frame letterboxed into width x height (the serving model's input):
+   * this is the frame's own size. Absent: the image is the camera frame.
+   */
+  from?: { width: number; height: number }
   /** A view into the decoded buffer: copy it before the buffer is reused. */
   payload: Uint8Array
 }
@@ -58,12 +70,13 @@ export function encodeEnvelope(e: Omit<FrameEnvelope, 'payload'> & { payload: Ui
   for (const [i, s] of strings.entries()) {
     if (s.length === 0 || s.length > 255) throw new RangeError(`envelope field ${['frameId', 'line', 'station', 'mime'][i]} must be 1-255 bytes`)
   }
-  const headerLength = FIXED_HEADER + strings.reduce((n, s) => n + 1 + s.length, 0)
+  const fixed = e.from ? FIXED_HEADER_V2 : FIXED_HEADER
+  const headerLength = fixed + strings.reduce((n, s) => n + 1 + s.length, 0)
   const out = new Uint8Array(headerLength + e.payload.length)
   const view = new DataView(out.buffer)
   out[0] = 0x4c
   out[1] = 0x53
-  out[2] = ENVELOPE_VERSION
+  out[2] = e.from ? 2 : 1
   out[3] = EnvelopeKind[e.kind]
   out[4] = (e.audit ? 1 : 0) | (e.shadow ? 2 : 0)
   view.setUint16(6, headerLength, true)
@@ -71,7 +84,11 @@ export function encodeEnvelope(e: Omit<FrameEnvelope, 'payload'> & { payload: Ui
   view.setUint16(16, e.width, true)
   view.setUint16(18, e.height, true)
   view.setUint32(20, e.payload.length, true)
-  let o = FIXED_HEADER
+  if (e.from) {
+    view.setUint16(24, e.from.width, true)
+    view.setUint16(26, e.from.height, true)
+  }
+  let o = fixed
   for (const s of strings) {
     out[o++] = s.length
     out.set(s, o)
@@ -93,7 +110,10 @@ function bad(code: string, message: string): DecodeResult {
 export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeResult {
   if (bytes.length < FIXED_HEADER) return bad('short_header', `envelope is ${bytes.length} bytes, shorter than the ${FIXED_HEADER}-byte header`)
   if (bytes[0] !== 0x4c || bytes[1] !== 0x53) return bad('bad_magic', 'envelope does not start with "LS"')
-  if (bytes[2] !== ENVELOPE_VERSION) return bad('unknown_version', `envelope version ${bytes[2]} is not supported (this server speaks ${ENVELOPE_VERSION})`)
+  const version = bytes[2]
+  if (version !== 1 && version !== 2) return bad('unknown_version', `envelope version ${version} is not supported (this server speaks 1 and ${ENVELOPE_VERSION})`)
+  const fixed = version === 2 ? FIXED_HEADER_V2 : FIXED_HEADER
+  if (bytes.length < fixed) return bad('short_header', `envelope is ${bytes.length} bytes, shorter than the ${fixed}-byte header`)
   const kind = KIND_BY_CODE[bytes[3]!]
   if (!kind) return bad('unknown_kind', `envelope kind ${bytes[3]} is unknown`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -103,7 +123,7 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
   const width = view.getUint16(16, true)
   const height = view.getUint16(18, true)
   const payloadLength = view.getUint32(20, true)
-  if (headerLength < FIXED_HEADER + 8 || headerLength > bytes.length) {
+  if (headerLength < fixed + 8 || headerLength > bytes.length) {
     return bad('bad_header_length', `header length ${headerLength} does not fit a ${bytes.length}-byte envelope`)
   }
   if (payloadLength > limits.maxPayloadBytes) {
@@ -114,7 +134,12 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
   }
   if (!Number.isFinite(capturedAt)) return bad('bad_field', 'capturedAt is not a finite number')
   const fields: string[] = []
-  let o = FIXED_HEADER
+  let from: FrameEnvelope['from']
+  if (version === 2) {
+    from = { width: view.getUint16(24, true), height: view.getUint16(26, true) }
+    if (!(from.width > 0 && from.height > 0 && width > 0 && height > 0)) return bad('bad_field', `a letterboxed frame needs both sizes, got ${from.width}x${from.height} into ${width}x${height}`)
+  }
+  let o = fixed
   for (const name of ['frameId', 'line', 'station', 'mime']) {
     if (o >= headerLength) return bad('short_header', `header ends before field ${name}`)
     const n = bytes[o++]!
@@ -150,6 +175,7 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
       height,
       audit: (flags & 1) !== 0,
       shadow: (flags & 2) !== 0,
+      ...(from ? { from } : {}),
       payload: bytes.subarray(headerLength),
     },
   }

@@ -6,7 +6,9 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BrowserContext } from 'playwright-core'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { uplinkSize } from '../../shared/inference/letterbox.ts'
 import { buildClient, clientIsStale } from '../../server/client-build.ts'
 import { chromiumMissing, collectProblems, launchChromium, writeY4m } from '../helpers/browser.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
@@ -89,12 +91,21 @@ describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
     // the frames the server inferred are the camera's: its size, sent over the station socket
     const recorded = await waitFor(
       async () => {
-        const r = (await (await server.admin(`/api/v1/results?line=L1&station=S1&limit=50`)).json()) as { items: { width?: number; height?: number; source?: string }[] }
+        const r = (await (await server.admin(`/api/v1/results?line=L1&station=S1&limit=50`)).json()) as { items: { frameId: string; verdict: string; width?: number; height?: number; source?: string }[] }
         return r.items.length > 0 ? r.items : null
       },
       { timeoutMs: 30_000, what: 'recorded results of S1' },
     )
     for (const r of recorded) expect({ width: r.width, height: r.height, source: r.source }).toEqual({ width: video.width, height: video.height, source: 'ws' })
+
+    // ...though what crossed the socket was the model-size frame the station resized on its GPU:
+    // a failing frame's stored image is that frame (the model-size uplink, ARCHITECTURE.md)
+    const failing = recorded.find((r) => r.verdict === 'fail')
+    expect(failing, 'a failing frame among the recorded ones').toBeDefined()
+    const original = await server.admin(`/api/v1/results/${failing!.frameId}/image?variant=original`)
+    expect(original.status).toBe(200)
+    const meta = await sharp(Buffer.from(await original.arrayBuffer())).metadata()
+    expect({ width: meta.width, height: meta.height }).toEqual(uplinkSize(video, { width: 320, height: 320 }))
 
     // The kiosk shows the classes of the samples' ground truth that the server's detector finds in
     // them: asked over HTTP on the original JPEGs, so the test follows the model in models/

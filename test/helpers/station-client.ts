@@ -23,6 +23,8 @@ export interface OutgoingFrame {
   mime?: ImageMime
   width?: number
   height?: number
+  /** The camera frame `bytes` was resized from (the model-size uplink, envelope version 2). */
+  from?: { width: number; height: number }
 }
 
 /** How a frame's trip ended, as the station was told. */
@@ -151,6 +153,7 @@ export class StationClient extends ProtocolClient {
       height: frame.height ?? 480,
       audit: false,
       shadow: false,
+      ...(frame.from ? { from: frame.from } : {}),
       payload: frame.bytes,
     })
     this.sent.push(frame.frameId)

@@ -45,6 +45,15 @@ export function resultsContract(factory: TestDatabaseFactory): void {
       await expect(h.store.record({ ...result(), frameId: '../etc/passwd' })).rejects.toBeInstanceOf(StorageError)
     })
 
+    it('still refuses the keys a server-built result is filed under when they are not ids', async () => {
+      for (const bad of [{ frameId: '../etc/passwd' }, { line: 'a b' }, { station: '' }, { capturedAt: Number.POSITIVE_INFINITY }]) {
+        await expect(h.store.record({ ...result(), ...bad }, undefined, { builtByServer: true })).rejects.toMatchObject({ code: 'invalid' })
+      }
+      const r = result()
+      expect(await h.store.record(r, undefined, { builtByServer: true })).toBe(true)
+      expect(await h.store.get(r.frameId)).toEqual(r)
+    })
+
     describe('filters', () => {
       const data = dataset(120, 7)
       const cases: [string, ResultQuery, (r: InspectionResult) => boolean][] = [

@@ -13,6 +13,13 @@ export const ModelRefSchema = z.object({
 })
 export type ModelRef = z.infer<typeof ModelRefSchema>
 
+/**
+ * The size a station resizes its frames to before sending them (the serving detector's input,
+ * aspect kept, no padding: shared/inference/letterbox.ts `uplinkSize`). Absent: send full frames.
+ */
+export const UplinkSizeSchema = z.object({ width: z.number().int().min(1).max(65535), height: z.number().int().min(1).max(65535) })
+export type UplinkSize = z.infer<typeof UplinkSizeSchema>
+
 /** Reply to `hello`: the station's credit, its line's settings and the models to run locally. */
 export const WelcomeMessageSchema = z.object({
   type: z.literal('welcome'),
@@ -23,5 +30,6 @@ export const WelcomeMessageSchema = z.object({
   settings: LineSettingsSchema,
   load: LoadReportSchema,
   models: z.object({ detector: ModelRefSchema, prefilter: ModelRefSchema.optional() }),
+  uplink: UplinkSizeSchema.optional(),
 })
 export type WelcomeMessage = z.infer<typeof WelcomeMessageSchema>

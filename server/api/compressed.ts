@@ -1,0 +1,153 @@
+/**
+ * Compressed copies of the files a station loads once and keeps (the app shell, the
+ * onnxruntime-web WASM, the model files): a tablet on Wi-Fi fetches 26.8 MB of WASM uncompressed
+ * and about 6.7 MB gzipped. Each body is compressed once, in the background on a thread of its
+ * own: a 27 MB brotli takes tens of CPU seconds on these cores, which must hold neither a request,
+ * nor libuv's pool (sharp decodes frames there), nor the process's exit (the thread is unref'd).
+ * Until its copy is ready a file goes out as it is. `Vary: Accept-Encoding` goes on every reply of a compressible type so a shared
+ * cache never hands brotli to a client that did not ask for it, and each coding has its own ETag.
+ */
+import { Worker } from 'node:worker_threads'
+
+export type Coding = 'br' | 'gzip'
+
+/**
+ * Brotli 11 for the app shell's small files; a body over LARGE_BYTES (the WASM) gets quality 5,
+ * as quality 9 took a minute of CPU on the 26.8 MB WASM here (4.69 MB; quality 6: 4.85 MB in
+ * 29 s; gzip 6: 6.67 MB in 4.5 s, on 2 shared cores under load).
+ */
+const LARGE_BYTES = 4 << 20
+
+const THREAD = `
+const { parentPort } = require('node:worker_threads')
+const { brotliCompressSync, gzipSync, constants } = require('node:zlib')
+parentPort.on('message', ({ id, body, large }) => {
+  try {
+    const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: large ? 5 : 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } })
+    const gzip = gzipSync(body, { level: large ? 6 : 9 })
+    parentPort.postMessage({ id, br, gzip })
+  } catch (e) {
+    parentPort.postMessage({ id, error: String((e && e.message) || e) })
+  }
+})
+`
+
+/** Types worth compressing; images and fonts are compressed already. */
+const COMPRESSIBLE = /^(text\/|application\/(javascript|json|wasm|manifest\+json|octet-stream)|image\/svg\+xml)/
+
+export function compressible(contentType: string): boolean {
+  return COMPRESSIBLE.test(contentType)
+}
+
+/** The best coding the client accepts (q > 0), brotli first. */
+export function pickCoding(acceptEncoding: string | undefined): Coding | undefined {
+  if (!acceptEncoding) return undefined
+  const accepted = new Map<string, number>()
+  for (const part of acceptEncoding.toLowerCase().split(',')) {
+    const [name, ...params] = part.trim().split(';')
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    accepted.set(name!.trim(), q ? Number(q.slice(2)) : 1)
+  }
+  const ok = (c: string) => (accepted.get(c) ?? accepted.get('*') ?? 0) > 0
+  if (ok('br')) return 'br'
+  if (ok('gzip')) return 'gzip'
+  return undefined
+}
+
+interface Variants {
+  br?: Uint8Array
+  gzip?: Uint8Array
+  started: boolean
+}
+
+interface Compressed {
+  id: number
+  br?: Uint8Array
+  gzip?: Uint8Array
+  error?: string
+}
+
+/** One thread for every compression of the process, started at the first. */
+let thread: Worker | undefined
+let nextJob = 1
+const jobs = new Map<number, (r: Compressed) => void>()
+
+function compressOffThread(body: Uint8Array): Promise<{ br: Uint8Array; gzip: Uint8Array }> {
+  if (!thread) {
+    const w = new Worker(THREAD, { eval: true })
+    w.unref()
+    w.on('message', (r: Compressed) => {
+      jobs.get(r.id)?.(r)
+      jobs.delete(r.id)
+    })
+    const fail = () => {
+      if (thread === w) thread = undefined
+      for (const [id, done] of jobs) done({ id, error: 'the compression thread stopped' })
+      jobs.clear()
+    }
+    w.on('error', fail)
+    w.on('exit', fail)
+    thread = w
+  }
+  const id = nextJob++
+  const w = thread
+  return new Promise((resolve, reject) => {
+    jobs.set(id, (r) => (r.br && r.gzip ? resolve({ br: r.br, gzip: r.gzip }) : reject(new Error(r.error ?? 'compression failed'))))
+    w.postMessage({ id, body, large: body.length > LARGE_BYTES })
+  })
+}
+
+export class CompressedCopies {
+  /** By ETag: a changed file has a new one, and its old copies are dropped with it. */
+  readonly #byEtag = new Map<string, Variants>()
+  readonly #keyOf = new Map<string, string>()
+
+  /**
+   * The copy of `body` in `coding` if it is ready; otherwise starts making both copies (once)
+   * and returns undefined. `key` names the file, so a replaced file's copies are released.
+   */
+  get(key: string, etag: string, body: Uint8Array, coding: Coding): Uint8Array | undefined {
+    let v = this.#byEtag.get(etag)
+    if (!v) {
+      const old = this.#keyOf.get(key)
+      if (old !== undefined) this.#byEtag.delete(old)
+      this.#keyOf.set(key, etag)
+      v = { started: false }
+      this.#byEtag.set(etag, v)
+    }
+    if (v[coding]) return v[coding]
+    if (!v.started) {
+      v.started = true
+      const variants = v
+      void compressOffThread(body).then(
+        ({ br, gzip }) => {
+          // a copy that is no smaller is not worth a coding
+          if (br.length < body.length) variants.br = br
+          if (gzip.length < body.length) variants.gzip = gzip
+        },
+        () => undefined, // a failed compression leaves the file served as it is
+      )
+    }
+    return undefined
+  }
+
+}
+
+/**
+ * Headers and body for a reply of `body`: the compressed copy when the client takes one and it is
+ * ready. `etag` is the identity's (quoted); a coded reply's ETag names its coding.
+ */
+export function encodedReply(
+  copies: CompressedCopies,
+  key: string,
+  contentType: string,
+  etag: string,
+  body: Uint8Array,
+  acceptEncoding: string | undefined,
+): { headers: Record<string, string>; body: Uint8Array } {
+  if (!compressible(contentType)) return { headers: { etag }, body }
+  const coding = pickCoding(acceptEncoding)
+  const copy = coding ? copies.get(key, etag, body, coding) : undefined
+  if (!coding || !copy) return { headers: { etag, vary: 'accept-encoding' }, body }
+  return { headers: { etag: `${etag.slice(0, -1)}-${coding}"`, vary: 'accept-encoding', 'content-encoding': coding }, body: copy }
+}

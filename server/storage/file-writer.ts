@@ -1,0 +1,84 @@
+/**
+ * Image files written on their own thread. Each `fs.promises` call costs the event loop a promise,
+ * a libuv request and a callback, and a stored image took five of them (mkdir, open, write, close,
+ * rename): 15 to 20 % of the main thread's busy time end to end (bench/report.md, profiles). Here
+ * the main thread posts one message per file and gets one back; the thread writes synchronously,
+ * where a blocked call blocks nothing else. The bytes are copied into the message (tens of KB, a
+ * few microseconds): the caller may still hold them, so they are not transferred away.
+ *
+ * Plain CommonJS evaluated in the thread, so it needs no TypeScript loader (see inference/spawn.ts).
+ */
+import { Worker } from 'node:worker_threads'
+
+const THREAD = `
+const { parentPort } = require('node:worker_threads')
+const { mkdirSync, writeFileSync, renameSync, unlinkSync } = require('node:fs')
+const made = new Set()
+parentPort.on('message', ({ id, dir, tmp, path, bytes }) => {
+  try {
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true })
+      made.add(dir)
+    }
+    writeFileSync(tmp, bytes)
+    renameSync(tmp, path)
+    parentPort.postMessage({ id })
+  } catch (e) {
+    try { unlinkSync(tmp) } catch {}
+    parentPort.postMessage({ id, error: { message: String((e && e.message) || e), code: e && e.code } })
+  }
+})
+`
+
+interface Reply {
+  id: number
+  error?: { message: string; code?: string }
+}
+
+export class FileWriterThread {
+  #worker: Worker | undefined
+  #next = 1
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
+
+  /** Writes `bytes` to `tmp` in `dir`, then renames it to `path` (readers never see half a file). */
+  write(dir: string, tmp: string, path: string, bytes: Uint8Array): Promise<void> {
+    const worker = this.#start()
+    const id = this.#next++
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject })
+      worker.postMessage({ id, dir, tmp, path, bytes })
+    })
+  }
+
+  async close(): Promise<void> {
+    const w = this.#worker
+    this.#worker = undefined
+    if (w) await w.terminate()
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker
+    const worker = new Worker(THREAD, { eval: true })
+    // idle, it must not keep the process alive; the store's close() ends it
+    worker.unref()
+    worker.on('message', (r: Reply) => {
+      const w = this.#waiting.get(r.id)
+      this.#waiting.delete(r.id)
+      if (!w) return
+      if (r.error) w.reject(Object.assign(new Error(r.error.message), { code: r.error.code }))
+      else w.resolve()
+    })
+    worker.on('error', (err) => this.#failAll(err))
+    worker.on('exit', () => {
+      if (this.#worker === worker) this.#worker = undefined
+      this.#failAll(new Error('the file writer thread exited'))
+    })
+    this.#worker = worker
+    return worker
+  }
+
+  #failAll(err: Error): void {
+    for (const w of this.#waiting.values()) w.reject(err)
+    this.#waiting.clear()
+  }
+}
