@@ -67,7 +67,7 @@ async function fakeServer(credit: number) {
         if (decoded.ok) peer.frames.push({ ...decoded.envelope, payload: decoded.envelope.payload.slice() })
         return
       }
-      const parsed = parseClientMessage(String(data))
+      const parsed = parseClientMessage(String(data as Buffer))
       if (!parsed.ok) throw new Error(parsed.error.message)
       peer.messages.push(parsed.message)
       if (parsed.message.type === 'hello') socket.send(encodeMessage(welcome(credit)))

@@ -316,6 +316,7 @@ export function adaptStreaming(route: Route, opts: HttpAdapterOptions): (res: Ht
   return (res, req) => {
     const abort = new AbortController()
     let done = false
+    // eslint-disable-next-line prefer-const -- onAborted may fire before the stream exists
     let body: SocketBody | undefined
     res.onAborted(() => {
       done = true

@@ -82,7 +82,7 @@ export class FrameIngest {
         clearTimeout(timer)
         stop()
         if (err instanceof FrameRefused) reject(new HttpError(503, err.error.code, err.error.message, { headers: { 'retry-after': '1' } }))
-        else reject(err)
+        else reject(err instanceof Error ? err : new Error(String(err)))
       })
     })
   }

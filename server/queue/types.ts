@@ -64,7 +64,8 @@ export interface Consumer {
   close(): Promise<void>
 }
 
-export type DeadLetterReason = 'expired' | 'delivery-limit' | 'rejected' | string
+// `string & {}` keeps the known reasons visible to the editor while any broker reason passes
+export type DeadLetterReason = 'expired' | 'delivery-limit' | 'rejected' | (string & {})
 
 export interface DeadLetter {
   message: QueueMessage

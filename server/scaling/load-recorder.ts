@@ -147,7 +147,7 @@ export class LoadRecorder {
     this.#queueMax = 0
     this.#since = now
     await this.#prune(now)
-    if (failed) throw failed
+    if (failed) throw failed instanceof Error ? failed : new Error('a line\'s load could not be written', { cause: failed })
   }
 
   async #prune(now: number): Promise<void> {

@@ -65,7 +65,7 @@ export class JobRunner {
   }
 
   async #run(up: Upload): Promise<void> {
-    const { registry, jobs, log } = this.deps
+    const { registry, log } = this.deps
     const { id } = up.info
     try {
       await registry.setState(up, 'unpacking')

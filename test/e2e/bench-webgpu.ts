@@ -84,7 +84,9 @@ async function measureOnce(baseUrl: string, run: number): Promise<{ chosen: stri
 let server: RunningServer | undefined
 const baseUrl = values.url ?? (server = await startServer({ env: { SERVE_CLIENT: 'true' } })).url
 try {
-  const version = (await chromium.launch({ executablePath: values.chromium!, args: ['--headless', '--no-sandbox'] }).then(async (b) => [b.version(), await b.close()]))[0]
+  const browser = await chromium.launch({ executablePath: values.chromium!, args: ['--headless', '--no-sandbox'] })
+  const version = browser.version()
+  await browser.close()
   console.log(`chromium ${version} · ${values.gpu ? 'GPU allowed' : '--disable-gpu'} · ${baseUrl}`)
   console.log('run  ep      ok  prefilter ms  detector ms  runs  prefilter warm-up ms  detector warm-up ms  setup s  adapter / error')
   for (let i = 1; i <= Number(values.repeat); i++) {

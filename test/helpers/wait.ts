@@ -14,7 +14,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, opts: { timeoutMs?
       if (!(err instanceof TypeError && /fetch failed/.test(err.message))) throw err
       last = err // the server is not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? 'a condition'}${last ? ` (last: ${String(last)})` : ''}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? 'a condition'}${last ? ` (last: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`)
     await new Promise((r) => setTimeout(r, interval))
   }
 }

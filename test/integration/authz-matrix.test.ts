@@ -217,7 +217,7 @@ function socket(path: string, role: Role, send: object, done: (m: WsOutcome['mes
     })
     ws.on('open', () => ws.send(JSON.stringify(send)))
     ws.on('message', (data) => {
-      out.messages.push(JSON.parse(String(data)) as WsOutcome['messages'][number])
+      out.messages.push(JSON.parse(String(data as Buffer)) as WsOutcome['messages'][number])
       if (done(out.messages)) {
         ws.close()
         resolve(out)
