@@ -6,7 +6,7 @@
  */
 import { randomFillSync } from 'node:crypto'
 import sharp from 'sharp'
-import { sampleFrames } from '../server/inference/testing/fixtures.ts'
+import { sampleFrames } from '../test/fixtures/inference.ts'
 
 export const SIZES = {
   vga: [640, 480],

@@ -2,8 +2,7 @@
 import { z } from 'zod'
 import { ScalingDocSchema, StatusHistorySchema, WhatIfResultSchema, type ScalingSettings } from '../../shared/domain/scaling.ts'
 import { LineSettingsSchema, type LineSettings } from '../../shared/domain/settings.ts'
-import type { Fetched } from '../api/http.ts'
-import { requestJson } from './request.ts'
+import { requestJson, type Fetched } from '../api/http.ts'
 
 const LinesSchema = z.object({ lines: z.array(LineSettingsSchema) })
 const ModelsSchema = z.object({ models: z.array(z.object({ name: z.string(), task: z.string(), classes: z.array(z.string()) })) })

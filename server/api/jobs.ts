@@ -11,6 +11,7 @@ import type { Job, JobStatus } from '../storage/jobs.ts'
 import { StorageError } from '../storage/errors.ts'
 import type { UploadInfo } from '../uploads/index.ts'
 import { resultsCsv } from './csv.ts'
+import { queryCursor, queryLimit } from './query.ts'
 import { ok, type Route } from './types.ts'
 
 /** Before the job row exists, the upload's state tells where it is. */
@@ -73,12 +74,8 @@ export function jobRoutes(core: Core): Route[] {
     return view
   }
   const page = (q: URLSearchParams) => {
-    const limit = q.get('limit')
-    const n = limit === null ? 100 : Number(limit)
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw badRequest('"limit" must be an integer 1-1000', 'bad_limit')
-    const cursor = q.get('cursor')
-    if (cursor !== null && cursor.length > 200) throw badRequest('"cursor" is not one this server gave', 'bad_cursor')
-    return { limit: n, ...(cursor ? { cursor } : {}) }
+    const cursor = queryCursor(q)
+    return { limit: queryLimit(q) ?? 100, ...(cursor ? { cursor } : {}) }
   }
   const storageErrors = (err: unknown): never => {
     if (err instanceof StorageError && (err.code === 'invalid' || err.code === 'bad_cursor')) throw badRequest(err.message, err.code)

@@ -1,6 +1,6 @@
 /**
  * The queue contract. The embedded queue (`embedded.ts`) and the RabbitMQ transport
- * (`rabbitmq.ts`) both implement it and both pass the same suite (`queue-contract.ts`).
+ * (`rabbitmq.ts`) both implement it and both pass the same suite (`test/contracts/queue.ts`).
  *
  * Semantics, the same for both:
  *  - two priorities: `live` frames are always served before `batch` frames (uploads);

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { TUS, bearer, encodeMetadata, newUpload, tusUpload, waitForJob } from '../../server/uploads/testing/tus.ts'
+import { TUS, bearer, encodeMetadata, newUpload, tusUpload, waitForJob } from '../helpers/tus.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 

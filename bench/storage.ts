@@ -1,7 +1,7 @@
 /**
  * Rough throughput of the store on this machine, for sizing (not a test: nothing is asserted).
- *   npx tsx server/storage/bench.ts [frames]          SQLite in a temp folder
- *   DATABASE_URL=... npx tsx server/storage/bench.ts  PostgreSQL too, in a throwaway schema
+ *   npx tsx bench/storage.ts [frames]          SQLite in a temp folder
+ *   DATABASE_URL=... npx tsx bench/storage.ts  PostgreSQL too, in a throwaway schema
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import sharp from 'sharp'
-import type { InspectionResult } from '../../shared/domain/result.ts'
-import { makeThumbnail } from './images.ts'
-import { openPostgresStore } from './postgres.ts'
-import { openSqliteStore } from './sqlite.ts'
-import type { SqlStore } from './store.ts'
+import type { InspectionResult } from '../shared/domain/result.ts'
+import { makeThumbnail } from '../server/storage/images.ts'
+import { openPostgresStore } from '../server/storage/postgres.ts'
+import { openSqliteStore } from '../server/storage/sqlite.ts'
+import type { SqlStore } from '../server/storage/store.ts'
 
 const N = Number(process.argv[2] ?? 2000)
 const quiet = { warn: () => undefined, error: (o: object, m: string) => console.error(m, o) }

@@ -3,9 +3,9 @@
  * refusing a database this build does not understand.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { migrate } from '../migrate.ts'
-import { MIGRATIONS, type Migration } from '../schema.ts'
-import type { SqlStore } from '../store.ts'
+import { migrate } from '../../../server/storage/migrate.ts'
+import { MIGRATIONS, type Migration } from '../../../server/storage/schema.ts'
+import type { SqlStore } from '../../../server/storage/store.ts'
 import { result, type TestDatabase, type TestDatabaseFactory } from './fixtures.ts'
 
 const ALL = MIGRATIONS.map((m) => m.version)

@@ -3,15 +3,15 @@
  * test/integration/store-postgres.test.ts). `factory` makes a new, empty database per test.
  */
 import { describe } from 'vitest'
-import type { TestDatabaseFactory } from './contract/fixtures.ts'
-import { imagesContract } from './contract/images.ts'
-import { loadAndJobsContract } from './contract/load-jobs.ts'
-import { migrationsContract } from './contract/migrations.ts'
-import { resultsContract } from './contract/results.ts'
-import { settingsContract } from './contract/settings.ts'
-import { tokensContract } from './contract/tokens.ts'
+import type { TestDatabaseFactory } from './store/fixtures.ts'
+import { imagesContract } from './store/images.ts'
+import { loadAndJobsContract } from './store/load-jobs.ts'
+import { migrationsContract } from './store/migrations.ts'
+import { resultsContract } from './store/results.ts'
+import { settingsContract } from './store/settings.ts'
+import { tokensContract } from './store/tokens.ts'
 
-export type { TestDatabase, TestDatabaseFactory } from './contract/fixtures.ts'
+export type { TestDatabase, TestDatabaseFactory } from './store/fixtures.ts'
 
 export function storeContract(name: string, factory: TestDatabaseFactory): void {
   describe(`store contract: ${name}`, () => {

@@ -3,8 +3,8 @@
  * a JSON line, and exits without settling it, as a process killed mid-inference would.
  * Started by test/integration/rabbitmq-poison.test.ts with the queue's options in CRASH_OPTIONS.
  */
-import { FsBlobStore } from '../blobs.ts'
-import { RabbitQueue, type RabbitQueueOptions } from '../rabbitmq.ts'
+import { FsBlobStore } from '../../server/queue/blobs.ts'
+import { RabbitQueue, type RabbitQueueOptions } from '../../server/queue/rabbitmq.ts'
 
 const raw = JSON.parse(process.env.CRASH_OPTIONS ?? '{}') as Omit<RabbitQueueOptions, 'blobs'> & { blobDir: string }
 const queue = await RabbitQueue.connect({ ...raw, blobs: new FsBlobStore(raw.blobDir) })

@@ -2,8 +2,9 @@
  * The audit log and the settings documents, whose every change it records.
  */
 import { describe, expect, it } from 'vitest'
-import type { SettingsDoc } from '../settings-store.ts'
-import { allPages, eventually, useDatabase, type TestDatabaseFactory } from './fixtures.ts'
+import type { SettingsDoc } from '../../../server/storage/settings-store.ts'
+import { allPages, useDatabase, type TestDatabaseFactory } from './fixtures.ts'
+import { waitFor } from '../../helpers/wait.ts'
 
 const lineSettings = (fps: number) => ({ line: 'line-a', model: 'detector', policy: 'auto', captureFps: fps })
 
@@ -101,16 +102,16 @@ export function settingsContract(factory: TestDatabaseFactory): void {
       const seen: SettingsDoc[] = []
       await h.store.settings.onChange((d) => seen.push(d))
       const put = await other.settings.put('line:line-b', lineSettings(7), 'bob')
-      await eventually(() => seen.length, (n) => n >= 1)
+      await waitFor(() => seen.length >= 1, { what: '1 change(s) seen' })
       expect(seen[0]).toEqual(put)
       const again = await other.settings.put('global', { theme: 'dark' }, 'bob')
-      await eventually(() => seen.length, (n) => n >= 2)
+      await waitFor(() => seen.length >= 2, { what: '2 change(s) seen' })
       expect(seen[1]).toEqual(again)
       // a listener in the writing process hears it once too, not again through the feed
       const mine: SettingsDoc[] = []
       await other.settings.onChange((d) => mine.push(d))
       const third = await other.settings.put('scaling', { max: 4 }, 'bob')
-      await eventually(() => seen.length, (n) => n >= 3)
+      await waitFor(() => seen.length >= 3, { what: '3 change(s) seen' })
       expect(mine).toEqual([third])
       expect(seen).toEqual([put, again, third])
     })

@@ -2,7 +2,7 @@
  * Prefilter and detector latency in the browser, WebGPU against WASM, measured by the station's own
  * inference worker (the same warm-up, timed runs and median the station uses to choose).
  *
- *   npx tsx test/e2e/bench-webgpu.ts [--url http://host:8080] [--chromium /usr/bin/chromium]
+ *   npx tsx bench/webgpu.ts [--url http://host:8080] [--chromium /usr/bin/chromium]
  *                                    [--gpu] [--flag=--use-angle=vulkan ...] [--repeat 3]
  *
  * Without --url it starts a linesight server of its own. --gpu drops --disable-gpu so Chromium
@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
-import { CHROMIUM, CHROMIUM_FLAGS } from '../helpers/browser.ts'
-import { startServer, type RunningServer } from '../helpers/server.ts'
+import { CHROMIUM, CHROMIUM_FLAGS } from '../test/helpers/browser.ts'
+import { startServer, type RunningServer } from '../test/helpers/server.ts'
 
 const { values } = parseArgs({
   options: {

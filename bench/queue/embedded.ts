@@ -3,10 +3,10 @@
  * >= 3,000 frames/s end to end, so the queue itself must cost a small fraction of that budget).
  * Prints numbers, asserts nothing.
  *
- *   npx tsx server/queue/bench-embedded.ts [frames]
+ *   npx tsx bench/queue/embedded.ts [frames]
  */
-import { EmbeddedQueue } from './embedded.ts'
-import type { QueueMessage } from './types.ts'
+import { EmbeddedQueue } from '../../server/queue/embedded.ts'
+import type { QueueMessage } from '../../server/queue/types.ts'
 
 const frames = Number(process.argv[2] ?? 200_000)
 // a pool of distinct buffers, as frames from many stations would be; allocation is not the queue's cost

@@ -5,8 +5,8 @@
  */
 import { request } from 'node:http'
 import { Upload, type UploadOptions } from 'tus-js-client'
-import { waitFor } from '../../../test/helpers/wait.ts'
-import type { JobView } from '../../api/jobs.ts'
+import { waitFor } from './wait.ts'
+import type { JobView } from '../../server/api/jobs.ts'
 
 export const TUS = { 'tus-resumable': '1.0.0' }
 

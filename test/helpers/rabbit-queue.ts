@@ -2,8 +2,8 @@
  * A RabbitQueue for the integration tests, with small limits and the errors it reports collected
  * (so a test can assert on them) instead of printed.
  */
-import { FsBlobStore } from '../blobs.ts'
-import { RabbitQueue, type RabbitQueueOptions } from '../rabbitmq.ts'
+import { FsBlobStore } from '../../server/queue/blobs.ts'
+import { RabbitQueue, type RabbitQueueOptions } from '../../server/queue/rabbitmq.ts'
 import type { TestVhost } from './rabbit-vhost.ts'
 
 export interface TestQueue {

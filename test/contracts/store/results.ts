@@ -3,8 +3,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { InspectionResult } from '../../../shared/domain/result.ts'
-import { StorageError } from '../errors.ts'
-import type { ResultQuery } from '../types.ts'
+import { StorageError } from '../../../server/storage/errors.ts'
+import type { ResultQuery } from '../../../server/storage/types.ts'
 import { allPages, dataset, newestFirst, result, T0, useDatabase, type TestDatabaseFactory } from './fixtures.ts'
 
 const ids = (rs: readonly InspectionResult[]) => rs.map((r) => r.frameId)

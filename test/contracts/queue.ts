@@ -4,9 +4,10 @@
  * Each test gets a fresh queue from `factory`; the suite closes it afterwards.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { QueueError } from './errors.ts'
-import { gate, waitFor } from './testing/wait-for.ts'
-import { type Delivery, type DeadLetter, type FrameQueue, type Priority, type QueueMessage, QueueClosedError, QueueFullError } from './types.ts'
+import { QueueError } from '../../server/queue/errors.ts'
+import { gate } from '../helpers/gate.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { type Delivery, type DeadLetter, type FrameQueue, type Priority, type QueueMessage, QueueClosedError, QueueFullError } from '../../server/queue/types.ts'
 
 export interface ContractOptions {
   maxLength: Record<Priority, number>

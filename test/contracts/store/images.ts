@@ -3,9 +3,10 @@
  */
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { startRetention } from '../retention.ts'
-import { THUMBNAIL_MAX_PX } from '../images.ts'
-import { eventually, jpeg, png, result, useDatabase, type TestDatabaseFactory } from './fixtures.ts'
+import { startRetention } from '../../../server/storage/retention.ts'
+import { THUMBNAIL_MAX_PX } from '../../../server/storage/images.ts'
+import { jpeg, png, result, useDatabase, type TestDatabaseFactory } from './fixtures.ts'
+import { waitFor } from '../../helpers/wait.ts'
 
 const failing = (over = {}) => result({ detections: [{ classId: 0, class: 'scratch', score: 0.9, box: [1, 1, 9, 9] }], ...over })
 const DAY = 86_400_000
@@ -107,11 +108,11 @@ export function imagesContract(factory: TestDatabaseFactory): void {
       const runs: number[] = []
       const stop = startRetention(h.store, 30, { intervalMs: 20, onRun: (n) => runs.push(n) })
       try {
-        await eventually(() => h.store.get(old.frameId), (r) => r === null)
+        await waitFor(async () => (await h.store.get(old.frameId)) === null, { what: 'the old record to go' })
         const late = failing({ capturedAt: now - 45 * DAY })
         await h.store.record(late)
         // the next scheduled run, not the first one, removes what arrived later
-        await eventually(() => h.store.get(late.frameId), (r) => r === null)
+        await waitFor(async () => (await h.store.get(late.frameId)) === null, { what: 'the late record to go' })
         expect(runs.reduce((a, b) => a + b, 0)).toBe(2)
       } finally {
         stop()

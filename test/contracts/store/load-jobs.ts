@@ -2,7 +2,7 @@
  * Load history (upsert-add from several processes) and upload jobs (atomic counters).
  */
 import { describe, expect, it } from 'vitest'
-import { MINUTE_MS, type LoadSampleInput } from '../load-history.ts'
+import { MINUTE_MS, type LoadSampleInput } from '../../../server/storage/load-history.ts'
 import { allPages, T0, useDatabase, type TestDatabaseFactory } from './fixtures.ts'
 
 const sample = (over: Partial<LoadSampleInput>): LoadSampleInput => ({ minute: T0, line: 'line-a', frames: 0, skipped: 0, browserFrames: 0, queueDepthMax: 0, workers: 0, p95Ms: 0, ...over })

@@ -3,7 +3,7 @@
  * publisher confirms on, a consumer acking each message, as the frame queue uses them.
  * It prints numbers and asserts nothing (a benchmark, not a test).
  *
- *   AMQP_URL=amqp://guest:guest@127.0.0.1:5672 npx tsx server/queue/bench-queue-types.ts [frames] [window] [frameMax,...]
+ *   AMQP_URL=amqp://guest:guest@127.0.0.1:5672 npx tsx bench/queue/queue-types.ts [frames] [window] [frameMax,...]
  *
  * frameMax is the AMQP frame size the client asks for (the broker allows up to 131072); the
  * default compares it with rabbitmq-client's own default, 8192.
@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { Connection } from 'rabbitmq-client'
-import { loadConfig } from '../config/index.ts'
+import { loadConfig } from '../../server/config/index.ts'
 
 const config = loadConfig()
 if (!config.amqpUrl) {

@@ -5,12 +5,12 @@
  * resident memory before and after, to show the body streams to disk instead of filling memory.
  * Prints numbers, asserts nothing.
  *
- *   npx tsx server/uploads/bench-upload.ts [MB] [runs] [chunkMB]
+ *   npx tsx bench/upload.ts [MB] [runs] [chunkMB]
  */
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { startServer } from '../../test/helpers/server.ts'
-import { startTus } from './testing/tus.ts'
+import { startServer } from '../test/helpers/server.ts'
+import { startTus } from '../test/helpers/tus.ts'
 
 const mb = Number(process.argv[2] ?? 50)
 const runs = Number(process.argv[3] ?? 5)

@@ -2,7 +2,7 @@
  * End-to-end throughput of the RabbitMQ frame queue (RabbitQueue: confirms, quorum queues, the
  * live/batch scheduler) with 100 KB frames and a no-op handler. Prints numbers, asserts nothing.
  *
- *   AMQP_URL=amqp://guest:guest@127.0.0.1:5672 npx tsx server/queue/bench-rabbitmq.ts [frames] [publishers] [consumers] [prefetch] [batchEvery]
+ *   AMQP_URL=amqp://guest:guest@127.0.0.1:5672 npx tsx bench/queue/rabbitmq.ts [frames] [publishers] [consumers] [prefetch] [batchEvery]
  *
  * Every `batchEvery`-th frame is a batch frame (default 10; 0: live only).
  *
@@ -13,10 +13,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Connection } from 'rabbitmq-client'
-import { loadConfig } from '../config/index.ts'
-import { FsBlobStore } from './blobs.ts'
-import { RabbitQueue } from './rabbitmq.ts'
-import { topologyDeclarations } from './topology.ts'
+import { loadConfig } from '../../server/config/index.ts'
+import { FsBlobStore } from '../../server/queue/blobs.ts'
+import { RabbitQueue } from '../../server/queue/rabbitmq.ts'
+import { topologyDeclarations } from '../../server/queue/topology.ts'
 
 const config = loadConfig()
 if (!config.amqpUrl) {

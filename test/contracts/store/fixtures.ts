@@ -5,9 +5,9 @@
 import sharp from 'sharp'
 import { afterEach, beforeEach } from 'vitest'
 import type { InspectionResult } from '../../../shared/domain/result.ts'
-import type { Db } from '../sql.ts'
-import type { SqlStore } from '../store.ts'
-import type { StoreOptions } from '../types.ts'
+import type { Db } from '../../../server/storage/sql.ts'
+import type { SqlStore } from '../../../server/storage/store.ts'
+import type { StoreOptions } from '../../../server/storage/types.ts'
 import { mulberry32 } from '../../../shared/random.ts'
 
 /** One empty database (a temp folder, a schema) that stores can be opened on. */
@@ -119,18 +119,6 @@ export async function jpeg(width: number, height: number): Promise<Uint8Array> {
 export async function png(width: number, height: number): Promise<Uint8Array> {
   const buf = await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 10, b: 10 } } }).png().toBuffer()
   return new Uint8Array(buf)
-}
-
-/** Waits until `check` holds, polling; fails after `timeoutMs` with what was last seen. */
-export async function eventually<T>(probe: () => Promise<T> | T, check: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: T
-  for (;;) {
-    last = await probe()
-    if (check(last)) return last
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
 
 /** Every page of a query, in order. */

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { eventually, useDatabase, type TestDatabaseFactory } from './fixtures.ts'
+import { useDatabase, type TestDatabaseFactory } from './fixtures.ts'
+import { waitFor } from '../../helpers/wait.ts'
 
 export function tokensContract(factory: TestDatabaseFactory): void {
   describe('tokens', () => {
@@ -50,7 +51,7 @@ export function tokensContract(factory: TestDatabaseFactory): void {
       const { secret, token } = await h.store.tokens.createToken({ role: 'kiosk', lines: ['line-a'], label: 'k', createdBy: 'x' })
       expect(await other.tokens.verify(secret)).not.toBeNull()
       await h.store.tokens.revoke(token.id)
-      await eventually(() => other.tokens.verify(secret), (v) => v === null)
+      await waitFor(async () => (await other.tokens.verify(secret)) === null, { what: 'the revocation to reach the other process' })
     })
 
     it('rejects scopes that do not fit the role', async () => {
