@@ -1,7 +1,7 @@
 /** The admin and status endpoints the panel and the status page call. */
 import { z } from 'zod'
 import { ScalingDocSchema, StatusHistorySchema, WhatIfResultSchema, type ScalingSettings } from '../../shared/domain/scaling.ts'
-import { LineSettingsSchema, type LineSettings } from '../../shared/domain/settings.ts'
+import { LineSettingsSchema, type LineSettings } from '../../shared/domain/line-settings.ts'
 import { requestJson, type Fetched } from '../api/http.ts'
 
 const LinesSchema = z.object({ lines: z.array(LineSettingsSchema) })

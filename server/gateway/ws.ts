@@ -9,9 +9,9 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js'
 import type { Principal } from '../auth/principal.ts'
 import { HttpError } from '../errors.ts'
-import { KioskSession } from '../ingest/kiosk-session.ts'
+import { KioskSession } from '../results/kiosk-session.ts'
 import { StationSession, type StationDeps } from '../ingest/station-session.ts'
-import type { KioskDeps } from '../ingest/kiosk-session.ts'
+import type { KioskDeps } from '../results/kiosk-session.ts'
 import { errorReply, writeReply } from './http.ts'
 
 interface SocketData {

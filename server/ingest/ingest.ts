@@ -8,7 +8,7 @@ import { HttpError } from '../errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import { QueueFullError, type FrameQueue, type Priority } from '../queue/types.ts'
 import type { ResultHub } from '../results/hub.ts'
-import { toQueueMessage, type FrameJob } from './frame-job.ts'
+import { toQueueMessage, type FrameJob } from '../queue/frame-job.ts'
 
 export interface IngestDeps {
   queue: FrameQueue

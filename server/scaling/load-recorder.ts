@@ -18,7 +18,7 @@
 import { hostname } from 'node:os'
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../metrics/metrics.ts'
-import type { LoadTracker } from '../results/load.ts'
+import type { LoadTracker } from '../metrics/load.ts'
 import type { LoadHistory } from '../storage/load-history.ts'
 
 const SAMPLE_MS = 1000

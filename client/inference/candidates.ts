@@ -9,7 +9,7 @@ import type { DetectManifest, PrefilterManifest } from '../../shared/domain/mani
 import type { CandidateReport, LocalEp } from './api.ts'
 import { DetectorRunner } from './detector-runner.ts'
 import { PrefilterRunner } from './prefilter-runner.ts'
-import { timeModel, type TimingPlan } from './choose.ts'
+import { timeModel, type TimingPlan } from './timing.ts'
 
 export interface LoadedModels {
   detector: { bytes: Uint8Array; manifest: DetectManifest }

@@ -4,7 +4,7 @@
  * the prefilter model's calibrated thresholds. Changes are validated, persisted through the
  * optional `persistence` adapter (the settings store, audited) and pushed to listeners live.
  */
-import { LineSettingsSchema, type LineSettings, type PrefilterThresholds } from '../../shared/domain/settings.ts'
+import { LineSettingsSchema, type LineSettings, type PrefilterThresholds } from '../../shared/domain/line-settings.ts'
 import { HttpError } from '../errors.ts'
 
 export interface SettingsPersistence {

@@ -5,13 +5,13 @@
  */
 import { verdictOf } from '../../shared/domain/verdict.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
-import { fromQueueMessage, type FrameJob } from '../ingest/frame-job.ts'
-import { InferenceError, type InferenceEngine } from '../inference/types.ts'
+import { fromQueueMessage, type FrameJob } from '../queue/frame-job.ts'
+import { InferenceError, type InferenceEngine } from './types.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { Consumer, Delivery, FrameQueue } from '../queue/types.ts'
-import type { LineSettingsService } from '../settings/lines.ts'
-import type { LoadTracker } from './load.ts'
-import type { Recorder } from './recorder.ts'
+import type { LineSettingsService } from '../lines/line-settings.ts'
+import type { LoadTracker } from '../metrics/load.ts'
+import type { Recorder } from '../results/recorder.ts'
 
 export interface ProcessorDeps {
   queue: FrameQueue

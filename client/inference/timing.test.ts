@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CandidateReport } from './api.ts'
-import { median, pickFastest, timeModel } from './choose.ts'
+import { median, pickFastest, timeModel } from './timing.ts'
 
 describe('measured backend choice', () => {
   it('picks the backend with the lowest prefilter + detector time, whatever the preference order', () => {

@@ -3,7 +3,7 @@
  */
 import { encodeMessage, parseClientMessage, type ServerMessage } from '../../shared/protocol/codec.ts'
 import { canUseLine, type Principal } from '../auth/principal.ts'
-import type { ClientSink, ResultHub } from '../results/hub.ts'
+import type { ClientSink, ResultHub } from './hub.ts'
 
 export interface KioskDeps {
   hub: ResultHub

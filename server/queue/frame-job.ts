@@ -3,7 +3,7 @@
  * RabbitMQ transport moves payloads over its inline limit to the blob store and carries a
  * reference instead, see server/queue/).
  */
-import type { HeaderValue, QueueMessage } from '../queue/types.ts'
+import type { HeaderValue, QueueMessage } from './types.ts'
 
 export interface FrameJob {
   frameId: string
