@@ -8,7 +8,6 @@ import { canUseLine, type Principal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import type { Job, JobStatus } from '../storage/jobs.ts'
-import { StorageError } from '../storage/errors.ts'
 import type { UploadInfo } from '../uploads/index.ts'
 import { resultsCsv } from './csv.ts'
 import { queryCursor, queryLimit } from './query.ts'
@@ -77,10 +76,6 @@ export function jobRoutes(core: Core): Route[] {
     const cursor = queryCursor(q)
     return { limit: queryLimit(q) ?? 100, ...(cursor ? { cursor } : {}) }
   }
-  const storageErrors = (err: unknown): never => {
-    if (err instanceof StorageError && (err.code === 'invalid' || err.code === 'bad_cursor')) throw badRequest(err.message, err.code)
-    throw err
-  }
 
   return [
     {
@@ -102,7 +97,6 @@ export function jobRoutes(core: Core): Route[] {
             limit: Math.min(limit, 500),
             ...(cursor ? { cursor } : {}),
           })
-          .catch(storageErrors)
         return ok({ items: list.items.map((j) => jobView(j.id, j, core.uploads?.describe(p, j.id))), ...(list.nextCursor ? { nextCursor: list.nextCursor } : {}) })
       },
     },
@@ -123,7 +117,7 @@ export function jobRoutes(core: Core): Route[] {
       handler: async (ctx) => {
         const view = await load(ctx.principal, idParam(ctx.params.id))
         const format = ctx.query.get('format') ?? 'json'
-        if (format === 'json') return ok(await core.store.query({ jobId: view.id, ...page(ctx.query) }).catch(storageErrors))
+        if (format === 'json') return ok(await core.store.query({ jobId: view.id, ...page(ctx.query) }))
         if (format !== 'csv') throw badRequest('"format" must be json or csv', 'bad_format')
         const items: InspectionResult[] = []
         let cursor: string | undefined

@@ -5,7 +5,7 @@
  * optional `persistence` adapter (the settings store, audited) and pushed to listeners live.
  */
 import { LineSettingsSchema, type LineSettings, type PrefilterThresholds } from '../../shared/domain/line-settings.ts'
-import { HttpError } from '../errors.ts'
+import { CodedError } from '../errors.ts'
 
 export interface SettingsPersistence {
   load(): Promise<LineSettings[]>
@@ -65,7 +65,7 @@ export class LineSettingsService {
     const merged = { ...this.get(line), ...(patch as object), line }
     const parsed = LineSettingsSchema.safeParse(merged)
     if (!parsed.success) {
-      throw new HttpError(422, 'invalid_settings', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+      throw new CodedError('invalid_settings', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
     }
     await this.persistence?.save(parsed.data, actor, before)
     this.#lines.set(line, parsed.data)
