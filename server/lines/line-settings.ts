@@ -22,6 +22,28 @@ export const FALLBACK_PREFILTER: PrefilterThresholds = {
   partPresent: 0.5,
 }
 
+/**
+ * What an unconfigured line runs with: the default detector, the prefilter thresholds its model's
+ * manifest ships (else FALLBACK_PREFILTER), a little audit and shadow sampling.
+ */
+export function lineDefaults(defaultModel: string, prefilterThresholds: Record<string, number> | undefined): Omit<LineSettings, 'line'> {
+  return {
+    model: defaultModel,
+    policy: 'auto',
+    prefilter: { ...FALLBACK_PREFILTER, ...pickPrefilter(prefilterThresholds ?? {}), enabled: true },
+    auditFraction: 0.02,
+    shadowFraction: 0.05,
+    scoreThresholds: {},
+    captureFps: 5,
+  }
+}
+
+function pickPrefilter(t: Record<string, number>): Partial<PrefilterThresholds> {
+  const out: Partial<PrefilterThresholds> = {}
+  for (const k of Object.keys(FALLBACK_PREFILTER) as (keyof PrefilterThresholds)[]) if (typeof t[k] === 'number') out[k] = t[k]
+  return out
+}
+
 export class LineSettingsService {
   readonly #lines = new Map<string, LineSettings>()
   readonly #listeners = new Set<(s: LineSettings) => void>()
