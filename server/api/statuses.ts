@@ -24,8 +24,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 export function httpErrorOf(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err
   if (!(err instanceof CodedError)) return undefined
+  // instanceof widens the code to any; every CodedError's code is a string
+  const code: string = (err as CodedError).code
   // a frame the pipeline gave up on is the service's trouble, whatever the reason: retry later
-  const status = STATUS_BY_CODE[err.code] ?? (err instanceof FrameFailed || err instanceof FrameRefused ? 503 : undefined)
+  const status = STATUS_BY_CODE[code] ?? (err instanceof FrameFailed || err instanceof FrameRefused ? 503 : undefined)
   if (status === undefined) return undefined
-  return new HttpError(status, err.code, err.message, { cause: err, ...(err instanceof FrameRefused ? { headers: { 'retry-after': '1' } } : {}) })
+  return new HttpError(status, code, err.message, { cause: err, ...(err instanceof FrameRefused ? { headers: { 'retry-after': '1' } } : {}) })
 }
