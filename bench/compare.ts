@@ -47,9 +47,9 @@ const started = await Promise.allSettled([startLinesight({ noop, env: {}, root: 
 const failed = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
 if (failed.length) {
   // stop whichever did start before reporting why the other did not
-  await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)))
+  await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : Promise.resolve())))
   await gen.close()
-  throw new AggregateError(failed.map((f) => f.reason), 'a server did not start')
+  throw new AggregateError(failed.map((f): unknown => f.reason), 'a server did not start')
 }
 const [a, b] = started.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof startLinesight>>>).value) as [Awaited<ReturnType<typeof startLinesight>>, Awaited<ReturnType<typeof startLinesight>>]
 const command = (url: string): StationsCommand => ({

@@ -7,7 +7,7 @@
 import { randomFillSync } from 'node:crypto'
 import sharp from 'sharp'
 import { MODEL_SIZE_JPEG_QUALITY } from '../client/config.ts'
-import { sampleFrames } from '../server/inference/testing/fixtures.ts'
+import { sampleFrames } from '../test/fixtures/inference.ts'
 import { uplinkSize } from '../shared/inference/letterbox.ts'
 
 export const SIZES = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { channelMeanModel } from '../server/inference/testing/onnx-writer.ts'
+import { channelMeanModel } from '../test/fixtures/onnx-writer.ts'
 import { onnxParameterCount } from './onnx-params.ts'
 
 // protobuf writing, just enough for a graph with initializers

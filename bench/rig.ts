@@ -45,7 +45,7 @@ async function all<T extends readonly unknown[]>(starts: { [K in keyof T]: Promi
   if (!failed.length) return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T
   // stop what did start, then report every start that failed
   await Promise.all(settled.filter((s) => s.status === 'fulfilled').map((s) => stop((s as PromiseFulfilledResult<unknown>).value)))
-  throw new AggregateError(failed.map((f) => f.reason), `the benchmark could not start: ${failed.map((f) => String((f.reason as Error)?.message ?? f.reason)).join('; ')}`)
+  throw new AggregateError(failed.map((f): unknown => f.reason), `the benchmark could not start: ${failed.map((f) => String((f.reason as Error)?.message ?? f.reason)).join('; ')}`)
 }
 
 async function stopAny(x: unknown): Promise<void> {
@@ -108,5 +108,5 @@ export async function startRig(opts: BenchOptions, manifest: DetectManifest, mod
 export async function stopRig(rig: Rig): Promise<void> {
   const stops = await Promise.allSettled([rig.loops.close(), rig.engine.close(), rig.gen.close(), rig.real.stop(), rig.noop.stop(), rig.uws.close(), rig.ws.close()])
   const failed = stops.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
-  if (failed.length) throw new AggregateError(failed.map((f) => f.reason), 'stopping the benchmark processes failed')
+  if (failed.length) throw new AggregateError(failed.map((f): unknown => f.reason), 'stopping the benchmark processes failed')
 }

@@ -5,8 +5,7 @@
  */
 import { resolve } from 'node:path'
 import { inputSize } from '../shared/domain/manifest.ts'
-import type { InspectionResult } from '../shared/domain/result.ts'
-import { FALLBACK_PREFILTER, LineSettingsService } from './settings/lines.ts'
+import { LineSettingsService, lineDefaults } from './lines/line-settings.ts'
 import { readiness } from './api/health.ts'
 import { allRoutes } from './api/routes.ts'
 import { Authenticator } from './auth/authenticate.ts'
@@ -25,14 +24,18 @@ import { startGpuMetrics } from './metrics/gpu.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { startWorkerEndpoint, type WorkerEndpoint } from './metrics/worker-endpoint.ts'
 import { ModelCatalog } from './models/catalog.ts'
-import type { DeadLetter } from './queue/types.ts'
 import { ResultHub } from './results/hub.ts'
-import { LoadTracker } from './results/load.ts'
-import { Processor } from './results/processor.ts'
+import { LoadTracker } from './metrics/load.ts'
+import { Processor } from './inference/processor.ts'
 import { Recorder } from './results/recorder.ts'
 import { ReviewService } from './review/service.ts'
 import { ShadowRunner } from './candidates/shadow.ts'
 import { watchForReview } from './review/wiring.ts'
+import { recordDeadLetters } from './results/dead-letters.ts'
+import { fanOutResults } from './results/fan-out.ts'
+import { startLoadReports } from './metrics/load-reports.ts'
+import { startResultRecovery } from './ingest/result-recovery.ts'
+import { corsHeaders } from './auth/cors.ts'
 import { openEngine } from './wiring/engine.ts'
 import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
@@ -80,19 +83,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
   const storage = await openStorage(config, log)
   const { queue, bus } = await openQueue(config, log)
   const prefilter = models.get(config.prefilterModel)?.manifest
-  const prefilterDefaults = { ...FALLBACK_PREFILTER, ...(prefilter?.task === 'prefilter' ? pickPrefilter(prefilter.thresholds) : {}) }
-  const settings = new LineSettingsService(
-    {
-      model: config.defaultModel,
-      policy: 'auto',
-      prefilter: { ...prefilterDefaults, enabled: true },
-      auditFraction: 0.02,
-      shadowFraction: 0.05,
-      scoreThresholds: {},
-      captureFps: 5,
-    },
-    storage.settingsPersistence,
-  )
+  const settings = new LineSettingsService(lineDefaults(config.defaultModel, prefilter?.task === 'prefilter' ? prefilter.thresholds : undefined), storage.settingsPersistence)
   await settings.init()
 
   const hub = new ResultHub({
@@ -105,24 +96,8 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
   const recorder = new Recorder({ store: storage.store, bus, metrics })
   const review = new ReviewService({ reviews: storage.store.reviews, metrics, log })
   const stopReviewWatch = watchForReview({ recorder, review, settings, models, margin: config.reviewNearThresholdMargin })
-  const unsubscribe = bus.subscribe((r) => {
-    settings.touch(r.line)
-    hub.dispatch(r)
-    const e2e = r.source === 'browser' ? undefined : r.timings
-    if (e2e) load.recordLatency(['queue', 'decode', 'infer', 'postprocess'].reduce((s, k) => s + (e2e[k] ?? 0), 0))
-  })
-
-  // A dead-lettered frame still ends with one record: an error result, failing the part (nobody
-  // inspected it). Recorded by whichever process the broker hands the dead letter to; the result
-  // bus carries it to the station or HTTP request waiting for that frame, wherever they are.
-  queue.onDeadLetter((d) => {
-    metrics.deadLetters.inc({ reason: d.reason })
-    metrics.framesDropped.inc({ reason: d.reason === 'expired' ? 'expired' : 'dead_letter' })
-    recorder.record(deadLetterResult(d)).catch((err: unknown) => {
-      log.error({ err, frameId: d.message.id }, 'recording a dead letter failed')
-      hub.fail(d.message.id, { code: deadLetterCode(d), message: `frame dead-lettered (${d.reason})${d.error ? `: ${d.error}` : ''}` })
-    })
-  })
+  const unsubscribe = fanOutResults(bus, { hub, settings, load })
+  recordDeadLetters(queue, { recorder, hub, metrics, log })
 
   const core: Core = {
     config,
@@ -165,7 +140,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
   }
 
   let gateway: Gateway | undefined
-  let recoveryTimer: NodeJS.Timeout | undefined
+  let stopRecovery: (() => void) | undefined
   let revocationTimer: NodeJS.Timeout | undefined
   if (config.role !== 'worker') {
     if (!config.authRequired) log.warn('AUTH_REQUIRED=false: anyone on this network may send frames for any line and read every result; admin routes still need a token')
@@ -283,18 +258,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       metrics,
       log,
     })
-    if (recovery) {
-      const stations = gateway.routes.stations
-      recoveryTimer = setInterval(() => {
-        for (const st of stations) {
-          st.recoverOverdue().then(
-            (count) => count > 0 && log.info({ count, line: st.line }, 'results recovered from the store'),
-            (err: unknown) => log.warn({ err: String(err), line: st.line }, 'looking up overdue results failed; trying again'),
-          )
-        }
-      }, Math.min(1000, recovery.afterMs))
-      recoveryTimer.unref()
-    }
+    if (recovery) stopRecovery = startResultRecovery(gateway.routes.stations, recovery.afterMs, log)
   }
 
   // Probes and scrapes must reach a worker too, on the port a gateway would use; /metrics with a token.
@@ -323,23 +287,10 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
         })
       : undefined
 
-  // Load: poll the queue, publish to stations, export to Prometheus.
-  const timer = setInterval(() => {
-    queue
-      .depth()
-      .then((d) => {
-        load.queueDepth = d.live
-        load.inFlight = hub.waiting
-        load.workers = core.engine?.status().workers ?? load.workers
-        metrics.queueDepth.set({ queue: 'live' }, d.live)
-        metrics.queueDepth.set({ queue: 'batch' }, d.batch)
-        metrics.queueDepth.set({ queue: 'unacked' }, d.unacked)
-        metrics.queueDepth.set({ queue: 'dead' }, d.deadLetters)
-        for (const st of gateway?.routes.stations ?? []) st.sendLoad()
-      })
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'queue depth unavailable'))
-  }, LOAD_INTERVAL_MS)
-  timer.unref()
+  const stopLoadReports = startLoadReports(
+    { queue, load, metrics, log, waiting: () => hub.waiting, workers: () => core.engine?.status().workers, stations: () => gateway?.routes.stations ?? [] },
+    LOAD_INTERVAL_MS,
+  )
   const scaling = startScaling(core)
 
   return {
@@ -349,10 +300,10 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
     ...(workerEndpoint ? { workerEndpoint } : {}),
     async close() {
       core.accepting = false
-      clearInterval(timer)
+      stopLoadReports()
       gpu?.stop()
-      clearInterval(recoveryTimer)
       clearInterval(revocationTimer)
+      stopRecovery?.()
       // /ready answers 503 from here on; sockets stay open until balancers polling it have seen that
       if (gateway && config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
       await scaling.close()
@@ -368,49 +319,5 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       await storage.close()
       await workerEndpoint?.close()
     },
-  }
-}
-
-function pickPrefilter(t: Record<string, number>): Partial<typeof FALLBACK_PREFILTER> {
-  const out: Partial<typeof FALLBACK_PREFILTER> = {}
-  for (const k of Object.keys(FALLBACK_PREFILTER) as (keyof typeof FALLBACK_PREFILTER)[]) if (typeof t[k] === 'number') out[k] = t[k]
-  return out
-}
-
-function deadLetterResult(d: DeadLetter): InspectionResult {
-  const h = d.message.headers
-  const str = (k: string, fallback: string) => (typeof h[k] === 'string' ? (h[k] as string) : fallback)
-  return {
-    frameId: d.message.id,
-    line: str('line', 'unknown'),
-    station: str('station', 'unknown'),
-    capturedAt: typeof h.capturedAt === 'number' ? h.capturedAt : d.deadAt,
-    model: { name: str('model', 'none'), version: 'none' },
-    inferredAt: 'server',
-    ep: 'none',
-    detections: [],
-    // a part nobody could inspect must not pass
-    verdict: 'fail',
-    timings: {},
-    source: (str('source', 'ws') as InspectionResult['source'])!,
-    error: { code: deadLetterCode(d), message: d.error ?? String(d.reason) },
-    ...(typeof h.jobId === 'string' ? { jobId: h.jobId } : {}),
-  }
-}
-
-/** The processor nacks with `<InferenceErrorCode>: <message>`; keep that code for the sender. */
-function deadLetterCode(d: DeadLetter): string {
-  if (d.reason === 'expired') return 'expired'
-  const code = d.error?.match(/^([a-z_]+):/)?.[1]
-  return code && code !== 'internal' ? code : 'dead_letter'
-}
-
-function corsHeaders(allowed: readonly string[], origin: string | undefined): Record<string, string> {
-  if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return {}
-  return {
-    'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
-    'access-control-allow-headers': 'authorization, content-type, tus-resumable, upload-length, upload-offset, upload-metadata, upload-checksum',
-    'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS',
-    vary: 'origin',
   }
 }

@@ -1,4 +1,18 @@
 /**
+ * A failure as a value with a code: callers branch on `code`, never on the message, and the HTTP
+ * edge maps codes to statuses. The storage, queue, scaling and upload errors are all this class.
+ */
+export class CodedError<C extends string = string> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/**
  * Errors are values with a status (hono's HTTPException). Route handlers throw or return them;
  * one place (server/gateway/http.ts) turns them into `{error: {code, message}}` replies.
  */

@@ -87,8 +87,8 @@ function connect(url: string, name: string, line: string): Promise<{ socket: Web
     socket.once('open', () => socket.send(JSON.stringify({ type: 'hello', line, station: name })))
     socket.once('message', (data, isBinary) => {
       clearTimeout(timer)
-      const m = isBinary ? undefined : (JSON.parse(String(data)) as ServerText)
-      if (m?.type !== 'welcome' || !m.credit) return reject(new Error(`station ${name}: expected welcome, got ${String(data).slice(0, 200)}`))
+      const m = isBinary ? undefined : (JSON.parse(String(data as Buffer)) as ServerText)
+      if (m?.type !== 'welcome' || !m.credit) return reject(new Error(`station ${name}: expected welcome, got ${String(data as Buffer).slice(0, 200)}`))
       resolve({ socket, credit: m.credit })
     })
   })
@@ -119,7 +119,7 @@ export async function runStations(cmd: StationsCommand, onWindow: (win: { startA
     st.socket.on('error', (e) => (socketError ??= e))
     st.socket.on('message', (data, isBinary) => {
       if (isBinary) return refuse('unexpected_binary')
-      const m = JSON.parse(String(data)) as ServerText
+      const m = JSON.parse(String(data as Buffer)) as ServerText
       if (m.type === 'ack') {
         if (m.status === 'accepted' && cmd.completeOn === 'result') return
         if (m.status !== 'accepted') refuse(`${m.status}:${m.error?.code ?? 'none'}`)

@@ -35,7 +35,7 @@ export class Inspector {
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } }
+      const m = JSON.parse(String(data as Buffer)) as { id?: number; result?: unknown; error?: { message: string } }
       if (m.id === undefined) return // an event
       const p = this.#pending.get(m.id)
       this.#pending.delete(m.id)

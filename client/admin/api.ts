@@ -1,9 +1,8 @@
 /** The admin and status endpoints the panel and the status page call. */
 import { z } from 'zod'
 import { ScalingDocSchema, StatusHistorySchema, WhatIfResultSchema, type ScalingSettings, type WhatIfRequest } from '../../shared/domain/scaling.ts'
-import { LineSettingsSchema, type LineSettings } from '../../shared/domain/settings.ts'
-import type { Fetched } from '../api/http.ts'
-import { requestJson } from './request.ts'
+import { LineSettingsSchema, type LineSettings } from '../../shared/domain/line-settings.ts'
+import { requestJson, type Fetched } from '../api/http.ts'
 
 const LinesSchema = z.object({ lines: z.array(LineSettingsSchema) })
 const ModelsSchema = z.object({ models: z.array(z.object({ name: z.string(), task: z.string(), classes: z.array(z.string()) })) })

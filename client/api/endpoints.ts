@@ -1,7 +1,7 @@
 /** The server's HTTP API as the client uses it (see the gateway for the routes). */
 import { z } from 'zod'
 import { InspectionResultSchema } from '../../shared/domain/result.ts'
-import { LineSettingsSchema } from '../../shared/domain/settings.ts'
+import { LineSettingsSchema } from '../../shared/domain/line-settings.ts'
 import { getJson, type Fetched } from './http.ts'
 
 /** Only what the demo source needs; the ground-truth boxes that come along are not used here. */

@@ -2,20 +2,13 @@
  * The source an operator picked, remembered per line and station: a tablet mounted at station S1
  * keeps using its back camera after a reload, while the same tablet moved to S2 asks again.
  */
+import { localStore } from '../local-storage.ts'
+
 export type SourceChoice = { kind: 'camera'; deviceId: string } | { kind: 'demo' }
 
 const key = (line: string, station: string) => `linesight.source:${line}/${station}`
 
-/** Storage may be missing or throw (private mode, quota): the choice is then simply not kept. */
-function storage(): Storage | null {
-  try {
-    return globalThis.localStorage ?? null
-  } catch {
-    return null
-  }
-}
-
-export function loadSourceChoice(line: string, station: string, store: Storage | null = storage()): SourceChoice | null {
+export function loadSourceChoice(line: string, station: string, store: Storage | null = localStore()): SourceChoice | null {
   const raw = store?.getItem(key(line, station))
   if (!raw) return null
   if (raw === 'demo') return { kind: 'demo' }
@@ -24,7 +17,7 @@ export function loadSourceChoice(line: string, station: string, store: Storage |
 }
 
 /** False when the choice could not be kept; it then only costs the operator one more pick after a reload. */
-export function saveSourceChoice(line: string, station: string, choice: SourceChoice, store: Storage | null = storage()): boolean {
+export function saveSourceChoice(line: string, station: string, choice: SourceChoice, store: Storage | null = localStore()): boolean {
   if (!store) return false
   try {
     store.setItem(key(line, station), choice.kind === 'demo' ? 'demo' : `camera:${choice.deviceId}`)

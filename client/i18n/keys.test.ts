@@ -38,7 +38,10 @@ describe('locale files', () => {
   it.each(LOCALES)('%s has no empty message', (locale) => {
     const empty: string[] = []
     const walk = (t: Tree, p: string) => {
-      for (const [k, v] of Object.entries(t)) typeof v === 'string' ? v.trim() || empty.push(p + k) : walk(v, `${p}${k}.`)
+      for (const [k, v] of Object.entries(t)) {
+        if (typeof v !== 'string') walk(v, `${p}${k}.`)
+        else if (!v.trim()) empty.push(p + k)
+      }
     }
     walk(load(locale), '')
     expect(empty).toEqual([])

@@ -2,6 +2,8 @@
  * Which language the app speaks: the operator's explicit choice (kept in localStorage), else the
  * first of the browser's languages that we have, else English.
  */
+import { localStore } from '../local-storage.ts'
+
 export const LOCALES = ['en', 'zh-CN'] as const
 export type Locale = (typeof LOCALES)[number]
 export const FALLBACK_LOCALE: Locale = 'en'
@@ -32,21 +34,13 @@ export function pickLocale(stored: string | null, preferred: readonly string[]):
   return FALLBACK_LOCALE
 }
 
-function storage(): Storage | null {
-  try {
-    return globalThis.localStorage ?? null
-  } catch {
-    return null
-  }
-}
-
 export function storedLocale(): string | null {
-  return storage()?.getItem(STORAGE_KEY) ?? null
+  return localStore()?.getItem(STORAGE_KEY) ?? null
 }
 
 /** False when it could not be kept (storage disabled or full): the choice then lasts this visit only. */
 export function storeLocale(locale: Locale): boolean {
-  const s = storage()
+  const s = localStore()
   if (!s) return false
   try {
     s.setItem(STORAGE_KEY, locale)

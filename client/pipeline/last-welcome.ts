@@ -5,22 +5,15 @@
  */
 import { z } from 'zod'
 import { WelcomeMessageSchema, type WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
+import { localStore } from '../local-storage.ts'
 
 const SavedSchema = WelcomeMessageSchema.pick({ settings: true, models: true }).extend({ savedAt: z.number() })
 export type SavedWelcome = z.infer<typeof SavedSchema>
 
 const key = (line: string, station: string) => `linesight.welcome:${line}/${station}`
 
-function storage(): Storage | null {
-  try {
-    return globalThis.localStorage ?? null
-  } catch {
-    return null
-  }
-}
-
 /** Null when nothing (valid) was saved; a record from an older version is ignored, not trusted. */
-export function loadWelcome(line: string, station: string, store: Storage | null = storage()): SavedWelcome | null {
+export function loadWelcome(line: string, station: string, store: Storage | null = localStore()): SavedWelcome | null {
   const raw = store?.getItem(key(line, station))
   if (!raw) return null
   try {
@@ -32,7 +25,7 @@ export function loadWelcome(line: string, station: string, store: Storage | null
 }
 
 /** False when it could not be kept (no storage, quota): an outage start then has no models. */
-export function saveWelcome(line: string, station: string, w: Pick<WelcomeMessage, 'settings' | 'models'>, now = Date.now(), store: Storage | null = storage()): boolean {
+export function saveWelcome(line: string, station: string, w: Pick<WelcomeMessage, 'settings' | 'models'>, now = Date.now(), store: Storage | null = localStore()): boolean {
   if (!store) return false
   try {
     store.setItem(key(line, station), JSON.stringify({ settings: w.settings, models: w.models, savedAt: now }))

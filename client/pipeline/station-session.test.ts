@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
-import type { LineSettings } from '../../shared/domain/settings.ts'
+import type { LineSettings } from '../../shared/domain/line-settings.ts'
 import type { Admitted, Finished, FinishOptions, WorkerReply } from '../inference/api.ts'
 import type { PrefilterOutputs } from '../prefilter/decide.ts'
 import { SkipTally } from '../prefilter/skip-tally.ts'

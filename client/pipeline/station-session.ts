@@ -10,7 +10,7 @@
  */
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
-import type { LineSettings } from '../../shared/domain/settings.ts'
+import type { LineSettings } from '../../shared/domain/line-settings.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { GrabbedFrame } from '../capture/grabber.ts'
 import { newFrameId } from '../capture/frame-id.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { PrefilterThresholds } from '../../shared/domain/settings.ts'
+import type { PrefilterThresholds } from '../../shared/domain/line-settings.ts'
 import { decidePrefilter, type PrefilterOutputs } from './decide.ts'
 
 const t: PrefilterThresholds = { change: 0.01, sharpness: 0.005, exposureLow: 0.2, exposureHigh: 0.45, clipped: 0.05, partPresent: 0.4 }

@@ -1,6 +1,6 @@
 /**
  * What the prefilter model's numbers mean for one frame, with the line's thresholds
- * (shared/domain/settings.ts). Checked in this order:
+ * (shared/domain/line-settings.ts). Checked in this order:
  *
  *  1. unchanged: nothing new since the last frame sent, so the part was already inspected; says
  *     nothing to the operator (a stopped line is not their fault);
@@ -9,7 +9,7 @@
  *  3. blur: with a hint (clean the lens, slow the line);
  *  4. empty: no part on the belt.
  */
-import type { PrefilterThresholds } from '../../shared/domain/settings.ts'
+import type { PrefilterThresholds } from '../../shared/domain/line-settings.ts'
 import type { SkipReason } from '../../shared/protocol/messages/skips.ts'
 
 /** The prefilter model's outputs, one number each (models/prefilter/manifest.json `output.outputs`). */

@@ -7,7 +7,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import { ScalingSettingsSchema, type ScalingDoc, type ScalingSettings, type WhatIfResult } from '../../shared/domain/scaling.ts'
-import { LineSettingsSchema, type LineSettings } from '../../shared/domain/settings.ts'
+import { LineSettingsSchema, type LineSettings } from '../../shared/domain/line-settings.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import { getAudit, getLines, getModels, getScaling, postWhatIf, putLine, putScaling, type AuditItem, type ModelInfo } from '../admin/api.ts'
 

@@ -7,7 +7,7 @@
  */
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import type { LineSettings } from '../../shared/domain/settings.ts'
+import type { LineSettings } from '../../shared/domain/line-settings.ts'
 import type { BackendMessage } from '../../shared/protocol/messages/backend.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { SkipReason } from '../../shared/protocol/messages/skips.ts'

@@ -11,14 +11,7 @@ import type { ClientMessage } from '../../shared/protocol/codec.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { SocketLike } from './socket.ts'
 import { StationLink, type StationLinkEvent } from './station-link.ts'
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+import { waitFor } from '../../test/helpers/wait.ts'
 
 function welcome(credit: number): WelcomeMessage {
   const model = { name: 'detector', version: '1', sha256: 'a'.repeat(64), url: '/models/detector/x.onnx', manifestUrl: '/models/detector/manifest.json' }
@@ -67,7 +60,7 @@ async function fakeServer(credit: number) {
         if (decoded.ok) peer.frames.push({ ...decoded.envelope, payload: decoded.envelope.payload.slice() })
         return
       }
-      const parsed = parseClientMessage(String(data))
+      const parsed = parseClientMessage(String(data as Buffer))
       if (!parsed.ok) throw new Error(parsed.error.message)
       peer.messages.push(parsed.message)
       if (parsed.message.type === 'hello') socket.send(encodeMessage(welcome(credit)))
@@ -95,7 +88,7 @@ async function setup(credit: number) {
   cleanups.push(() => new Promise<void>((r) => server.wss.close(() => r())))
   cleanups.push(() => link.stop())
   link.start()
-  await until('welcome', () => link.online)
+  await waitFor(() => link.online, { what: 'welcome', intervalMs: 5 })
   return { server, link, events }
 }
 
@@ -118,7 +111,7 @@ describe('station link', () => {
     const results = Array.from({ length: 5 }, () => offer(link))
     expect(results).toEqual([true, true, false, false, false])
     const peer = server.peers[0]!
-    await until('two frames at the server', () => peer.frames.length === 2)
+    await waitFor(() => peer.frames.length === 2, { what: 'two frames at the server', intervalMs: 5 })
     expect(peer.frames.map((f) => [f.line, f.station, f.kind])).toEqual([
       ['L1', 'S1', 'frame'],
       ['L1', 'S1', 'frame'],
@@ -126,17 +119,17 @@ describe('station link', () => {
 
     // accepted: the server still counts the frame against the credit until its result
     peer.socket.send(encodeMessage({ type: 'ack', frameId: peer.frames[0]!.frameId, status: 'accepted' }))
-    await until('the ack', () => events.some((e) => e.type === 'ack'))
+    await waitFor(() => events.some((e) => e.type === 'ack'), { what: 'the ack', intervalMs: 5 })
     expect(offer(link)).toBe(false)
     peer.socket.send(encodeMessage({ type: 'result', result: resultOf(peer.frames[0]!) }))
-    await until('the result', () => events.some((e) => e.type === 'result'))
+    await waitFor(() => events.some((e) => e.type === 'result'), { what: 'the result', intervalMs: 5 })
     expect(offer(link)).toBe(true)
     expect(offer(link)).toBe(false)
     // busy frees the slot at once
     peer.socket.send(encodeMessage({ type: 'ack', frameId: peer.frames[1]!.frameId, status: 'busy' }))
-    await until('the busy ack', () => events.filter((e) => e.type === 'ack').length === 2)
+    await waitFor(() => events.filter((e) => e.type === 'ack').length === 2, { what: 'the busy ack', intervalMs: 5 })
     expect(offer(link)).toBe(true)
-    await until('four frames at the server', () => peer.frames.length === 4)
+    await waitFor(() => peer.frames.length === 4, { what: 'four frames at the server', intervalMs: 5 })
     const counts = events.filter((e) => e.type === 'counts').at(-1)
     expect(counts).toMatchObject({ type: 'counts', inFlight: 2, counts: { sent: 4, accepted: 1, busy: 1, completed: 1, dropped: { credit: 5 } } })
   })
@@ -144,7 +137,7 @@ describe('station link', () => {
   it('follows a credit change from the server', async () => {
     const { server, link, events } = await setup(1)
     server.peers[0]!.socket.send(encodeMessage({ type: 'credit', credit: 3 }))
-    await until('the credit message', () => events.some((e) => e.type === 'credit'))
+    await waitFor(() => events.some((e) => e.type === 'credit'), { what: 'the credit message', intervalMs: 5 })
     expect([offer(link), offer(link), offer(link), offer(link)]).toEqual([true, true, true, false])
   })
 
@@ -152,11 +145,11 @@ describe('station link', () => {
     const { server, link, events } = await setup(4)
     offer(link)
     const peer = server.peers[0]!
-    await until('a frame', () => peer.frames.length === 1)
+    await waitFor(() => peer.frames.length === 1, { what: 'a frame', intervalMs: 5 })
     const f = peer.frames[0]!
     peer.socket.send(encodeMessage({ type: 'ack', frameId: f.frameId, status: 'accepted' }))
     peer.socket.send(encodeMessage({ type: 'result', result: resultOf(f) }))
-    await until('the result', () => events.some((e) => e.type === 'result'))
+    await waitFor(() => events.some((e) => e.type === 'result'), { what: 'the result', intervalMs: 5 })
     const r = events.find((e) => e.type === 'result')
     expect(r).toMatchObject({ type: 'result', result: { frameId: f.frameId }, frame: { frameId: f.frameId, timings: { capture: 1, encode: 2 } } })
     if (r?.type !== 'result' || !r.frame) throw new Error('no frame with the result')
@@ -166,7 +159,7 @@ describe('station link', () => {
   it('reports a malformed server message as an error and keeps the connection', async () => {
     const { server, link, events } = await setup(4)
     server.peers[0]!.socket.send('{"type":"ack"}')
-    await until('the error event', () => events.some((e) => e.type === 'error'))
+    await waitFor(() => events.some((e) => e.type === 'error'), { what: 'the error event', intervalMs: 5 })
     expect(events.find((e) => e.type === 'error')).toMatchObject({ error: { code: 'bad_message' } })
     expect(link.online).toBe(true)
     expect(offer(link)).toBe(true)
@@ -176,14 +169,14 @@ describe('station link', () => {
     const { server, link, events } = await setup(4)
     offer(link)
     offer(link)
-    await until('frames at the server', () => server.peers[0]!.frames.length === 2)
+    await waitFor(() => server.peers[0]!.frames.length === 2, { what: 'frames at the server', intervalMs: 5 })
     server.peers[0]!.socket.terminate()
-    await until('offline', () => events.some((e) => e.type === 'status' && e.status.state === 'offline'))
+    await waitFor(() => events.some((e) => e.type === 'status' && e.status.state === 'offline'), { what: 'offline', intervalMs: 5 })
     const offline = events.find((e) => e.type === 'status' && e.status.state === 'offline')
     expect(offline).toMatchObject({ status: { attempt: 1, lastError: { code: 'socket_closed' } } })
     expect(offer(link)).toBe(false)
 
-    await until('second connection', () => server.peers.length === 2 && link.online)
+    await waitFor(() => server.peers.length === 2 && link.online, { what: 'second connection', intervalMs: 5 })
     expect(server.peers[1]!.messages[0]).toMatchObject({ type: 'hello', line: 'L1', station: 'S1' })
     const counts = events.filter((e) => e.type === 'counts').at(-1)
     expect(counts).toMatchObject({ counts: { lost: 2, dropped: { offline: 1 } }, inFlight: 0 })
@@ -199,7 +192,7 @@ describe('station link', () => {
     const jpeg = new Uint8Array([0xff, 0xd8, 9, 0xff, 0xd9])
     expect(link.sendBrowserResult(result, { mime: 'image/jpeg', width: 4, height: 2, bytes: jpeg })).toBe(true)
     const peer = server.peers[0]!
-    await until('the result and its image', () => peer.frames.length === 1 && peer.messages.length === 2)
+    await waitFor(() => peer.frames.length === 1 && peer.messages.length === 2, { what: 'the result and its image', intervalMs: 5 })
     expect(peer.messages[1]).toMatchObject({ type: 'browser-result', id: 'local-1', hasImage: true, result: { frameId: 'local-1', verdict: 'fail' } })
     expect(peer.frames[0]).toMatchObject({ kind: 'resultImage', frameId: 'local-1', width: 4, height: 2, mime: 'image/jpeg' })
     expect(Array.from(peer.frames[0]!.payload)).toEqual(Array.from(jpeg))
@@ -207,19 +200,19 @@ describe('station link', () => {
     expect(offer(link)).toBe(true)
     // the server's "recorded" ack reaches the owner, though no frame of the window matches it
     peer.socket.send(encodeMessage({ type: 'ack', id: 'local-1', frameId: 'local-1', status: 'recorded' }))
-    await until('the recorded ack', () => events.some((e) => e.type === 'ack' && e.ack.status === 'recorded'))
+    await waitFor(() => events.some((e) => e.type === 'ack' && e.ack.status === 'recorded'), { what: 'the recorded ack', intervalMs: 5 })
   })
 
   it('refuses to send its own messages while offline instead of queueing them', async () => {
     const { server, link } = await setup(1)
     expect(link.sendMessage({ type: 'skips', counts: { unchanged: 3 } })).toBe(true)
-    await until('the skips report', () => server.peers[0]!.messages.some((m) => m.type === 'skips'))
+    await waitFor(() => server.peers[0]!.messages.some((m) => m.type === 'skips'), { what: 'the skips report', intervalMs: 5 })
     // the server goes away for good: reconnects fail, the link stays offline
     await new Promise<void>((r) => {
       server.wss.close(() => r())
       server.peers[0]!.socket.terminate()
     })
-    await until('offline', () => !link.online && link.status.state === 'offline')
+    await waitFor(() => !link.online && link.status.state === 'offline', { what: 'offline', intervalMs: 5 })
     expect(link.sendMessage({ type: 'skips', counts: { unchanged: 1 } })).toBe(false)
     expect(link.sendBrowserResult({ ...resultOf({ frameId: 'x', line: 'L1', station: 'S1', capturedAt: 1 } as FrameEnvelope), inferredAt: 'browser' })).toBe(false)
   })

@@ -14,7 +14,7 @@ import type { SkipsMessage } from '../../shared/protocol/messages/skips.ts'
 import type { UplinkSize, WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
-import type { LineSettings } from '../../shared/domain/settings.ts'
+import type { LineSettings } from '../../shared/domain/line-settings.ts'
 import { CreditWindow, type DropReason, type Released, type UplinkCounts } from './credit.ts'
 import { ReconnectingSocket, type LinkStatus, type ReconnectingSocketOptions } from './socket.ts'
 

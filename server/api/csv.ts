@@ -1,7 +1,7 @@
 import type { InspectionResult } from '../../shared/domain/result.ts'
 
 /** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
-export function csvField(v: unknown): string {
+export function csvField(v: string | number | null | undefined): string {
   let s = v === undefined || v === null ? '' : String(v)
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s

@@ -8,7 +8,7 @@ import { isId } from '../../shared/domain/ids.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { yoloDatasetZip } from '../datasets/yolo-zip.ts'
-import { parseTime } from './results.ts'
+import { queryTime } from './query.ts'
 import type { Route } from './types.ts'
 
 export function datasetRoutes(core: Core): Route[] {
@@ -20,8 +20,8 @@ export function datasetRoutes(core: Core): Route[] {
       handler: (ctx) => {
         const line = ctx.query.get('line')
         if (line === null || !isId(line)) throw badRequest('"line" is required and must be an id', 'bad_line')
-        const from = parseTime(ctx.query.get('from'), 'from')
-        const to = parseTime(ctx.query.get('to'), 'to')
+        const from = queryTime(ctx.query, 'from')
+        const to = queryTime(ctx.query, 'to')
         if (from !== undefined && to !== undefined && to <= from) throw badRequest('"to" must be after "from"', 'bad_range')
         const model = core.settings.get(line).model
         const m = core.models.get(model)?.manifest

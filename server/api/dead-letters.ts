@@ -12,6 +12,7 @@ import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import { QueueFullError, type DeadLetter } from '../queue/types.ts'
+import { queryLimit } from './query.ts'
 import { ok, type RequestContext, type Route } from './types.ts'
 
 const DEFAULT_LIMIT = 100
@@ -80,9 +81,7 @@ export function deadLetterRoutes(core: Core): Route[] {
       pattern: '/api/v1/admin/dead-letters',
       access: 'admin',
       handler: async (ctx) => {
-        const raw = ctx.query.get('limit')
-        const limit = raw === null || raw === '' ? DEFAULT_LIMIT : Number(raw)
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`"limit" must be an integer 1-${MAX_LIMIT}`, 'bad_limit')
+        const limit = ctx.query.get('limit') === '' ? DEFAULT_LIMIT : (queryLimit(ctx.query, MAX_LIMIT) ?? DEFAULT_LIMIT)
         const [list, depth] = await Promise.all([core.queue.listDeadLetters(limit), core.queue.depth()])
         const now = Date.now()
         return ok({ queue: core.queue.kind, kept: depth.deadLetters, ...(depth.deadLettersEvicted !== undefined ? { evicted: depth.deadLettersEvicted } : {}), deadLetters: list.map((d) => view(d, now)) })

@@ -1,13 +1,14 @@
 /**
  * POST /api/v1/detect: one image in the body, processed in memory, the result as the reply.
  * Limits: MAX_FRAME_BYTES (413), MAX_PIXELS (413), JPEG or PNG only (415), empty or
- * undecodable (422).
+ * undecodable (422); a frame the pipeline failed is mapped by server/api/statuses.ts.
  */
 import { randomUUID } from 'node:crypto'
 import sharp from 'sharp'
 import { isId } from '../../shared/domain/ids.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
+import { FrameFailed } from '../ingest/ingest.ts'
 import { ok, type Route } from './types.ts'
 
 const TYPES = new Set(['image/jpeg', 'image/png'])
@@ -58,10 +59,7 @@ export function detectRoutes(core: Core): Route[] {
           ctx.signal,
         )
         core.metrics.e2eSeconds.observe({ source: 'http' }, (Date.now() - receivedAt) / 1000)
-        if (result.error) {
-          const status = result.error.code === 'undecodable' ? 422 : result.error.code === 'too_many_pixels' ? 413 : 503
-          throw new HttpError(status, result.error.code, result.error.message)
-        }
+        if (result.error) throw new FrameFailed(result.error.code, result.error.message)
         return ok(result)
       },
     },

@@ -8,9 +8,9 @@ import { canUseLine, type Principal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import type { Job, JobStatus } from '../storage/jobs.ts'
-import { StorageError } from '../storage/errors.ts'
 import type { UploadInfo } from '../uploads/index.ts'
 import { resultsCsv } from './csv.ts'
+import { queryCursor, queryLimit } from './query.ts'
 import { ok, type Route } from './types.ts'
 
 /** Before the job row exists, the upload's state tells where it is. */
@@ -73,16 +73,8 @@ export function jobRoutes(core: Core): Route[] {
     return view
   }
   const page = (q: URLSearchParams) => {
-    const limit = q.get('limit')
-    const n = limit === null ? 100 : Number(limit)
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw badRequest('"limit" must be an integer 1-1000', 'bad_limit')
-    const cursor = q.get('cursor')
-    if (cursor !== null && cursor.length > 200) throw badRequest('"cursor" is not one this server gave', 'bad_cursor')
-    return { limit: n, ...(cursor ? { cursor } : {}) }
-  }
-  const storageErrors = (err: unknown): never => {
-    if (err instanceof StorageError && (err.code === 'invalid' || err.code === 'bad_cursor')) throw badRequest(err.message, err.code)
-    throw err
+    const cursor = queryCursor(q)
+    return { limit: queryLimit(q) ?? 100, ...(cursor ? { cursor } : {}) }
   }
 
   return [
@@ -105,7 +97,6 @@ export function jobRoutes(core: Core): Route[] {
             limit: Math.min(limit, 500),
             ...(cursor ? { cursor } : {}),
           })
-          .catch(storageErrors)
         const uploads = await Promise.all(list.items.map((j) => core.uploads?.describe(p, j.id)))
         return ok({ items: list.items.map((j, i) => jobView(j.id, j, uploads[i])), ...(list.nextCursor ? { nextCursor: list.nextCursor } : {}) })
       },
@@ -127,7 +118,7 @@ export function jobRoutes(core: Core): Route[] {
       handler: async (ctx) => {
         const view = await load(ctx.principal, idParam(ctx.params.id))
         const format = ctx.query.get('format') ?? 'json'
-        if (format === 'json') return ok(await core.store.query({ jobId: view.id, ...page(ctx.query) }).catch(storageErrors))
+        if (format === 'json') return ok(await core.store.query({ jobId: view.id, ...page(ctx.query) }))
         if (format !== 'csv') throw badRequest('"format" must be json or csv', 'bad_format')
         const items: InspectionResult[] = []
         let cursor: string | undefined

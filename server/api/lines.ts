@@ -43,7 +43,7 @@ export function lineRoutes(core: Core): Route[] {
         if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw badRequest('body must be a JSON object', 'bad_json')
         const model = (patch as { model?: unknown }).model
         if (model !== undefined && (typeof model !== 'string' || core.models.get(model)?.manifest.task !== 'detect')) {
-          throw new HttpError(422, 'unknown_model', `model "${String(model).slice(0, 64)}" is not a loaded detector`)
+          throw new HttpError(422, 'unknown_model', `model "${(typeof model === 'string' ? model : JSON.stringify(model)).slice(0, 64)}" is not a loaded detector`)
         }
         // an administrator setting up a line makes it: stations may then send frames for it
         await core.store.lines.create(line, describePrincipal(ctx.principal))

@@ -8,14 +8,8 @@ import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import type { ResultQuery } from '../storage/types.ts'
 import { resultsCsv } from './csv.ts'
+import { queryCursor, queryLimit, queryTime } from './query.ts'
 import { ok, type Route } from './types.ts'
-
-export function parseTime(v: string | null, name: string): number | undefined {
-  if (v === null || v === '') return undefined
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v)
-  if (!Number.isFinite(n)) throw badRequest(`"${name}" must be ms since the epoch or an ISO date`, 'bad_time')
-  return n
-}
 
 export function parseResultQuery(q: URLSearchParams, principal: Principal): ResultQuery {
   const out: ResultQuery = {}
@@ -31,8 +25,8 @@ export function parseResultQuery(q: URLSearchParams, principal: Principal): Resu
     if (!isId(station)) throw badRequest('"station" must be an id', 'bad_station')
     out.station = station
   }
-  const from = parseTime(q.get('from'), 'from')
-  const to = parseTime(q.get('to'), 'to')
+  const from = queryTime(q, 'from')
+  const to = queryTime(q, 'to')
   if (from !== undefined) out.from = from
   if (to !== undefined) out.to = to
   const cls = q.get('class')
@@ -50,17 +44,10 @@ export function parseResultQuery(q: URLSearchParams, principal: Principal): Resu
     if (!isId(jobId)) throw badRequest('"job" must be an id', 'bad_job')
     out.jobId = jobId
   }
-  const cursor = q.get('cursor')
-  if (cursor !== null) {
-    if (cursor.length > 200) throw badRequest('"cursor" is not one this server gave', 'bad_cursor')
-    out.cursor = cursor
-  }
-  const limit = q.get('limit')
-  if (limit !== null) {
-    const n = Number(limit)
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw badRequest('"limit" must be an integer 1-1000', 'bad_limit')
-    out.limit = n
-  }
+  const cursor = queryCursor(q)
+  if (cursor !== undefined) out.cursor = cursor
+  const limit = queryLimit(q)
+  if (limit !== undefined) out.limit = limit
   return out
 }
 

@@ -9,6 +9,7 @@ import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { scalingFor } from '../scaling/index.ts'
+import { queryTime } from './query.ts'
 import { ok, type RequestContext, type Route } from './types.ts'
 
 const BODY_LIMIT = 64 * 1024
@@ -22,13 +23,6 @@ function body(ctx: RequestContext): unknown {
   } catch {
     throw badRequest('body must be JSON', 'bad_json')
   }
-}
-
-function time(v: string | null, name: string): number | undefined {
-  if (v === null || v === '') return undefined
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v)
-  if (!Number.isFinite(n)) throw badRequest(`"${name}" must be ms since the epoch or an ISO date`, 'bad_time')
-  return n
 }
 
 export function scalingRoutes(core: Core): Route[] {
@@ -66,8 +60,8 @@ export function scalingRoutes(core: Core): Route[] {
       pattern: '/api/v1/status/history',
       access: 'read',
       handler: async (ctx) => {
-        const to = time(ctx.query.get('to'), 'to') ?? Date.now()
-        const from = time(ctx.query.get('from'), 'from') ?? to - HOUR_MS
+        const to = queryTime(ctx.query, 'to') ?? Date.now()
+        const from = queryTime(ctx.query, 'from') ?? to - HOUR_MS
         const line = ctx.query.get('line') || undefined
         if (line !== undefined && !isId(line)) throw badRequest('"line" must be an id', 'bad_line')
         // all lines together would show a line-scoped token the others' load

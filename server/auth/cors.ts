@@ -1,6 +1,6 @@
 /**
  * CORS preflight. CORS is closed unless CORS_ORIGINS names the calling origin; the headers that
- * open it on every reply come from the gateway's common headers (server/app.ts). A preflight
+ * open it on every reply come from `corsHeaders`, the gateway's common headers. A preflight
  * carries no credentials, so these routes are public; the real request is checked as usual.
  */
 import type { Config } from '../config/index.ts'
@@ -34,4 +34,15 @@ export function preflightRoutes(config: Pick<Config, 'corsOrigins'>): Route[] {
     { method: 'options', pattern: '/api/*', access: 'public', handler },
     { method: 'options', pattern: '/*', access: 'public', handler },
   ]
+}
+
+/** The headers every reply carries: CORS ones only for an origin CORS_ORIGINS names. */
+export function corsHeaders(allowed: readonly string[], origin: string | undefined): Record<string, string> {
+  if (!origin || !originAllowed(allowed, origin)) return {}
+  return {
+    'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
+    'access-control-allow-headers': 'authorization, content-type, tus-resumable, upload-length, upload-offset, upload-metadata, upload-checksum',
+    'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS',
+    vary: 'origin',
+  }
 }

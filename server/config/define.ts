@@ -66,7 +66,7 @@ export function parseSettings<S extends Record<string, AnySetting>>(defs: S, env
 
 export function settingsMarkdown(defs: Record<string, AnySetting>): string {
   const rows = Object.values(defs).map((d) => {
-    const def = d.defaultDoc ?? (d.default === undefined ? '(unset)' : Array.isArray(d.default) ? d.default.join(',') || '(empty)' : String(d.default))
+    const def = d.defaultDoc ?? (d.default === undefined ? '(unset)' : Array.isArray(d.default) ? d.default.join(',') || '(empty)' : String(d.default as string | number | boolean))
     return `| \`${d.env}\` | ${def.includes('`') ? def : `\`${def}\``} | ${d.doc} |`
   })
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n')

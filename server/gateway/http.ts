@@ -14,6 +14,7 @@ import type { Access, BodyStream, Reply, RequestContext, Route } from '../api/ty
 import { ANONYMOUS, type Principal } from '../auth/principal.ts'
 import { HttpError } from '../errors.ts'
 import { writeStream } from './stream-reply.ts'
+import { httpErrorOf } from '../api/statuses.ts'
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 204: 'No Content', 206: 'Partial Content', 304: 'Not Modified', 400: 'Bad Request',
@@ -128,12 +129,18 @@ function readBody(res: HttpResponse, limit: number, declared: number | undefined
   })
 }
 
+/** True for the errors that are answers (4xx, a known 5xx), not faults to log. */
+export function isExpected(err: unknown): boolean {
+  return httpErrorOf(err) !== undefined
+}
+
 export function errorReply(err: unknown): Reply {
-  if (err instanceof HttpError) {
+  const http = httpErrorOf(err)
+  if (http) {
     return {
-      status: err.status,
-      headers: { 'content-type': 'application/json; charset=utf-8', ...err.headers },
-      body: JSON.stringify({ error: { code: err.code, message: err.message } }),
+      status: http.status,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...http.headers },
+      body: JSON.stringify({ error: { code: http.code, message: http.message } }),
     }
   }
   return {
@@ -185,7 +192,7 @@ export function adapt(route: Route, opts: HttpAdapterOptions): (res: HttpRespons
     }
     run()
       .catch((err: unknown) => {
-        if (!(err instanceof HttpError)) opts.onError(err, { method: r.method, path: r.path })
+        if (!isExpected(err)) opts.onError(err, { method: r.method, path: r.path })
         return errorReply(err)
       })
       .then(async (reply) => {
@@ -324,6 +331,7 @@ export function adaptStreaming(route: Route, opts: HttpAdapterOptions): (res: Ht
   return (res, req) => {
     const abort = new AbortController()
     let done = false
+    // eslint-disable-next-line prefer-const -- onAborted may fire before the stream exists
     let body: SocketBody | undefined
     res.onAborted(() => {
       done = true
@@ -357,7 +365,7 @@ export function adaptStreaming(route: Route, opts: HttpAdapterOptions): (res: Ht
     }
     run()
       .catch((err: unknown) => {
-        if (!(err instanceof HttpError) && !(err instanceof ClientGone)) opts.onError(err, { method: r.method, path: r.path })
+        if (!isExpected(err) && !(err instanceof ClientGone)) opts.onError(err, { method: r.method, path: r.path })
         return errorReply(err)
       })
       .then((reply) => {

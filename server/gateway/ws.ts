@@ -8,11 +8,10 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js'
 import type { Principal } from '../auth/principal.ts'
-import { HttpError } from '../errors.ts'
-import { KioskSession } from '../ingest/kiosk-session.ts'
+import { KioskSession } from '../results/kiosk-session.ts'
 import { StationSession, type StationDeps } from '../ingest/station-session.ts'
-import type { KioskDeps } from '../ingest/kiosk-session.ts'
-import { errorReply, writeReply } from './http.ts'
+import type { KioskDeps } from '../results/kiosk-session.ts'
+import { errorReply, isExpected, writeReply } from './http.ts'
 
 interface SocketData {
   role: 'station' | 'kiosk'
@@ -74,7 +73,7 @@ function upgradeHandler(role: 'station' | 'kiosk', opts: WsOptions) {
       })
       .catch((err: unknown) => {
         if (aborted) return
-        if (!(err instanceof HttpError)) opts.onError(err, `upgrade ${role}`)
+        if (!isExpected(err)) opts.onError(err, `upgrade ${role}`)
         writeReply(res, errorReply(err), {})
       })
   }

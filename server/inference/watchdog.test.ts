@@ -21,7 +21,7 @@ describe('Watchdog', () => {
 
 describe('RestartLimiter', () => {
   test('lets the budget through at once, then doubles the wait up to the ceiling', () => {
-    let now = 0
+    const now = 0
     const l = new RestartLimiter({ maxPerWindow: 2, windowMs: 60_000, baseDelayMs: 1000, maxDelayMs: 4000 }, () => now)
     expect([l.next(), l.next()]).toEqual([0, 0])
     expect([l.next(), l.next(), l.next(), l.next()]).toEqual([1000, 2000, 4000, 4000])

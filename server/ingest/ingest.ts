@@ -4,11 +4,11 @@
  */
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
-import { HttpError } from '../errors.ts'
+import { CodedError } from '../errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import { QueueFullError, type FrameQueue, type Priority } from '../queue/types.ts'
 import type { ResultHub } from '../results/hub.ts'
-import { toQueueMessage, type FrameJob } from './frame-job.ts'
+import { toQueueMessage, type FrameJob } from '../queue/frame-job.ts'
 
 export interface IngestDeps {
   queue: FrameQueue
@@ -17,15 +17,20 @@ export interface IngestDeps {
   liveFrameTtlMs: number
 }
 
-/** Why a frame was not queued, as the protocol's ack statuses and HTTP see it. */
-export class FrameRefused extends Error {
+/** Why a frame was not queued, as the protocol's ack statuses see it. */
+export class FrameRefused extends CodedError {
   override name = 'FrameRefused'
   constructor(
     readonly status: 'busy' | 'rejected',
     readonly error: WireError,
   ) {
-    super(error.message)
+    super(error.code, error.message)
   }
+}
+
+/** A frame that was queued and came back without a result (undecodable, dead-lettered...). */
+export class FrameFailed extends CodedError {
+  override name = 'FrameFailed'
 }
 
 export class FrameIngest {
@@ -61,7 +66,7 @@ export class FrameIngest {
     return new Promise<InspectionResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         stop()
-        reject(new HttpError(504, 'timeout', `no result within ${timeoutMs} ms`))
+        reject(new CodedError('timeout', `no result within ${timeoutMs} ms`))
       }, timeoutMs)
       const stop = this.deps.hub.wait(job.frameId, {
         result: (r) => {
@@ -70,8 +75,7 @@ export class FrameIngest {
         },
         failed: (e) => {
           clearTimeout(timer)
-          const status = e.code === 'undecodable' ? 422 : e.code === 'too_many_pixels' ? 413 : 503
-          reject(new HttpError(status, e.code, e.message))
+          reject(new FrameFailed(e.code, e.message))
         },
       })
       signal?.addEventListener('abort', () => {
@@ -81,8 +85,7 @@ export class FrameIngest {
       this.submit(job, 'live').catch((err: unknown) => {
         clearTimeout(timer)
         stop()
-        if (err instanceof FrameRefused) reject(new HttpError(503, err.error.code, err.error.message, { headers: { 'retry-after': '1' } }))
-        else reject(err)
+        reject(err instanceof Error ? err : new Error(String(err)))
       })
     })
   }

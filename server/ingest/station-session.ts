@@ -16,7 +16,7 @@ import type { ModelRef, UplinkSize } from '../../shared/protocol/messages/welcom
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import { encodeMessage, parseClientMessage, type ServerMessage } from '../../shared/protocol/codec.ts'
-import { decodeEnvelope, type FrameEnvelope } from '../../shared/protocol/envelope.ts'
+import type { FrameEnvelope } from '../../shared/protocol/envelope.ts'
 import type { BrowserResultMessage } from '../../shared/protocol/messages/browser-result.ts'
 import type { HelloMessage } from '../../shared/protocol/messages/hello.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
@@ -25,7 +25,8 @@ import { canUseLine, canUseStation, type Principal } from '../auth/principal.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { ResultHub } from '../results/hub.ts'
 import type { Recorder } from '../results/recorder.ts'
-import type { LineSettingsService } from '../settings/lines.ts'
+import type { LineSettingsService } from '../lines/line-settings.ts'
+import { admitBinary, refuseBrowserResult, refuseImageWait, type Refusal } from './admission.ts'
 import { FrameRefused, type FrameIngest } from './ingest.ts'
 
 export interface StationSocket {
@@ -191,47 +192,23 @@ export class StationSession {
    * returns: everything needed later is copied before the first await.
    */
   onBinary(bytes: Uint8Array): Promise<void> {
-    const decoded = decodeEnvelope(bytes, { maxPayloadBytes: this.deps.maxFrameBytes })
-    if (!decoded.ok) {
-      this.deps.metrics.framesDropped.inc({ reason: decoded.error.code === 'too_large' ? 'too_large' : 'malformed' })
-      this.#error(decoded.error)
+    const admitted = admitBinary(bytes, this.deps, { hello: this.#hello, inFlight: this.#inFlight, pendingImages: this.#pendingImages })
+    if (!admitted.ok) {
+      this.#refuse(admitted.refusal)
       return Promise.resolve()
     }
-    const env = decoded.envelope
-    const hello = this.#hello
-    if (!hello) {
-      this.#error({ code: 'hello_first', message: 'send hello before frames' }, { frameId: env.frameId })
-      return Promise.resolve()
-    }
-    if (env.line !== hello.line || env.station !== hello.station) {
-      this.#reject(env.frameId, { code: 'wrong_station', message: `frame is for ${env.line}/${env.station}, this socket said hello as ${hello.line}/${hello.station}` })
-      return Promise.resolve()
-    }
-    if (env.kind === 'resultImage') return this.#onResultImage(env)
-    return this.#onFrame(env)
+    if (admitted.kind === 'resultImage') return this.#onResultImage(admitted.envelope)
+    return this.#onFrame(admitted.envelope)
   }
 
-  #reject(frameId: string, error: WireError): void {
-    this.deps.metrics.framesDropped.inc({ reason: error.code })
-    this.#send({ type: 'ack', frameId, status: 'rejected', error })
+  #refuse(r: Refusal): void {
+    if (r.dropped) this.deps.metrics.framesDropped.inc({ reason: r.dropped })
+    if (r.reply === 'error') this.#error(r.error, r.frameId === undefined ? {} : { frameId: r.frameId })
+    else this.#send({ type: 'ack', frameId: r.frameId!, status: r.reply, error: r.error })
   }
 
   async #onFrame(env: FrameEnvelope): Promise<void> {
     const { frameId } = env
-    if (env.width * env.height > this.deps.maxPixels) {
-      return this.#reject(frameId, { code: 'too_large', message: `${env.width}x${env.height} exceeds ${this.deps.maxPixels} pixels` })
-    }
-    if (env.from && (env.from.width < env.width || env.from.height < env.height)) {
-      return this.#reject(frameId, { code: 'bad_field', message: `a ${env.width}x${env.height} image cannot have been resized down from ${env.from.width}x${env.from.height}` })
-    }
-    if (this.#inFlight.has(frameId)) {
-      return this.#reject(frameId, { code: 'duplicate', message: 'this frame id is already in flight' })
-    }
-    if (this.#inFlight.size >= this.deps.credit) {
-      this.deps.metrics.framesDropped.inc({ reason: 'over_credit' })
-      this.#send({ type: 'ack', frameId, status: 'busy', error: { code: 'over_credit', message: `more than ${this.deps.credit} frames in flight` } })
-      return
-    }
     const receivedAt = Date.now()
     const image = env.payload.slice() // the transport's buffer is neutered after this call
     const stop = this.deps.hub.wait(frameId, {
@@ -280,16 +257,13 @@ export class StationSession {
   }
 
   async #onBrowserResult(m: BrowserResultMessage): Promise<void> {
-    const hello = this.#hello!
     const r = m.result
-    if (r.line !== hello.line || r.station !== hello.station) {
-      return this.#reject(r.frameId, { code: 'wrong_station', message: `result is for ${r.line}/${r.station}, this socket is ${hello.line}/${hello.station}` })
-    }
+    const wrong = refuseBrowserResult(r, this.#hello!)
+    if (wrong) return this.#refuse(wrong)
     this.deps.metrics.inferenceSeconds.observe({ model: r.model.name, ep: r.ep, where: 'browser' }, (r.timings.infer ?? 0) / 1000)
     if (!m.hasImage) return this.#recordBrowser(m)
-    if (this.#pendingImages.size >= MAX_PENDING_IMAGES) {
-      return this.#reject(r.frameId, { code: 'busy', message: 'too many browser results waiting for their image' })
-    }
+    const full = refuseImageWait(r.frameId, this.#pendingImages.size, MAX_PENDING_IMAGES)
+    if (full) return this.#refuse(full)
     // the JPEG follows as a binary envelope; record without it if it never comes
     const timer = setTimeout(() => {
       this.#pendingImages.delete(r.frameId)
@@ -302,8 +276,8 @@ export class StationSession {
   }
 
   async #onResultImage(env: FrameEnvelope): Promise<void> {
-    const pending = this.#pendingImages.get(env.frameId)
-    if (!pending) return this.#reject(env.frameId, { code: 'unexpected_image', message: 'no browser result is waiting for this image' })
+    // admission saw it waiting, and nothing ran between then and now
+    const pending = this.#pendingImages.get(env.frameId)!
     clearTimeout(pending.timer)
     this.#pendingImages.delete(env.frameId)
     await this.#recordBrowser(pending.message, { mime: env.mime, bytes: env.payload.slice() })

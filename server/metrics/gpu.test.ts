@@ -6,7 +6,7 @@ import client from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseNvidiaSmi, startGpuMetrics, type GpuMetricsHandle } from './gpu.ts'
 
-const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
+const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/nvidia-smi/${name}`, import.meta.url), 'utf8')
 const MiB = 1024 * 1024
 const warnings: string[] = []
 const log = { warn: (_o: object, msg: string) => void warnings.push(msg) }

@@ -69,7 +69,7 @@ export interface IncomingFrame {
 }
 
 export function decodeFrame(msg: Incoming, fallback: Priority): IncomingFrame {
-  const raw = msg.headers ?? {}
+  const raw: Record<string, unknown> = msg.headers ?? {}
   const headers: Record<string, HeaderValue> = {}
   for (const [k, v] of Object.entries(raw)) {
     if (k.startsWith('x-') || k === 'CC' || k === 'BCC') continue
@@ -103,11 +103,12 @@ export interface IncomingDeadLetter {
 
 export function decodeDeadLetter(msg: Incoming): IncomingDeadLetter {
   const frame = decodeFrame(msg, 'live')
-  const raw = msg.headers ?? {}
+  const raw: Record<string, unknown> = msg.headers ?? {}
   const deaths = Array.isArray(raw['x-death']) ? (raw['x-death'] as Record<string, unknown>[]) : []
   const last = deaths[0] ?? {}
   const ours = raw[HEADER.reason]
-  const brokers = String(last.reason ?? raw['x-first-death-reason'] ?? '')
+  const why = last.reason ?? raw['x-first-death-reason']
+  const brokers = typeof why === 'string' ? why : ''
   const dead: DeadLetter = {
     message: frame.message,
     priority: frame.priority,

@@ -54,7 +54,7 @@ export function runHandler(handler: (d: Delivery) => Promise<void>, delivery: Se
   try {
     running = Promise.resolve(handler(delivery))
   } catch (err) {
-    running = Promise.reject(err)
+    running = Promise.reject(err instanceof Error ? err : new Error(String(err)))
   }
   return running.then(
     () => (delivery.settled ? undefined : delivery.ack()),

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../config/index.ts'
 import { EmbeddedQueue, embeddedOptionsFromConfig } from './embedded.ts'
-import { queueContract } from './queue-contract.ts'
-import { waitFor } from './testing/wait-for.ts'
+import { queueContract } from '../../test/contracts/queue.ts'
+import { waitFor } from '../../test/helpers/wait.ts'
 import { type DeadLetter, QueueFullError } from './types.ts'
 
 queueContract('embedded', async (opts) => new EmbeddedQueue({ ...opts, deadLetterMax: 100 }))

@@ -2,7 +2,7 @@
  * The in-process frame queue, used when AMQP_URL is unset. Frames wait by reference in one ring
  * buffer per priority, so publish and delivery are O(1); each delivery gets a copy of the bytes
  * (its handler may transfer them to a worker thread, and a requeue needs them again); one timer
- * per queue expires live frames. Semantics: types.ts; the shared suite: queue-contract.ts.
+ * per queue expires live frames. Semantics: types.ts; the shared suite: test/contracts/queue.ts.
  *
  * Frames live in this process's memory only: they are gone when it exits.
  */

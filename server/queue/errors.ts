@@ -2,6 +2,8 @@
  * Errors of the queue layer beyond the two the contract names (`QueueFullError`, `QueueClosedError`
  * in types.ts). Each carries a code the gateway can map to a reply without parsing messages.
  */
+import { CodedError } from '../errors.ts'
+
 export type QueueErrorCode =
   | 'unavailable' // no broker connection, and none came back before the publish deadline
   | 'unroutable' // the broker had no queue bound for the routing key (the topology was removed)
@@ -11,15 +13,8 @@ export type QueueErrorCode =
   | 'blob_missing' // a message refers to a stored body that is gone
   | 'handler_failed' // a consumer handler threw after it had settled its delivery
 
-export class QueueError extends Error {
+export class QueueError extends CodedError<QueueErrorCode> {
   override name = 'QueueError'
-  constructor(
-    readonly code: QueueErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
 }
 
 /** Where the queue reports errors that have no caller to reject (a listener threw, a late ack failed). */

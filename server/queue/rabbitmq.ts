@@ -1,6 +1,6 @@
 /**
  * The frame queue on RabbitMQ (AMQP_URL set). Semantics: types.ts, the same as the embedded queue
- * (queue-contract.ts runs against both). Topology: topology.ts. Consumers: rabbitmq-consumer.ts.
+ * (test/contracts/queue.ts runs against both). Topology: topology.ts. Consumers: rabbitmq-consumer.ts.
  * Dead letters: rabbitmq-dead-letters.ts. Large frames: blobs.ts.
  *
  * Where the broker differs from the embedded queue:

@@ -10,7 +10,7 @@
  *
  * Quorum queues rather than classic ones: they count deliveries (a worker that crashes on a frame
  * uses up an attempt; classic queues in 3.10 only flag a redelivery), replicate in a cluster and
- * dead-letter at-least-once. server/queue/bench-queue-types.ts measured the throughput cost.
+ * dead-letter at-least-once. bench/queue/queue-types.ts measured the throughput cost.
  */
 import type { Channel, MethodParams, Cmd } from 'rabbitmq-client'
 import { QueueError } from './errors.ts'

@@ -1,6 +1,6 @@
 /**
  * The queue contract. The embedded queue (`embedded.ts`) and the RabbitMQ transport
- * (`rabbitmq.ts`) both implement it and both pass the same suite (`queue-contract.ts`).
+ * (`rabbitmq.ts`) both implement it and both pass the same suite (`test/contracts/queue.ts`).
  *
  * Semantics, the same for both:
  *  - two priorities: `live` frames are always served before `batch` frames (uploads);
@@ -64,7 +64,8 @@ export interface Consumer {
   close(): Promise<void>
 }
 
-export type DeadLetterReason = 'expired' | 'delivery-limit' | 'rejected' | string
+// `string & {}` keeps the known reasons visible to the editor while any broker reason passes
+export type DeadLetterReason = 'expired' | 'delivery-limit' | 'rejected' | (string & {})
 
 export interface DeadLetter {
   message: QueueMessage

@@ -18,7 +18,7 @@
 import { hostname } from 'node:os'
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../metrics/metrics.ts'
-import type { LoadTracker } from '../results/load.ts'
+import type { LoadTracker } from '../metrics/load.ts'
 import type { LoadHistory } from '../storage/load-history.ts'
 
 const SAMPLE_MS = 1000
@@ -147,7 +147,7 @@ export class LoadRecorder {
     this.#queueMax = 0
     this.#since = now
     await this.#prune(now)
-    if (failed) throw failed
+    if (failed) throw failed instanceof Error ? failed : new Error('a line\'s load could not be written', { cause: failed })
   }
 
   async #prune(now: number): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import type { Metrics } from '../metrics/metrics.ts'
 import type { FrameQueue } from '../queue/types.ts'
-import type { LoadTracker } from '../results/load.ts'
+import type { LoadTracker } from '../metrics/load.ts'
 import type { LineLoad } from './policy.ts'
 
 export interface Observed {

@@ -4,7 +4,7 @@
  * process reaches every process's supervisor through the store's change feed.
  */
 import { ScalingSettingsSchema, type ScalingSettings } from '../../shared/domain/scaling.ts'
-import { HttpError } from '../errors.ts'
+import { CodedError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { SettingsDoc, SettingsStore } from '../storage/settings-store.ts'
 
@@ -21,7 +21,7 @@ const NEVER_SAVED: ScalingDocMeta = { revision: null, updatedAt: null, updatedBy
 /** Validates a candidate; the 422 lists every problem with its path. */
 export function parseScalingSettings(value: unknown): ScalingSettings {
   const parsed = ScalingSettingsSchema.safeParse(value)
-  if (!parsed.success) throw new HttpError(422, 'invalid_settings', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '))
+  if (!parsed.success) throw new CodedError('invalid_settings', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '))
   return parsed.data
 }
 

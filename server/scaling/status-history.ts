@@ -7,7 +7,7 @@
  * bucket's worst minute and its median minute.
  */
 import type { HistoryPoint, StatusHistory } from '../../shared/domain/scaling.ts'
-import { badRequest } from '../errors.ts'
+import { CodedError } from '../errors.ts'
 import type { LoadHistory } from '../storage/load-history.ts'
 import { MINUTE_MS, floorMinute } from './series.ts'
 
@@ -36,8 +36,8 @@ interface Minute {
 }
 
 export async function statusHistory(history: Pick<LoadHistory, 'range'>, q: HistoryQuery): Promise<StatusHistory> {
-  if (!(q.to > q.from)) throw badRequest('"to" must be after "from"', 'bad_range')
-  if (q.to - q.from > MAX_SPAN_MS) throw badRequest('the history covers at most 35 days per request', 'bad_range')
+  if (!(q.to > q.from)) throw new CodedError('bad_range', '"to" must be after "from"')
+  if (q.to - q.from > MAX_SPAN_MS) throw new CodedError('bad_range', 'the history covers at most 35 days per request')
   const step = stepFor(q.to - q.from)
   const from = Math.floor(q.from / step) * step
   const to = q.to

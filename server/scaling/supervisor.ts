@@ -5,7 +5,7 @@
  */
 import type { ScalingSettings, ScalingState } from '../../shared/domain/scaling.ts'
 import type { Logger } from '../log.ts'
-import type { LoadTracker } from '../results/load.ts'
+import type { LoadTracker } from '../metrics/load.ts'
 import { ScalingError, type Actuator } from './actuators/types.ts'
 import type { Observed } from './observe.ts'
 import { ScalingPolicy } from './policy.ts'

@@ -75,7 +75,7 @@ describe('what-if replay and status history on recorded load', () => {
   })
 
   it('refuses a range of more than two days', async () => {
-    await expect(whatIf(deps(), { settings: settings(), from: TO - 3 * DAY, to: TO }, TO)).rejects.toMatchObject({ status: 400, code: 'bad_range' })
+    await expect(whatIf(deps(), { settings: settings(), from: TO - 3 * DAY, to: TO }, TO)).rejects.toMatchObject({ code: 'bad_range' })
   })
 
   it('buckets history so a range never has too many points', async () => {

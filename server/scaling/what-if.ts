@@ -12,7 +12,7 @@
  *    (2 x workerCapacityFps frames), recorded and simulated alike.
  */
 import type { WhatIfPoint, WhatIfRequest, WhatIfResult } from '../../shared/domain/scaling.ts'
-import { HttpError } from '../errors.ts'
+import { CodedError } from '../errors.ts'
 import type { LoadHistory } from '../storage/load-history.ts'
 import { Forecaster } from './forecast.ts'
 import { MINUTE_MS, floorMinute, recordedState, toSeries, type MinuteSeries, type RecordedState } from './series.ts'
@@ -34,8 +34,8 @@ export async function whatIf(deps: WhatIfDeps, req: WhatIfRequest, now = Date.no
   if (req.trace) return whatIfTrace(deps.queueMaxLength, { ...req, trace: req.trace })
   const to = floorMinute(req.to ?? now)
   const from = floorMinute(req.from ?? to - DAY_MS)
-  if (!(to > from)) throw new HttpError(400, 'bad_range', '"to" must be after "from"')
-  if (to - from > MAX_SPAN_MS) throw new HttpError(400, 'bad_range', 'a replay covers at most 2 days')
+  if (!(to > from)) throw new CodedError('bad_range', '"to" must be after "from"')
+  if (to - from > MAX_SPAN_MS) throw new CodedError('bad_range', 'a replay covers at most 2 days')
   const s = req.settings
   const historyFrom = from - FORECAST_DAYS * DAY_MS
   const samples = await deps.history.range(historyFrom, to, req.line)

@@ -1,6 +1,8 @@
 /**
  * Storage errors are values with a code; the HTTP layer maps the code to a status in one place.
  */
+import { CodedError } from '../errors.ts'
+
 export type StorageErrorCode =
   | 'invalid' // the caller passed something the store cannot accept (400)
   | 'bad_cursor' // a pagination cursor that this store did not issue (400)
@@ -11,15 +13,8 @@ export type StorageErrorCode =
   | 'io' // a file of a stored image could not be written or removed
   | 'closed'
 
-export class StorageError extends Error {
+export class StorageError extends CodedError<StorageErrorCode> {
   override name = 'StorageError'
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
 }
 
 export function invalid(message: string): StorageError {

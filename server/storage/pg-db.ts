@@ -14,8 +14,8 @@ const INT8_OID = 20
 // Timestamps in ms and counts are BIGINT; node-postgres returns those as strings by default.
 // Both fit a double exactly, so they come back as numbers (for this pool only, not globally).
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): ((v: string) => unknown) =>
+    oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as (v: string) => unknown)) as typeof pg.types.getTypeParser,
 }
 
 export interface PgDbOptions {

@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { jpeg, result, useDatabase } from './contract/fixtures.ts'
+import { jpeg, result, useDatabase } from '../../test/contracts/store/fixtures.ts'
 import type { Logger } from './errors.ts'
 import { openStore } from './index.ts'
 import { openSqliteStore, SQLITE_FILE } from './sqlite.ts'
 import { SqliteDb } from './sqlite-db.ts'
-import { storeContract, type TestDatabaseFactory } from './store-contract.ts'
+import { storeContract, type TestDatabaseFactory } from '../../test/contracts/store.ts'
 
 const logged: { level: string; msg: string }[] = []
 const log: Logger = {

@@ -1,6 +1,6 @@
 /**
  * The results store. SQLite (`sqlite.ts`, the embedded default) and PostgreSQL (`postgres.ts`,
- * when DATABASE_URL is set) implement it and pass the same suite (`store-contract.ts`).
+ * when DATABASE_URL is set) implement it and pass the same suite (`test/contracts/store.ts`).
  * Every write is idempotent by frame id: a retried or replayed frame never makes a second record.
  */
 import type { InspectionResult, Verdict } from '../../shared/domain/result.ts'

@@ -7,7 +7,13 @@ import { resolve } from 'node:path'
 import { isId } from '../../shared/domain/ids.ts'
 import type { BodyStream } from '../api/types.ts'
 import { canUseLine, canUseStation, describePrincipal, type Principal } from '../auth/principal.ts'
-import type { Core } from '../core.ts'
+import type { Config } from '../config/index.ts'
+import type { FrameIngest } from '../ingest/ingest.ts'
+import type { Logger } from '../log.ts'
+import type { ModelCatalog } from '../models/catalog.ts'
+import type { FrameQueue } from '../queue/types.ts'
+import type { Recorder } from '../results/recorder.ts'
+import type { Store } from '../storage/types.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import { JobCounter } from './job-counter.ts'
 import { JobRunner } from './job-runner.ts'
@@ -21,11 +27,22 @@ export type { UploadInfo } from './upload-files.ts'
 
 const DAY_MS = 24 * 3600 * 1000
 
+/** What the uploads use of the process: not the whole `Core`. */
+export interface UploadsDeps {
+  config: Config
+  log: Logger
+  store: Pick<Store, 'jobs'>
+  recorder: Recorder
+  queue: FrameQueue
+  ingest: FrameIngest
+  models: Pick<ModelCatalog, 'get'>
+}
+
 export class Uploads {
   #sweeper: ReturnType<typeof setInterval> | undefined
 
   constructor(
-    private readonly core: Core,
+    private readonly core: Pick<UploadsDeps, 'log' | 'models'>,
     private readonly counter: JobCounter,
     /** Absent in a worker-only process. */
     private readonly registry?: UploadRegistry,
@@ -148,7 +165,7 @@ export class Uploads {
   }
 }
 
-export async function createUploads(core: Core): Promise<Uploads> {
+export async function createUploads(core: UploadsDeps): Promise<Uploads> {
   const { config, log } = core
   const counter = new JobCounter(core.store.jobs, log)
   counter.start(core.recorder, core.queue)

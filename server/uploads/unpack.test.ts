@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bombPng, makeTar, makeZip } from './testing/archives.ts'
+import { bombPng, makeTar, makeZip } from '../../test/fixtures/archives.ts'
 import { ArchiveRefused, frames, inventory, UploadRefused, type UnpackLimits } from './unpack.ts'
 
 const LIMITS: UnpackLimits = { maxEntries: 50, maxBytes: 8 * 1024 * 1024, maxFrameBytes: 2 * 1024 * 1024, maxPixels: 4_000_000 }

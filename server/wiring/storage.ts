@@ -3,11 +3,11 @@
  * stores to what the gateway needs (token verification, persisted line settings).
  */
 import { resolve } from 'node:path'
-import { LineSettingsSchema, type LineSettings } from '../../shared/domain/settings.ts'
+import { LineSettingsSchema, type LineSettings } from '../../shared/domain/line-settings.ts'
 import type { TokenVerifier } from '../auth/authenticate.ts'
 import type { Config } from '../config/index.ts'
 import type { Logger } from '../log.ts'
-import type { SettingsPersistence } from '../settings/lines.ts'
+import type { SettingsPersistence } from '../lines/line-settings.ts'
 import { openStore, startRetention } from '../storage/index.ts'
 import type { Store } from '../storage/types.ts'
 

@@ -1,6 +1,6 @@
 /**
  * A distributed linesight for one test: a RabbitMQ vhost of its own (created and deleted with
- * rabbitmqctl, server/queue/testing/rabbit-vhost.ts), one results store every process shares
+ * rabbitmqctl, test/helpers/rabbit-vhost.ts), one results store every process shares
  * (a PostgreSQL schema of its own when DATABASE_URL is set, else one SQLite file in a shared data
  * folder), and gateway and worker processes started on both with `startServer`.
  *
@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { createTestVhost, rabbitmqctl, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
+import { createTestVhost, rabbitmqctl, type TestVhost } from './rabbit-vhost.ts'
 import { startServer, type RunningServer } from './server.ts'
 import { authHeaders } from './server.ts'
 import { waitFor } from './wait.ts'

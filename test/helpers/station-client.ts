@@ -69,7 +69,7 @@ abstract class ProtocolClient {
         this.protocolErrors.push('a binary message from the server')
         return
       }
-      const parsed = parseServerMessage(String(data))
+      const parsed = parseServerMessage(String(data as Buffer))
       if (!parsed.ok) {
         this.protocolErrors.push(`${parsed.error.code}: ${parsed.error.message}`)
         return

@@ -49,10 +49,10 @@ export function inspectedFrames(page: Page, line: string, station: string): Prom
     ([l, s]) =>
       new Promise<Inspected[]>((resolve, reject) => {
         const open = indexedDB.open('linesight-station')
-        open.onerror = () => reject(open.error)
+        open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'))
         open.onsuccess = () => {
           const req = open.result.transaction('inspected').objectStore('inspected').getAll()
-          req.onerror = () => reject(req.error)
+          req.onerror = () => reject(req.error ?? new Error('getAll failed'))
           req.onsuccess = () => {
             const all = req.result as { frameId: string; line: string; station: string; where: 'server' | 'browser' }[]
             open.result.close()

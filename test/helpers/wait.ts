@@ -1,9 +1,10 @@
 /**
  * Waiting for a condition instead of sleeping: polls `check` until it returns something truthy,
- * failing with `what` when the deadline passes. Errors thrown by `check` end the wait at once.
+ * failing with `what` when the deadline passes. Errors thrown by `check` end the wait at once,
+ * unless `retryErrors` says they are expected while something comes back (a broker reconnecting).
  */
-export async function waitFor<T>(check: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
+export async function waitFor<T>(check: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string; retryErrors?: boolean } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000)
   const interval = opts.intervalMs ?? 25
   let last: unknown
   for (;;) {
@@ -11,10 +12,11 @@ export async function waitFor<T>(check: () => T | Promise<T>, opts: { timeoutMs?
       const v = await check()
       if (v) return v as NonNullable<T>
     } catch (err) {
-      if (!(err instanceof TypeError && /fetch failed/.test(err.message))) throw err
-      last = err // the server is not listening yet
+      const notListeningYet = err instanceof TypeError && /fetch failed/.test(err.message)
+      if (!notListeningYet && !opts.retryErrors) throw err
+      last = err
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? 'a condition'}${last ? ` (last: ${String(last)})` : ''}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 15_000} ms waiting for ${opts.what ?? 'a condition'}${last ? ` (last: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`)
     await new Promise((r) => setTimeout(r, interval))
   }
 }

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { TUS, bearer, encodeMetadata, newUpload, tusUpload, waitForJob } from '../../server/uploads/testing/tus.ts'
+import { TUS, bearer, encodeMetadata, newUpload, tusUpload, waitForJob } from '../helpers/tus.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -257,7 +257,7 @@ function socket(path: string, role: Role, send: object, done: (m: WsOutcome['mes
     })
     ws.on('open', () => ws.send(JSON.stringify(send)))
     ws.on('message', (data) => {
-      out.messages.push(JSON.parse(String(data)) as WsOutcome['messages'][number])
+      out.messages.push(JSON.parse(String(data as Buffer)) as WsOutcome['messages'][number])
       if (done(out.messages)) {
         ws.close()
         resolve(out)

@@ -5,7 +5,7 @@
  * origins named, and a stale LINESIGHT_ADMIN_TOKEN is reported and opens nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TUS, encodeMetadata } from '../../server/uploads/testing/tus.ts'
+import { TUS, encodeMetadata } from '../helpers/tus.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'

@@ -18,7 +18,7 @@ import type { Core } from '../../server/core.ts'
 import { rabbitOptionsFromConfig } from '../../server/queue/rabbitmq.ts'
 import { topologyNames } from '../../server/queue/topology.ts'
 import { findExecutable } from '../../server/metrics/gpu.ts'
-import { objectKey, renderKustomization, splitImage, type K8sObject } from '../../deploy/k8s/testing/kustomize.ts'
+import { objectKey, renderKustomization, type K8sObject } from '../../deploy/k8s/testing/kustomize.ts'
 import { validateObject } from '../../deploy/k8s/testing/validate.ts'
 import { ROOT } from '../helpers/server.ts'
 

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bombPng, makeTar, makeZip } from '../../server/uploads/testing/archives.ts'
-import { TUS, bearer, createUpload, encodeMetadata, headUpload, newUpload, patchUpload, rawRequest, tusUpload, waitForJob } from '../../server/uploads/testing/tus.ts'
+import { bombPng, makeTar, makeZip } from '../fixtures/archives.ts'
+import { TUS, bearer, createUpload, encodeMetadata, headUpload, newUpload, patchUpload, rawRequest, tusUpload, waitForJob } from '../helpers/tus.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
 const MiB = 1024 * 1024

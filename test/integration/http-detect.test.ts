@@ -6,7 +6,6 @@
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InspectionResult } from '../../shared/domain/result.ts'
-import { iou } from '../../shared/inference/letterbox.ts'
 import { missing, readGolden } from '../helpers/golden.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'

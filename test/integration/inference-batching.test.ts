@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Detection } from '../../shared/domain/detection.ts'
 import { createInferenceEngine, type PoolInferenceEngine } from '../../server/inference/engine.ts'
-import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, type ModelsDir } from '../../server/inference/testing/fixtures.ts'
+import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, type ModelsDir } from '../fixtures/inference.ts'
 import { InferenceError, type InferOutcome } from '../../server/inference/types.ts'
 
 const source = detectorSource()

@@ -6,7 +6,8 @@ import sharp from 'sharp'
 import { afterEach, describe, expect, test } from 'vitest'
 import { verdictOf } from '../../shared/domain/verdict.ts'
 import { createInferenceEngine, type PoolInferenceEngine } from '../../server/inference/engine.ts'
-import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, waitFor, type ModelsDir } from '../../server/inference/testing/fixtures.ts'
+import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, type ModelsDir } from '../fixtures/inference.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { InferenceError } from '../../server/inference/types.ts'
 
 const source = detectorSource()
@@ -43,11 +44,11 @@ describe.skipIf(!source)('worker pool', () => {
 
     await e.setWorkers(3)
     expect(e.status().workers).toBe(3)
-    await waitFor('every worker taking frames', () => e.status().busyWorkers >= 2)
+    await waitFor(() => e.status().busyWorkers >= 2, { what: 'every worker taking frames', timeoutMs: 30_000 })
     const before = done
     await e.setWorkers(1)
     expect(e.status().workers).toBe(1)
-    await waitFor('frames still flowing on one worker', () => done >= before + 10)
+    await waitFor(() => done >= before + 10, { what: 'frames still flowing on one worker', timeoutMs: 30_000 })
     stop = true
     await Promise.all(clients)
 

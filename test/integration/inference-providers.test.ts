@@ -8,7 +8,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createInferenceEngine, ProviderStartupError, type PoolInferenceEngine } from '../../server/inference/engine.ts'
-import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, type ModelsDir } from '../../server/inference/testing/fixtures.ts'
+import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, type ModelsDir } from '../fixtures/inference.ts'
 
 const source = detectorSource()
 const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'))

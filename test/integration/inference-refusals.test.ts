@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import sharp from 'sharp'
 import { createInferenceEngine, type PoolInferenceEngine } from '../../server/inference/engine.ts'
-import { copy, detectorSource, makeModelsDir, pngHeaderOnly, sampleFrames, syntheticJpeg, testSettings, type ModelsDir } from '../../server/inference/testing/fixtures.ts'
+import { copy, detectorSource, makeModelsDir, pngHeaderOnly, sampleFrames, syntheticJpeg, testSettings, type ModelsDir } from '../fixtures/inference.ts'
 import { InferenceError } from '../../server/inference/types.ts'
 
 const source = detectorSource()

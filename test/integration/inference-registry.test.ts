@@ -14,11 +14,11 @@ import {
   nonDetectorOnnx,
   sampleFrames,
   testSettings,
-  waitFor,
   type ModelsDir,
-} from '../../server/inference/testing/fixtures.ts'
+} from '../fixtures/inference.ts'
 import { InferenceError, type ModelLoadError } from '../../server/inference/types.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const source = detectorSource()
 if (!source) console.warn('inference-registry: no detector model (models/detector or test/.tmp/models/detector); skipped')
@@ -97,14 +97,14 @@ describe.skipIf(!source)('model registry', () => {
       }
     }
     const clients = [client(), client(), client(), client()]
-    await waitFor('frames flowing on the old version', () => calls.filter((c) => c.version).length >= 20)
+    await waitFor(() => calls.filter((c) => c.version).length >= 20, { what: 'frames flowing on the old version', timeoutMs: 30_000 })
 
     await models.addDetector('detector', (m) => (m.version = '2.0.0-new'))
     swapAsked = seq
     const loaded = await engine.reload('detector')
     swapDone = seq
     expect(loaded.version).toBe('2.0.0-new')
-    await waitFor('frames on the new version', () => calls.filter((c) => c.version === '2.0.0-new').length >= 20)
+    await waitFor(() => calls.filter((c) => c.version === '2.0.0-new').length >= 20, { what: 'frames on the new version', timeoutMs: 30_000 })
     stop = true
     await Promise.all(clients)
 
@@ -117,7 +117,7 @@ describe.skipIf(!source)('model registry', () => {
     expect(calls.filter((c) => c.seq > firstNew && c.version === old.version)).toEqual([])
 
     // The old version drains, then its sessions are released in every worker.
-    await waitFor('the old version released', () => engine!.versions().every((v) => v.state === 'serving'))
+    await waitFor(() => engine!.versions().every((v) => v.state === 'serving'), { what: 'the old version released', timeoutMs: 30_000 })
     expect(engine.versions()).toEqual([{ name: 'detector', version: '2.0.0-new', state: 'serving', inflight: 0 }])
   })
 
@@ -157,9 +157,9 @@ describe.skipIf(!source)('model registry', () => {
     engine = await createInferenceEngine({ settings: testSettings(models.dir, { modelsWatch: true, modelsWatchDebounceMs: 100 }), log: quiet })
 
     await models.addDetector('detector', (m) => (m.version = '1.0.1'))
-    await waitFor('version 1.0.1 serving', () => engine!.models().find((m) => m.name === 'detector' && m.version === '1.0.1'))
+    await waitFor(() => engine!.models().find((m) => m.name === 'detector' && m.version === '1.0.1'), { what: 'version 1.0.1 serving', timeoutMs: 30_000 })
     await models.addDetector('late', (m) => (m.version = '0.1.0'))
-    await waitFor('model "late" serving', () => engine!.models().find((m) => m.name === 'late'))
+    await waitFor(() => engine!.models().find((m) => m.name === 'late'), { what: 'model "late" serving', timeoutMs: 30_000 })
 
     const [frame] = await sampleFrames()
     expect((await engine.infer({ frameId: 'w', image: copy(frame!.bytes), model: 'late' })).model).toEqual({ name: 'late', version: '0.1.0' })

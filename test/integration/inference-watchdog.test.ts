@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, test } from 'vitest'
 import { createInferenceEngine, type PoolInferenceEngine } from '../../server/inference/engine.ts'
-import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, waitFor, type ModelsDir } from '../../server/inference/testing/fixtures.ts'
+import { copy, detectorSource, makeModelsDir, sampleFrames, testSettings, type ModelsDir } from '../fixtures/inference.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { InferenceError, type EngineHooks } from '../../server/inference/types.ts'
 
 const source = detectorSource()
@@ -42,7 +43,7 @@ describe.skipIf(!source)('inference watchdog', () => {
     const [frame] = await sampleFrames()
 
     const stuck = e.infer({ frameId: 'wedge', image: copy(frame!.bytes) }).catch((err: unknown) => err)
-    await waitFor('the wedged worker to be busy', () => e.status().busyWorkers === 1)
+    await waitFor(() => e.status().busyWorkers === 1, { what: 'the wedged worker to be busy', timeoutMs: 30_000 })
     // The other worker keeps answering while one is wedged.
     const meanwhile = await e.infer({ frameId: 'ok-1', image: copy(frame!.bytes) })
     expect(meanwhile.model.name).toBe('detector')
@@ -54,7 +55,7 @@ describe.skipIf(!source)('inference watchdog', () => {
     expect(err.message).toContain('wedge')
     expect(restarts.map((r) => r.reason)).toEqual(['timeout'])
 
-    await waitFor('the replacement worker', () => e.status().workers === 2)
+    await waitFor(() => e.status().workers === 2, { what: 'the replacement worker', timeoutMs: 30_000 })
     const after = await Promise.all([1, 2, 3, 4].map((i) => e.infer({ frameId: `ok-${i + 1}`, image: copy(frame!.bytes) })))
     expect(after).toHaveLength(4)
   })
@@ -69,7 +70,7 @@ describe.skipIf(!source)('inference watchdog', () => {
     expect([err.code, err.permanent]).toEqual(['worker_crashed', false])
     expect(restarts.map((r) => r.reason)).toEqual(['crashed'])
 
-    await waitFor('the replacement worker', () => e.status().workers === 2)
+    await waitFor(() => e.status().workers === 2, { what: 'the replacement worker', timeoutMs: 30_000 })
     expect((await e.infer({ frameId: 'after', image: copy(frame!.bytes) })).detections).toBeInstanceOf(Array)
   })
 
@@ -79,7 +80,7 @@ describe.skipIf(!source)('inference watchdog', () => {
     const [frame] = await sampleFrames()
 
     await e.infer({ frameId: 'segv', image: copy(frame!.bytes) }).catch(() => undefined)
-    await waitFor('the first replacement', () => e.status().workers === 1)
+    await waitFor(() => e.status().workers === 1, { what: 'the first replacement', timeoutMs: 30_000 })
     // The second crash in the same minute is over budget: its replacement is delayed.
     const second = e.infer({ frameId: 'segv', image: copy(frame!.bytes) }).catch((x: unknown) => x)
     expect(((await second) as InferenceError).code).toBe('worker_crashed')

@@ -1,5 +1,5 @@
 /**
- * The FrameQueue contract suite (server/queue/queue-contract.ts) against a real RabbitMQ, in a
+ * The FrameQueue contract suite (test/contracts/queue.ts) against a real RabbitMQ, in a
  * vhost of its own, each test with its own topology prefix.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { FsBlobStore } from '../../server/queue/blobs.ts'
-import { queueContract } from '../../server/queue/queue-contract.ts'
+import { queueContract } from '../contracts/queue.ts'
 import { RabbitQueue } from '../../server/queue/rabbitmq.ts'
-import { createTestVhost, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
+import { createTestVhost, type TestVhost } from '../helpers/rabbit-vhost.ts'
 
 const amqpUrl = process.env.AMQP_URL
 if (!amqpUrl) console.warn('[queue-rabbitmq] AMQP_URL is not set: the RabbitMQ contract suite is skipped')

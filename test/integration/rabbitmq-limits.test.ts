@@ -9,9 +9,9 @@ import { join } from 'node:path'
 import { Connection } from 'rabbitmq-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueueError } from '../../server/queue/errors.ts'
-import { createTestVhost, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
-import { testQueue, type TestQueue } from '../../server/queue/testing/rabbit-queue.ts'
-import { waitFor } from '../../server/queue/testing/wait-for.ts'
+import { createTestVhost, type TestVhost } from '../helpers/rabbit-vhost.ts'
+import { testQueue, type TestQueue } from '../helpers/rabbit-queue.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { type DeadLetter, type QueueMessage, QueueFullError } from '../../server/queue/types.ts'
 
 const amqpUrl = process.env.AMQP_URL

@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestVhost, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
-import { testQueue, type TestQueue } from '../../server/queue/testing/rabbit-queue.ts'
-import { waitFor } from '../../server/queue/testing/wait-for.ts'
+import { createTestVhost, type TestVhost } from '../helpers/rabbit-vhost.ts'
+import { testQueue, type TestQueue } from '../helpers/rabbit-queue.ts'
+import { waitFor } from '../helpers/wait.ts'
 import type { DeadLetter, QueueMessage } from '../../server/queue/types.ts'
 
 const amqpUrl = process.env.AMQP_URL
 if (!amqpUrl) console.warn('[rabbitmq-poison] AMQP_URL is not set: the poison frame tests are skipped')
 
-const crashingWorker = fileURLToPath(new URL('../../server/queue/testing/crashing-worker.ts', import.meta.url))
+const crashingWorker = fileURLToPath(new URL('../helpers/crashing-worker.ts', import.meta.url))
 const frame = (id: string): QueueMessage => ({ id, headers: { line: 'line-1', station: 'st-1' }, body: new TextEncoder().encode(id) })
 
 /** Runs the crashing worker once; resolves with the delivery it took before dying. */

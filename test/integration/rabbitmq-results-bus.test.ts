@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InspectionResult } from '../../shared/domain/result.ts'
-import { createTestVhost, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
-import { waitFor } from '../../server/queue/testing/wait-for.ts'
+import { createTestVhost, type TestVhost } from '../helpers/rabbit-vhost.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { RabbitResultBus } from '../../server/results/rabbitmq-bus.ts'
 
 const amqpUrl = process.env.AMQP_URL
@@ -105,7 +105,7 @@ describe.skipIf(!amqpUrl)('RabbitMQ results bus', () => {
     await waitFor(async () => {
       await worker.publish(result('line-1'))
       return g.got.length > 0
-    }, { what: 'a result after the reconnect', everyMs: 100 })
+    }, { what: 'a result after the reconnect', intervalMs: 100, retryErrors: true })
     await worker.publish(result('line-2'))
     await worker.publish(r)
     await waitFor(() => g.got.some((x) => x.frameId === r.frameId), { what: 'the last result' })

@@ -57,8 +57,9 @@ describe('Kubernetes actuator (against a stand-in API server)', () => {
           return send(200, { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'linesight-worker', namespace: NS }, spec: { replicas }, status: { replicas, readyReplicas: ready } })
         }
         if (path === scaledObject && req.method === 'PATCH') {
-          minReplicaCount = (JSON.parse(text) as { spec: { minReplicaCount: number } }).spec.minReplicaCount
-          return send(200, { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'linesight-worker', namespace: NS }, spec: JSON.parse(text).spec })
+          const { spec } = JSON.parse(text) as { spec: { minReplicaCount: number } }
+          minReplicaCount = spec.minReplicaCount
+          return send(200, { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'linesight-worker', namespace: NS }, spec })
         }
         if (path === scaledObject && req.method === 'GET') {
           return send(200, { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'linesight-worker', namespace: NS }, spec: { minReplicaCount, maxReplicaCount: 10 } })

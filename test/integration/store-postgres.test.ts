@@ -11,8 +11,9 @@ import { openStore } from '../../server/storage/index.ts'
 import { LISTENER_NAME } from '../../server/storage/pg-notify.ts'
 import { openPostgresStore } from '../../server/storage/postgres.ts'
 import type { SettingsDoc } from '../../server/storage/settings-store.ts'
-import { eventually, useDatabase } from '../../server/storage/contract/fixtures.ts'
-import { storeContract, type TestDatabaseFactory } from '../../server/storage/store-contract.ts'
+import { useDatabase } from '../contracts/store/fixtures.ts'
+import { storeContract, type TestDatabaseFactory } from '../contracts/store.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const url = process.env.DATABASE_URL
 if (!url) console.warn('store-postgres: DATABASE_URL is not set; skipping the PostgreSQL store suite')
@@ -64,9 +65,9 @@ describe.skipIf(!url)('postgres store', () => {
       expect(cut.rowCount).toBeGreaterThan(0)
       // made while the listener is (most likely) still reconnecting: only the resync can catch it
       const missed = await other.settings.put('global', { during: 'outage' }, 'bob')
-      await eventually(() => seen.map((d) => d.revision), (r) => r.includes(missed.revision))
+      await waitFor(() => seen.some((d) => d.revision === missed.revision), { what: 'the change made during the outage' })
       const after = await other.settings.put('scaling', { after: true }, 'bob')
-      await eventually(() => seen.map((d) => d.revision), (r) => r.includes(after.revision))
+      await waitFor(() => seen.some((d) => d.revision === after.revision), { what: 'the change after the outage' })
       expect(seen.filter((d) => d.revision === missed.revision)).toHaveLength(1)
     })
 

@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestVhost, type TestVhost } from '../../server/queue/testing/rabbit-vhost.ts'
-import { makeZip } from '../../server/uploads/testing/archives.ts'
-import { tusUpload, waitForJob } from '../../server/uploads/testing/tus.ts'
+import { createTestVhost, type TestVhost } from '../helpers/rabbit-vhost.ts'
+import { makeZip } from '../fixtures/archives.ts'
+import { tusUpload, waitForJob } from '../helpers/tus.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
 const amqpUrl = process.env.AMQP_URL

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { Upload } from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TUS, headUpload, newUpload, patchUpload, startTus, waitForJob } from '../../server/uploads/testing/tus.ts'
+import { TUS, headUpload, newUpload, patchUpload, startTus, waitForJob } from '../helpers/tus.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 

@@ -27,7 +27,7 @@ export async function openStation(serverUrl: string, line: string, station: stri
   let welcomed = false
   ws.on('message', (data, isBinary) => {
     if (isBinary) return
-    const m = JSON.parse(String(data)) as { type: string; frameId?: string; status?: string; result?: { frameId: string }; error?: { code: string } }
+    const m = JSON.parse(String(data as Buffer)) as { type: string; frameId?: string; status?: string; result?: { frameId: string }; error?: { code: string } }
     if (m.type === 'welcome') welcomed = true
     if (m.type === 'ack' && m.frameId) acks.set(m.frameId, m.status!)
     if (m.type === 'result' && m.result) results.add(m.result.frameId)

@@ -2,6 +2,7 @@
  * What the autoscaler changes. The policy decides a worker count; an actuator asks for it and
  * reports how many workers are asked for and how many serve.
  */
+import { CodedError } from '../../errors.ts'
 
 export type ActuatorKind = 'local' | 'kubernetes' | 'none'
 
@@ -26,13 +27,6 @@ export interface Actuator {
 export type ScalingErrorCode = 'forbidden' | 'not_found' | 'unavailable' | 'invalid' | 'no_engine' | 'closed'
 
 /** An actuator's failure, as a value with a code (the status page and the log show both). */
-export class ScalingError extends Error {
+export class ScalingError extends CodedError<ScalingErrorCode> {
   override name = 'ScalingError'
-  constructor(
-    readonly code: ScalingErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
 }

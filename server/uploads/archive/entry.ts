@@ -4,6 +4,7 @@
  * try to be paths outside the archive (zip-slip) are refused by `unsafeName` anyway, so a report
  * never shows a `../../etc/passwd` as if it were a part photo.
  */
+import { CodedError } from '../../errors.ts'
 export interface ArchiveEntry {
   /** 0-based position in the archive, counting every entry. */
   index: number
@@ -25,15 +26,8 @@ export interface ArchiveLimits {
 export type ArchiveRefusal = 'too_many_entries' | 'archive_too_large' | 'unreadable_archive'
 
 /** The archive as a whole cannot be used (a bomb, or not an archive at all). */
-export class ArchiveRefused extends Error {
+export class ArchiveRefused extends CodedError<ArchiveRefusal> {
   override name = 'ArchiveRefused'
-  constructor(
-    readonly code: ArchiveRefusal,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
 }
 
 /** Counts entries and declared bytes as they come and refuses the archive past a limit. */

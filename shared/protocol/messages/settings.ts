@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { LineSettingsSchema } from '../../domain/settings.ts'
+import { LineSettingsSchema } from '../../domain/line-settings.ts'
 import { UplinkSizeSchema } from './welcome.ts'
 
 /** The administrator changed the line's settings (its model among them); stations apply them live. */

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { LineSettingsSchema } from '../../domain/settings.ts'
+import { LineSettingsSchema } from '../../domain/line-settings.ts'
 import { LoadReportSchema } from '../../domain/load.ts'
 
 export const ModelRefSchema = z.object({

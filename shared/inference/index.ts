@@ -1,6 +1,0 @@
-export * from './decode.ts'
-export * from './formats.ts'
-export * from './letterbox.ts'
-export * from './match.ts'
-export * from './nms.ts'
-export * from './ultralytics-metadata.ts'
