@@ -1,7 +1,7 @@
 /** Device pairing endpoints of the admin panel (server/api/devices.ts). */
 import { z } from 'zod'
 import type { Fetched } from '../api/http.ts'
-import { requestJson } from './request.ts'
+import { requestJson } from '../api/http.ts'
 
 const DeviceSchema = z.object({
   id: z.string(),

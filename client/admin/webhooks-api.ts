@@ -1,6 +1,6 @@
 /** The webhook endpoints of the admin API (server/api/webhooks.ts). */
 import { z } from 'zod'
-import { requestJson } from './request.ts'
+import { requestJson } from '../api/http.ts'
 
 export const WEBHOOK_EVENTS = ['part.failed', 'part.inspected', 'station.offline'] as const
 

@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { InspectionResultSchema } from '../../shared/domain/result.ts'
 import { REVIEW_REASONS, REVIEW_STATUSES, type ReviewInput } from '../../shared/domain/review.ts'
-import { requestJson } from '../admin/request.ts'
+import { requestJson } from '../api/http.ts'
 import type { Fetched } from '../api/http.ts'
 
 const ReviewSchema = z.object({

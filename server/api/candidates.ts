@@ -13,7 +13,7 @@
  */
 import { z } from 'zod'
 import { isId } from '../../shared/domain/ids.ts'
-import type { LineSettings } from '../../shared/domain/settings.ts'
+import type { LineSettings } from '../../shared/domain/line-settings.ts'
 import { matchDetections } from '../../shared/inference/match.ts'
 import { describePrincipal } from '../auth/principal.ts'
 import { compareOnReviewed } from '../candidates/compare.ts'

@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   invalid: 400, // storage: a value the store cannot accept
   bad_cursor: 400,
   bad_range: 400, // scaling: a time range backwards or too long
+  bad_trace: 400, // scaling: a load file the what-if panel cannot read
   not_found: 404,
   conflict: 409,
   too_many_pixels: 413, // a frame the worker refused to decode

@@ -12,7 +12,7 @@ import { matchDetections } from '../../shared/inference/match.ts'
 import type { InferenceEngine } from '../inference/types.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { ReviewService } from '../review/service.ts'
-import type { LineSettingsService } from '../settings/lines.ts'
+import type { LineSettingsService } from '../lines/line-settings.ts'
 import type { CandidateStore } from '../storage/candidates.ts'
 
 export interface ShadowDeps {

@@ -4,7 +4,7 @@
  */
 import type { ModelCatalog } from '../models/catalog.ts'
 import type { Recorder } from '../results/recorder.ts'
-import type { LineSettingsService } from '../settings/lines.ts'
+import type { LineSettingsService } from '../lines/line-settings.ts'
 import type { ReviewService } from './service.ts'
 import { reviewReasonsFor } from './triggers.ts'
 

@@ -66,15 +66,15 @@ export function whatIfTrace(queueMaxLength: number, req: WhatIfRequest & { trace
   try {
     trace = traceFromCsv(req.trace.csv, req.trace.unit)
   } catch (err) {
-    if (err instanceof TraceError) throw new HttpError(400, 'bad_trace', err.message)
+    if (err instanceof TraceError) throw new CodedError('bad_trace', err.message)
     throw err
   }
   const series = trace.series
   const end = series.start + series.length * MINUTE_MS
   const to = Math.min(end, floorMinute(req.to ?? end))
   const from = Math.max(series.start, floorMinute(req.from ?? to - DAY_MS))
-  if (!(to > from)) throw new HttpError(400, 'bad_range', '"from".."to" must lie within the trace')
-  if (to - from > MAX_SPAN_MS) throw new HttpError(400, 'bad_range', 'a replay covers at most 2 days')
+  if (!(to > from)) throw new CodedError('bad_range', '"from".."to" must lie within the trace')
+  if (to - from > MAX_SPAN_MS) throw new CodedError('bad_range', 'a replay covers at most 2 days')
   const first = (from - series.start) / MINUTE_MS
   const last = (to - series.start) / MINUTE_MS
   const none = { workers: new Float64Array(series.length), queueDepthMax: new Float64Array(series.length), p95Ms: new Float64Array(series.length) }

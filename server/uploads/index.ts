@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { isId } from '../../shared/domain/ids.ts'
 import type { BodyStream } from '../api/types.ts'
 import { canUseLine, canUseStation, describePrincipal, type Principal } from '../auth/principal.ts'
+import type { Authenticator } from '../auth/authenticate.ts'
 import type { Config } from '../config/index.ts'
 import type { FrameIngest } from '../ingest/ingest.ts'
 import type { Logger } from '../log.ts'
@@ -31,18 +32,20 @@ const DAY_MS = 24 * 3600 * 1000
 export interface UploadsDeps {
   config: Config
   log: Logger
-  store: Pick<Store, 'jobs'>
+  store: Pick<Store, 'jobs' | 'uploads' | 'kind'>
   recorder: Recorder
   queue: FrameQueue
   ingest: FrameIngest
   models: Pick<ModelCatalog, 'get'>
+  /** Read when an upload is created, not at construction: a gateway sets it after the uploads exist. */
+  auth?: Pick<Authenticator, 'admitLine'>
 }
 
 export class Uploads {
   #sweeper: ReturnType<typeof setInterval> | undefined
 
   constructor(
-    private readonly core: Pick<UploadsDeps, 'log' | 'models'>,
+    private readonly core: Pick<UploadsDeps, 'log' | 'models' | 'store' | 'auth'>,
     private readonly counter: JobCounter,
     /** Absent in a worker-only process. */
     private readonly registry?: UploadRegistry,

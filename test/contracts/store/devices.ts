@@ -4,8 +4,8 @@
  * already in use, and every change is audited.
  */
 import { describe, expect, it } from 'vitest'
-import { migrate } from '../migrate.ts'
-import { MIGRATIONS } from '../schema.ts'
+import { migrate } from '../../../server/storage/migrate.ts'
+import { MIGRATIONS } from '../../../server/storage/schema.ts'
 import { result, useDatabase, type TestDatabaseFactory } from './fixtures.ts'
 
 const from = { address: '10.0.0.7', userAgent: 'Tablet/1' }
