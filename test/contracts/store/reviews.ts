@@ -85,5 +85,19 @@ export function reviewsContract(factory: TestDatabaseFactory): void {
       ])
       expect((await h.store.reviews.latestInRange({ line: 'line-b' })).items).toEqual([])
     })
+    it("keeps a candidate's detections beside the record, once per model version, and reads them back with the reviews", async () => {
+      const r = result({ line: 'line-a' })
+      await h.store.record(r)
+      const run = { frameId: r.frameId, model: 'cand', version: '2', line: 'line-a', capturedAt: r.capturedAt, verdict: 'pass' as const, detections: [], agrees: false }
+      expect(await h.store.candidates.record(run)).toBe(true)
+      expect(await h.store.candidates.record(run)).toBe(false)
+      expect(await h.store.candidates.record({ ...run, frameId: 'no-such-frame' })).toBe(false)
+      expect(await h.store.candidates.agreement('line-a', 'cand')).toEqual([{ version: '2', frames: 1, agreeing: 0 }])
+      expect(await h.store.candidates.reviewed('line-a', 'cand')).toEqual([])
+      await h.store.reviews.add({ frameId: r.frameId, verdict: 'fail', detections: [{ class: 'dent', classId: 1, box: box(3) }], reviewer: 'alice' })
+      const [seen] = await h.store.candidates.reviewed('line-a', 'cand')
+      expect(seen).toEqual({ frameId: r.frameId, current: r, candidate: [], truth: [{ class: 'dent', classId: 1, box: box(3) }] })
+      expect((await h.store.candidates.recent('line-a', 'cand')).map((x) => x.current.frameId)).toEqual([r.frameId])
+    })
   })
 }
