@@ -7,6 +7,7 @@ import type { TestDatabaseFactory } from './contract/fixtures.ts'
 import { imagesContract } from './contract/images.ts'
 import { loadAndJobsContract } from './contract/load-jobs.ts'
 import { migrationsContract } from './contract/migrations.ts'
+import { partsContract } from './contract/parts.ts'
 import { resultsContract } from './contract/results.ts'
 import { settingsContract } from './contract/settings.ts'
 import { tokensContract } from './contract/tokens.ts'
@@ -21,5 +22,6 @@ export function storeContract(name: string, factory: TestDatabaseFactory): void 
     tokensContract(factory)
     settingsContract(factory)
     loadAndJobsContract(factory)
+    partsContract(factory)
   })
 }

@@ -8,6 +8,7 @@ import type { Logger } from './errors.ts'
 import type { ImagePolicy, ImageStore } from './images.ts'
 import { JobStore } from './jobs.ts'
 import { LoadHistory } from './load-history.ts'
+import { PartStore } from './parts.ts'
 import { migrate, type MigrationReport } from './migrate.ts'
 import { countDetectionsByClass, countResultsByHour, queryResults } from './result-query.ts'
 import { ResultWriter } from './results.ts'
@@ -33,6 +34,7 @@ export class SqlStore implements Store {
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
+  readonly parts: PartStore
   readonly #db: Db
   readonly #results: ResultWriter
   #lastMigration: MigrationReport | undefined
@@ -47,6 +49,7 @@ export class SqlStore implements Store {
     this.settings = new SettingsStore(db, this.audit, parts.feed, log)
     this.loadHistory = new LoadHistory(db)
     this.jobs = new JobStore(db)
+    this.parts = new PartStore(db)
   }
 
   /** The versions the last `migrate()` applied, for the startup log. */
@@ -82,8 +85,11 @@ export class SqlStore implements Store {
     return countDetectionsByClass(this.#db, q)
   }
 
-  deleteBefore(before: number): Promise<number> {
-    return this.#results.deleteBefore(before)
+  async deleteBefore(before: number): Promise<number> {
+    const results = await this.#results.deleteBefore(before)
+    // parts outlive none of their frames: same retention
+    await this.parts.deleteBefore(before)
+    return results
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import type { AuditLog } from './audit.ts'
 import type { Logger } from './errors.ts'
 import type { JobStore } from './jobs.ts'
 import type { LoadHistory } from './load-history.ts'
+import type { PartStore } from './parts.ts'
 import type { SettingsStore } from './settings-store.ts'
 import type { TokenStore } from './tokens.ts'
 
@@ -88,6 +89,7 @@ export interface Store extends ResultStore {
   readonly settings: SettingsStore
   readonly loadHistory: LoadHistory
   readonly jobs: JobStore
+  readonly parts: PartStore
 }
 
 export interface StoreOptions {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { InspectionSettingsSchema } from './inspection.ts'
 import { RoutingPolicy } from './load.ts'
 
 /** Prefilter skip thresholds; a frame is skipped when any check says so. */
@@ -30,5 +31,7 @@ export const LineSettingsSchema = z.object({
   scoreThresholds: z.record(z.string(), z.number().min(0).max(1)),
   /** Frames per second the station captures. */
   captureFps: z.number().min(0.2).max(60),
+  /** Parts: the inspection mode per station and the part rule; absent means every station is `continuous`. */
+  inspection: InspectionSettingsSchema.optional(),
 })
 export type LineSettings = z.infer<typeof LineSettingsSchema>
