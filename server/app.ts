@@ -23,6 +23,8 @@ import { ModelCatalog } from './models/catalog.ts'
 import type { DeadLetter } from './queue/types.ts'
 import { ResultHub } from './results/hub.ts'
 import { LoadTracker } from './results/load.ts'
+import { PartTracker } from './parts/tracker.ts'
+import { stationInspection } from '../shared/domain/inspection.ts'
 import { Processor } from './results/processor.ts'
 import { Recorder } from './results/recorder.ts'
 import { openEngine } from './wiring/engine.ts'
@@ -80,9 +82,26 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
   const load = new LoadTracker()
   const ingest = new FrameIngest({ queue, hub, metrics, liveFrameTtlMs: config.liveFrameTtlMs })
   const recorder = new Recorder({ store: storage.store, bus, metrics })
+  // parts are tracked where stations and HTTP clients are served; sendTrigger reaches the gateway's stations once it runs
+  let sendTrigger: (line: string, station: string, m: { partId: string; frames: number }) => boolean = () => false
+  const parts =
+    config.role === 'worker'
+      ? undefined
+      : new PartTracker({
+          store: storage.store.parts,
+          inspection: (line, station) => stationInspection(settings.get(line).inspection, station),
+          defectClasses: (model) => {
+            const m = models.get(model)?.manifest
+            return m?.task === 'detect' ? m.defectClasses : undefined
+          },
+          sendTrigger: (line, station, m) => sendTrigger(line, station, m),
+          idleMs: config.partIdleMs,
+          log,
+        })
   const unsubscribe = bus.subscribe((r) => {
     settings.touch(r.line)
     hub.dispatch(r)
+    parts?.onResult(r)
     const e2e = r.source === 'browser' ? undefined : r.timings
     if (e2e) load.recordLatency(['queue', 'decode', 'infer', 'postprocess'].reduce((s, k) => s + (e2e[k] ?? 0), 0))
   })
@@ -112,6 +131,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     load,
     models,
     accepting: true,
+    ...(parts ? { parts } : {}),
     uws: { native: uwsNative, implementation: uwsImplementation },
   }
   // before the processor starts: job frames are counted from the first one recorded
@@ -161,6 +181,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       load: (line: string) => load.report(settings.get(line).policy),
       authenticate: (token: string | undefined) => auth.principalFor(token),
       log,
+      ...(parts ? { parts } : {}),
       ...(recovery ? { recovery } : {}),
     }
     gateway = await startGateway({
@@ -187,6 +208,12 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
     settings.onChange((s) => {
       for (const st of gateway!.routes.stations) st.sendSettings(s.line)
     })
+    const stations = gateway.routes.stations
+    sendTrigger = (line, station, m) => {
+      let sent = false
+      for (const st of stations) if (st.sendTrigger(line, station, m)) sent = true
+      return sent
+    }
     if (recovery) {
       const stations = gateway.routes.stations
       recoveryTimer = setInterval(() => {
@@ -248,6 +275,7 @@ export async function startLinesight(config: Config, log: Logger, opts: { root: 
       gateway?.close()
       await core.uploads?.close()
       unsubscribe()
+      await parts?.stop()
       await core.engine?.close()
       await queue.close()
       await bus.close()
@@ -281,6 +309,7 @@ function deadLetterResult(d: DeadLetter): InspectionResult {
     source: (str('source', 'ws') as InspectionResult['source'])!,
     error: { code: deadLetterCode(d), message: d.error ?? String(d.reason) },
     ...(typeof h.jobId === 'string' ? { jobId: h.jobId } : {}),
+    ...(typeof h.partId === 'string' ? { partId: h.partId } : {}),
   }
 }
 

@@ -9,6 +9,7 @@ import type { Metrics } from './metrics/metrics.ts'
 import type { FrameQueue } from './queue/types.ts'
 import type { ResultHub } from './results/hub.ts'
 import type { LoadTracker } from './results/load.ts'
+import type { PartTracker } from './parts/tracker.ts'
 import type { Processor } from './results/processor.ts'
 import type { Recorder } from './results/recorder.ts'
 import type { ModelCatalog } from './models/catalog.ts'
@@ -34,6 +35,8 @@ export interface Core {
   processor?: Processor
   /** Upload jobs: tus uploads (gateway roles) and their frames' bookkeeping (every role). */
   uploads?: Uploads
+  /** Part tracking (gateway roles): the trigger and part routes, fed by the result bus. */
+  parts?: PartTracker
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
   uws: { native: boolean; implementation: string }

@@ -10,7 +10,7 @@ import type { ResultQuery } from '../storage/types.ts'
 import { resultsCsv } from './csv.ts'
 import { ok, type Route } from './types.ts'
 
-function parseTime(v: string | null, name: string): number | undefined {
+export function parseTime(v: string | null, name: string): number | undefined {
   if (v === null || v === '') return undefined
   const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v)
   if (!Number.isFinite(n)) throw badRequest(`"${name}" must be ms since the epoch or an ISO date`, 'bad_time')

@@ -10,6 +10,7 @@ import { jobRoutes } from './jobs.ts'
 import { lineRoutes } from './lines.ts'
 import { modelRoutes } from './models.ts'
 import { modelAdminRoutes } from './models-admin.ts'
+import { partRoutes } from './parts.ts'
 import { resultRoutes } from './results.ts'
 import { sampleRoutes } from './samples.ts'
 import { scalingRoutes } from './scaling.ts'
@@ -24,6 +25,7 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
     ...healthRoutes(core),
     ...detectRoutes(core),
     ...resultRoutes(core),
+    ...partRoutes(core),
     ...lineRoutes(core),
     ...modelRoutes(core),
     ...sampleRoutes(core),

@@ -101,6 +101,9 @@ export const SETTINGS = {
   loadHistoryFlushMs: setting('LOAD_HISTORY_FLUSH_MS', int(0, 3_600_000), 60_000, 'How often this process adds its per-line load (frames, skipped, browser frames, queue, workers, p95) to the per-minute load history the forecast, the what-if replay and the status page read, ms. 0 records nothing.'),
   loadHistoryRetentionDays: setting('LOAD_HISTORY_RETENTION_DAYS', num(0), 90, 'Load history older than this is deleted (0 keeps everything). The forecast reads the last 4 weeks.'),
 
+  // --- parts (server/parts) ---
+  partIdleMs: setting('PART_IDLE_MS', int(100, 3_600_000), 10_000, 'An open part with no new frame, result or end message for this long closes (`closedBy: idle`) with the verdict of the frames it has, ms. Parts normally close when their passage or trigger burst ends, or on `POST /api/v1/lines/:line/parts/:partId/close`.'),
+
   // --- distributed mode and shutdown (server/app.ts) ---
   resultRecoveryMs: setting('RESULT_RECOVERY_MS', int(0, 600_000), 10_000, 'RabbitMQ: a frame a gateway accepted whose result has not come back this long is looked up in the results store, then again at this interval (a result published while the gateway\'s results connection was down never reaches it); one still without a record `LIVE_FRAME_TTL_MS` + 3 intervals after it arrived is answered `rejected` (`lost`) so its station gets its credit back, ms. 0 turns this off.'),
   shutdownDrainMs: setting('SHUTDOWN_DRAIN_MS', int(0, 600_000), 2000, 'On SIGTERM a gateway answers `/ready` with 503 and keeps serving this long before it closes its listening sockets, so a load balancer polling `/ready` stops sending first; results of frames in flight still reach their stations meanwhile, ms. Workers stop consuming at once and finish what they hold. Behind Kubernetes the preStop sleep does the same job and this can be 0.'),

@@ -19,6 +19,8 @@ export interface FrameJob {
   model?: string
   jobId?: string
   audit?: boolean
+  /** The part the frame is a view of. */
+  partId?: string
   /** Client-side stage timings carried along (capture, prefilter, encode), ms. */
   clientTimings?: Record<string, number>
   image: Uint8Array
@@ -38,6 +40,7 @@ export function toQueueMessage(job: FrameJob): QueueMessage {
   if (job.model) headers.model = job.model
   if (job.jobId) headers.jobId = job.jobId
   if (job.audit) headers.audit = true
+  if (job.partId) headers.partId = job.partId
   if (job.clientTimings) headers.clientTimings = JSON.stringify(job.clientTimings)
   return { id: job.frameId, headers, body: job.image }
 }
@@ -63,6 +66,8 @@ export function fromQueueMessage(m: QueueMessage): FrameJob {
   const jobId = s('jobId')
   if (jobId) job.jobId = jobId
   if (h.audit === true || h.audit === 'true') job.audit = true
+  const partId = s('partId')
+  if (partId) job.partId = partId
   const ct = s('clientTimings')
   if (ct) {
     try {

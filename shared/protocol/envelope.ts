@@ -5,7 +5,7 @@
  *   1  u8   'S' (0x53)
  *   2  u8   version             = 1
  *   3  u8   kind                1 = frame to inspect, 2 = image of a frame inferred in the browser
- *   4  u8   flags               bit 0 audit, bit 1 shadow
+ *   4  u8   flags               bit 0 audit, bit 1 shadow, bit 2 part (a part id follows the mime)
  *   5  u8   reserved            = 0
  *   6  u16  headerLength        bytes before the image, including the strings below
  *   8  f64  capturedAt          ms since the epoch on the station's clock
@@ -16,12 +16,14 @@
  *      u8 n + n bytes UTF-8     line
  *      u8 n + n bytes UTF-8     station
  *      u8 n + n bytes ASCII     mime     (image/jpeg, image/png, image/webp)
+ *      u8 n + n bytes ASCII     partId   (only with flag bit 2; see shared/domain/part-id.ts)
  *  headerLength: image bytes (payloadLength of them, and nothing after)
  *
  * Decoding never throws: it returns `{ ok: false, error }` naming what was wrong, so a gateway can
  * answer the sender and keep the connection.
  */
 import { ID_PATTERN } from '../domain/ids.ts'
+import { PART_ID_PATTERN } from '../domain/part-id.ts'
 import type { WireError } from './messages/error.ts'
 
 export const ENVELOPE_VERSION = 1
@@ -44,6 +46,8 @@ export interface FrameEnvelope {
   height: number
   audit: boolean
   shadow: boolean
+  /** The part this frame is a view of (trigger burst or presence passage). */
+  partId?: string
   /** A view into the decoded buffer: copy it before the buffer is reused. */
   payload: Uint8Array
 }
@@ -54,9 +58,10 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 export function encodeEnvelope(e: Omit<FrameEnvelope, 'payload'> & { payload: Uint8Array }): Uint8Array {
-  const strings = [e.frameId, e.line, e.station, e.mime].map((s) => encoder.encode(s))
+  const names = ['frameId', 'line', 'station', 'mime', ...(e.partId === undefined ? [] : ['partId'])]
+  const strings = [e.frameId, e.line, e.station, e.mime, ...(e.partId === undefined ? [] : [e.partId])].map((s) => encoder.encode(s))
   for (const [i, s] of strings.entries()) {
-    if (s.length === 0 || s.length > 255) throw new RangeError(`envelope field ${['frameId', 'line', 'station', 'mime'][i]} must be 1-255 bytes`)
+    if (s.length === 0 || s.length > 255) throw new RangeError(`envelope field ${names[i]} must be 1-255 bytes`)
   }
   const headerLength = FIXED_HEADER + strings.reduce((n, s) => n + 1 + s.length, 0)
   const out = new Uint8Array(headerLength + e.payload.length)
@@ -65,7 +70,7 @@ export function encodeEnvelope(e: Omit<FrameEnvelope, 'payload'> & { payload: Ui
   out[1] = 0x53
   out[2] = ENVELOPE_VERSION
   out[3] = EnvelopeKind[e.kind]
-  out[4] = (e.audit ? 1 : 0) | (e.shadow ? 2 : 0)
+  out[4] = (e.audit ? 1 : 0) | (e.shadow ? 2 : 0) | (e.partId === undefined ? 0 : 4)
   view.setUint16(6, headerLength, true)
   view.setFloat64(8, e.capturedAt, true)
   view.setUint16(16, e.width, true)
@@ -115,7 +120,7 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
   if (!Number.isFinite(capturedAt)) return bad('bad_field', 'capturedAt is not a finite number')
   const fields: string[] = []
   let o = FIXED_HEADER
-  for (const name of ['frameId', 'line', 'station', 'mime']) {
+  for (const name of ['frameId', 'line', 'station', 'mime', ...(flags & 4 ? ['partId'] : [])]) {
     if (o >= headerLength) return bad('short_header', `header ends before field ${name}`)
     const n = bytes[o++]!
     if (n === 0 || o + n > headerLength) return bad('bad_field', `field ${name} of ${n} bytes does not fit the header`)
@@ -129,13 +134,14 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
     fields.push(s)
   }
   if (o !== headerLength) return bad('bad_header_length', `header length ${headerLength} disagrees with its fields (${o} bytes)`)
-  const [frameId, line, station, mime] = fields as [string, string, string, string]
+  const [frameId, line, station, mime, partId] = fields as [string, string, string, string, string | undefined]
   for (const [name, value] of [['frameId', frameId], ['line', line], ['station', station]] as const) {
     if (!ID_PATTERN.test(value)) return bad('bad_field', `${name} "${value.slice(0, 70)}" is not a valid id`)
   }
   if (!(IMAGE_MIME_TYPES as readonly string[]).includes(mime)) {
     return bad('unsupported_type', `image type "${mime.slice(0, 70)}" is not one of ${IMAGE_MIME_TYPES.join(', ')}`)
   }
+  if (partId !== undefined && !PART_ID_PATTERN.test(partId)) return bad('bad_field', `partId "${partId.slice(0, 70)}" is not a valid part id`)
   if (payloadLength === 0) return bad('empty', 'envelope carries no image')
   return {
     ok: true,
@@ -150,6 +156,7 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
       height,
       audit: (flags & 1) !== 0,
       shadow: (flags & 2) !== 0,
+      ...(partId === undefined ? {} : { partId }),
       payload: bytes.subarray(headerLength),
     },
   }
