@@ -4,6 +4,7 @@
  *   GET  /api/v1/lines/:line/parts/:partId               an open part answers with closedAt null
  *   GET  /api/v1/lines/:line/parts?from=&to=&verdict=&station=&cursor=&limit=&format=csv
  *   POST /api/v1/lines/:line/parts/:partId/close
+ *   GET  /api/v1/lines/:line/part-counts?hours=   current shift and each of the last hours (1-48, default 12)
  * Triggering and closing take a station token of the line (or an administrator's); reading, any
  * token that may read the line. Part ids in paths are URL-encoded.
  */
@@ -12,6 +13,7 @@ import { isPartId } from '../../shared/domain/part-id.ts'
 import { canUseLine, type Principal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
+import { partCounts } from '../parts/counts.ts'
 import { PartError, type PartErrorCode } from '../parts/errors.ts'
 import type { PartTracker } from '../parts/tracker.ts'
 import { StorageError } from '../storage/errors.ts'
@@ -141,6 +143,18 @@ export function partRoutes(core: Core): Route[] {
         const part = core.parts ? await core.parts.get(line, partId) : await core.store.parts.get(line, partId)
         if (!part) throw notFound(`no part ${partId} on line ${line}`)
         return ok(part)
+      },
+    },
+    {
+      method: 'get',
+      pattern: '/api/v1/lines/:line/part-counts',
+      access: 'read',
+      handler: async (ctx) => {
+        const line = lineOf(ctx.params.line, ctx.principal)
+        const raw = ctx.query.get('hours')
+        const hours = raw === null ? 12 : Number(raw)
+        if (!Number.isInteger(hours) || hours < 1 || hours > 48) throw badRequest('"hours" must be an integer 1-48', 'bad_hours')
+        return ok(await partCounts({ parts: core.store.parts, settings: core.store.settings }, line, Date.now(), hours))
       },
     },
     {

@@ -77,6 +77,7 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/lines/:line/stations/:station/trigger': { access: 'station', lined: true, build: (s) => ({ method: 'POST', path: `/api/v1/lines/${lineOf(s)}/stations/S1/trigger`, ...json({ partId: 'P-1' }) }), want: sender('authorized', 403) },
   'GET /api/v1/lines/:line/parts': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/parts` }), want: reader(200, 403) },
   'GET /api/v1/lines/:line/parts/:partId': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/parts/P-1` }), want: reader('authorized', 403) },
+  'GET /api/v1/lines/:line/part-counts': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/part-counts` }), want: reader(200, 403) },
   'POST /api/v1/lines/:line/parts/:partId/close': { access: 'station', lined: true, build: (s) => ({ method: 'POST', path: `/api/v1/lines/${lineOf(s)}/parts/P-1/close` }), want: sender('authorized', 403) },
   'GET /api/v1/lines': { access: 'read', lined: false, build: () => ({ method: 'GET', path: '/api/v1/lines' }), want: reader(200, 200) },
   'GET /api/v1/lines/:line/settings': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/settings` }), want: reader(200, 403) },

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PartCounts } from '../../shared/domain/part-counts.ts'
 import type { PartRecord } from '../../shared/domain/part.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { TriggerMessage } from '../../shared/protocol/messages/trigger.ts'
@@ -200,5 +201,20 @@ describe.each(BACKENDS.filter((b) => b.name === 'sqlite' || pgUrl))('parts on $n
     expect(rows.slice(1).map((r) => r.split(',').slice(0, 4))).toEqual([['L-fail', l, 'S1', 'fail']])
     expect((await api(`/api/v1/lines/${l}/parts?verdict=maybe`)).status).toBe(400)
     expect((await api(`/api/v1/lines/${l}/parts?cursor=garbage`)).status).toBe(400)
+  })
+
+  it('counts closed parts for the kiosk: this shift (or the last hours) and each recent hour, with their yield', async () => {
+    const l = line()
+    await detect(l, 'C-pass', clean)
+    await detect(l, 'C-fail', scratched)
+    for (const id of ['C-pass', 'C-fail']) await json(await api(`/api/v1/lines/${l}/parts/${id}/close`, { method: 'POST' }))
+    const counts = await json<PartCounts>(await api(`/api/v1/lines/${l}/part-counts?hours=3`))
+    expect(counts.current).toEqual({ inspected: 2, failed: 1, yield: 0.5 })
+    expect(counts.hours).toHaveLength(3)
+    // summed: the two parts may straddle an hour's end
+    expect(counts.hours.reduce((n, h) => n + h.inspected, 0)).toBe(2)
+    expect(counts.hours.reduce((n, h) => n + h.failed, 0)).toBe(1)
+    expect(counts.hours.filter((h) => h.inspected === 0).every((h) => h.yield === null)).toBe(true)
+    expect((await api(`/api/v1/lines/${l}/part-counts?hours=0`)).status).toBe(400)
   })
 })
