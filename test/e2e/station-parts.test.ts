@@ -87,7 +87,7 @@ describe.skipIf(missing !== null)('parts at a station in Chromium', () => {
 
   const tones = (page: Page) => page.evaluate(() => (window as unknown as { __tones: number }).__tones)
 
-  it('makes one part per HTTP trigger with its id, shows it inspected, and holds a failing part until acknowledged', async () => {
+  it('makes one part per HTTP trigger with its id, shows it inspected, and holds a failing part until acknowledged; the kiosk counts those parts', async () => {
     const page = await ctx.newPage()
     collectProblems(page, 'station', problems)
     await page.goto(`${server.url}/station?line=L1&station=S1`)
@@ -149,6 +149,28 @@ describe.skipIf(missing !== null)('parts at a station in Chromium', () => {
 
     await page.locator('[data-testid=acknowledge]').click()
     await ng.waitFor({ state: 'detached', timeout: 10_000 })
+
+    // the kiosk counts parts, as the server recorded them, and its failures stay readable at 1080p
+    const all = [...parts, next]
+    const kiosk = await ctx.newPage()
+    collectProblems(kiosk, 'kiosk', problems)
+    await kiosk.goto(`${server.url}/kiosk?lines=L1`)
+    await kiosk.locator('[data-testid=part-totals]').waitFor({ timeout: 30_000 })
+    const shown = async () => ({
+      inspected: Number(await kiosk.locator('[data-testid=part-inspected]').textContent()),
+      failed: Number(await kiosk.locator('[data-testid=part-failed]').textContent()),
+    })
+    const truth = { inspected: all.length, failed: all.filter((p) => p.verdict === 'fail').length }
+    await waitFor(async () => JSON.stringify(await shown()) === JSON.stringify(truth), { timeoutMs: 30_000, what: `kiosk part counts ${JSON.stringify(truth)}` })
+    const cards = kiosk.locator('[data-testid=failure]')
+    await cards.first().waitFor({ timeout: 30_000 })
+    for (const card of await cards.all()) {
+      const box = (await card.boundingBox())!
+      const caption = (await card.locator('figcaption').boundingBox())!
+      const image = (await card.locator('.image').boundingBox())!
+      expect(caption.y + caption.height, 'caption inside its card').toBeLessThanOrEqual(box.y + box.height + 1)
+      expect(image.height, 'failure image readable across the aisle').toBeGreaterThanOrEqual(120)
+    }
     expect(problems).toEqual([])
   }, 300_000)
 })
