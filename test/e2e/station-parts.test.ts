@@ -34,7 +34,7 @@ describe.skipIf(missing !== null)('parts at a station in Chromium', () => {
     tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-station-parts-'))
     const samples = (JSON.parse(await readFile(join(ROOT, 'models/samples/samples.json'), 'utf8')) as { samples: { file: string }[] }).samples
     await writeY4m(samples.map((s) => ({ file: s.file, frames: FRAMES_PER_SAMPLE })), join(tmp, 'camera.y4m'), FRAMES_PER_SAMPLE)
-    server = await startServer({ env: { SERVE_CLIENT: 'true', PART_IDLE_MS: '20000' } })
+    server = await startServer({ env: { SERVE_CLIENT: 'true', PART_IDLE_MS: '120000' } })
     const current = (await (await server.admin('/api/v1/lines/L1/settings')).json()) as { prefilter: Record<string, unknown> }
     const put = await server.admin('/api/v1/lines/L1/settings', {
       method: 'PUT',
@@ -81,7 +81,7 @@ describe.skipIf(missing !== null)('parts at a station in Chromium', () => {
         const p = (await (await server.admin(`/api/v1/lines/L1/parts/${encodeURIComponent(partId)}`)).json()) as PartRecord
         return p.closedAt !== null ? p : undefined
       },
-      { timeoutMs: 60_000, what: `part ${partId} to close` },
+      { timeoutMs: 110_000, what: `part ${partId} to close` },
     )
   }
 
@@ -188,5 +188,5 @@ describe.skipIf(missing !== null)('parts at a station in Chromium', () => {
       expect(image.height, 'failure image readable across the aisle').toBeGreaterThanOrEqual(100)
     }
     expect(problems).toEqual([])
-  }, 300_000)
+  }, 600_000)
 })
