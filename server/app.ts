@@ -27,6 +27,8 @@ import { ModelCatalog } from './models/catalog.ts'
 import { ResultHub } from './results/hub.ts'
 import { LoadTracker } from './metrics/load.ts'
 import { Processor } from './inference/processor.ts'
+import { PartTracker } from './parts/tracker.ts'
+import { stationInspection } from '../shared/domain/inspection.ts'
 import { Recorder } from './results/recorder.ts'
 import { ReviewService } from './review/service.ts'
 import { ShadowRunner } from './candidates/shadow.ts'
@@ -94,9 +96,25 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
   const load = new LoadTracker()
   const ingest = new FrameIngest({ queue, hub, metrics, liveFrameTtlMs: config.liveFrameTtlMs })
   const recorder = new Recorder({ store: storage.store, bus, metrics })
+  // parts are tracked where stations and HTTP clients are served; sendTrigger reaches the gateway's stations once it runs
+  let sendTrigger: (line: string, station: string, m: { partId: string; frames: number }) => boolean = () => false
+  const parts =
+    config.role === 'worker'
+      ? undefined
+      : new PartTracker({
+          store: storage.store.parts,
+          inspection: (line, station) => stationInspection(settings.get(line).inspection, station),
+          defectClasses: (model) => {
+            const m = models.get(model)?.manifest
+            return m?.task === 'detect' ? m.defectClasses : undefined
+          },
+          sendTrigger: (line, station, m) => sendTrigger(line, station, m),
+          idleMs: config.partIdleMs,
+          log,
+        })
   const review = new ReviewService({ reviews: storage.store.reviews, metrics, log })
   const stopReviewWatch = watchForReview({ recorder, review, settings, models, margin: config.reviewNearThresholdMargin })
-  const unsubscribe = fanOutResults(bus, { hub, settings, load })
+  const unsubscribe = fanOutResults(bus, { hub, settings, load, parts })
   recordDeadLetters(queue, { recorder, hub, metrics, log })
 
   const core: Core = {
@@ -113,6 +131,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
     models,
     review,
     accepting: true,
+    ...(parts ? { parts } : {}),
     uws,
   }
   // before the processor starts: job frames are counted from the first one recorded
@@ -203,6 +222,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
         }
       },
       log,
+      ...(parts ? { parts } : {}),
       ...(recovery ? { recovery } : {}),
       onShadowDisagreement: (frameId: string, line: string) => review.enqueueInBackground(frameId, line, 'shadow'),
     }
@@ -245,19 +265,27 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
     }, REVOCATION_CHECK_MS)
     revocationTimer.unref()
     const stations = gateway.routes.stations
+    // this process's part tracker, unless a caller (a test) brings its own source of parts
+    const partEvents = opts.parts?.events ?? parts
+    const partTrigger = opts.parts?.trigger ?? parts
     core.outputs = await startOutputs({
       config,
       dataDir: resolve(opts.root, config.dataDir),
       results: bus,
-      ...(opts.parts?.events ? { parts: opts.parts.events } : {}),
-      ...(opts.parts?.trigger ? { trigger: opts.parts.trigger } : {}),
-      ...(opts.parts?.modeOf ? { modeOf: opts.parts.modeOf } : {}),
+      ...(partEvents ? { parts: partEvents } : {}),
+      ...(partTrigger ? { trigger: partTrigger } : {}),
+      modeOf: opts.parts?.modeOf ?? ((line, station) => stationInspection(settings.get(line).inspection, station).mode),
       presence: () => [...stations].flatMap((st) => (st.line && st.station ? [{ line: st.line, station: st.station }] : [])),
       webhooks: storage.store.webhooks,
       authenticate: (secret) => auth.principalFor(secret),
       metrics,
       log,
     })
+    sendTrigger = (line, station, m) => {
+      let sent = false
+      for (const st of stations) if (st.sendTrigger(line, station, m)) sent = true
+      return sent
+    }
     if (recovery) stopRecovery = startResultRecovery(gateway.routes.stations, recovery.afterMs, log)
   }
 
@@ -313,6 +341,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       await core.uploads?.close()
       unsubscribe()
       stopReviewWatch()
+      await parts?.stop()
       await core.engine?.close()
       await queue.close()
       await bus.close()

@@ -9,6 +9,7 @@ import type { Metrics } from './metrics/metrics.ts'
 import type { FrameQueue } from './queue/types.ts'
 import type { ResultHub } from './results/hub.ts'
 import type { LoadTracker } from './metrics/load.ts'
+import type { PartTracker } from './parts/tracker.ts'
 import type { Processor } from './inference/processor.ts'
 import type { Recorder } from './results/recorder.ts'
 import type { ReviewService } from './review/service.ts'
@@ -42,6 +43,8 @@ export interface Core {
   uploads?: Uploads
   /** MQTT, OPC UA and webhooks (gateway roles). */
   outputs?: Outputs
+  /** Part tracking (gateway roles): the trigger and part routes, fed by the result bus. */
+  parts?: PartTracker
   /** False once shutdown began: /ready answers 503 so load balancers stop sending. */
   accepting: boolean
   /** The uWebSockets.js binary in use; undefined in a worker, which serves no sockets. */

@@ -1,5 +1,6 @@
 /** The server's HTTP API as the client uses it (see the gateway for the routes). */
 import { z } from 'zod'
+import { PartCountsSchema, type PartCounts } from '../../shared/domain/part-counts.ts'
 import { InspectionResultSchema } from '../../shared/domain/result.ts'
 import { LineSettingsSchema } from '../../shared/domain/line-settings.ts'
 import { getJson, type Fetched } from './http.ts'
@@ -32,6 +33,11 @@ export async function fetchRecentFailures(line: string, limit: number): Promise<
   const q = new URLSearchParams({ line, verdict: 'fail', limit: String(limit) })
   const r = await getJson(`/api/v1/results?${q}`, ResultsPageSchema)
   return r.ok ? { ok: true, value: r.value.items } : r
+}
+
+/** Parts inspected, failed and yield of a line: this shift and each of the last hours. */
+export function fetchPartCounts(line: string, hours: number): Promise<Fetched<PartCounts>> {
+  return getJson(`/api/v1/lines/${encodeURIComponent(line)}/part-counts?hours=${hours}`, PartCountsSchema)
 }
 
 export function thumbnailUrl(frameId: string): string {

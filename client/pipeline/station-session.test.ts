@@ -7,6 +7,9 @@ import type { PrefilterOutputs } from '../prefilter/decide.ts'
 import { SkipTally } from '../prefilter/skip-tally.ts'
 import type { DropReason } from '../uplink/credit.ts'
 import type { OutgoingFrame } from '../uplink/station-link.ts'
+import { DEFAULT_INSPECTION, stationInspection, type InspectionSettings } from '../../shared/domain/inspection.ts'
+import type { PartEndMessage } from '../../shared/protocol/messages/part-end.ts'
+import { PartAssembler } from '../parts/part-assembler.ts'
 import { LatencyEstimates } from './estimates.ts'
 import { AdaptiveRouter } from './route.ts'
 import { ShadowBook } from './shadow.ts'
@@ -86,7 +89,7 @@ class ScriptedLink {
   }
 }
 
-function setup(state: Partial<SessionState> = {}, random = () => 0.5) {
+function setup(state: Partial<SessionState> = {}, random = () => 0.5, parts?: PartAssembler) {
   const worker = new ScriptedWorker()
   const link = new ScriptedLink()
   const events: SessionEvent[] = []
@@ -96,6 +99,7 @@ function setup(state: Partial<SessionState> = {}, random = () => 0.5) {
   const session = new StationSession({
     line: 'L1', station: 'S1', link: link as never, worker, router: new AdaptiveRouter(), state: () => s, estimates: new LatencyEstimates(),
     skips, shadow, encodeOptions: { mime: 'image/jpeg', quality: 0.8 }, maxInWorker: 2, random, onEvent: (e) => events.push(e),
+    ...(parts ? { parts } : {}),
   })
   const frame = () => session.handleFrame({ bitmap: { close() {} } as ImageBitmap, capturedAt: 1_000, width: 640, height: 480, captureMs: 1 })
   const settle = async () => {
@@ -193,5 +197,62 @@ describe('station session', () => {
     t.frame()
     await t.settle()
     expect(t.link.drops).toEqual(['encoder'])
+  })
+})
+
+describe('station session with parts', () => {
+  function parts(over: Partial<InspectionSettings>) {
+    const ends: Omit<PartEndMessage, 'type'>[] = []
+    const inspection = { ...DEFAULT_INSPECTION, ...over }
+    return { ends, assembler: new PartAssembler({ station: 'S1', view: () => stationInspection(inspection, 'S1'), onEnd: (e) => ends.push(e) }) }
+  }
+
+  it('in trigger mode inspects nothing until a trigger, then exactly its burst, each frame carrying the part id', async () => {
+    const p = parts({ mode: 'trigger', burstFrames: 2 })
+    const t = setup({}, () => 0.5, p.assembler)
+    t.frame()
+    await t.settle()
+    expect(t.link.sent).toEqual([])
+    p.assembler.trigger('PLC-9')
+    t.frame()
+    t.frame()
+    await t.settle()
+    t.frame()
+    await t.settle()
+    expect(t.link.sent.map((f) => f.partId)).toEqual(['PLC-9', 'PLC-9'])
+    expect(p.ends).toEqual([{ partId: 'PLC-9', frames: t.link.sent.map((f) => f.frameId), reason: 'burst', idSource: 'trigger' }])
+  })
+
+  it('sends a burst frame the prefilter would skip: a triggered part is inspected whatever it looks like', async () => {
+    const p = parts({ mode: 'trigger', burstFrames: 1 })
+    const t = setup({}, () => 0.5, p.assembler)
+    t.worker.outputs = { ...sharp, change: 0.001 }
+    p.assembler.trigger('PLC-10')
+    t.frame()
+    await t.settle()
+    expect(t.link.sent.map((f) => f.partId)).toEqual(['PLC-10'])
+  })
+
+  it('in presence mode inspects the passage of a part and ends it when the part has left', async () => {
+    const p = parts({ mode: 'presence', presenceFrames: 2 })
+    const t = setup({}, () => 0.5, p.assembler)
+    t.worker.outputs = { ...sharp, part_present: 0.1 }
+    t.frame()
+    await t.settle()
+    expect(t.link.sent).toEqual([])
+    t.worker.outputs = sharp
+    for (let i = 0; i < 3; i++) {
+      t.frame()
+      await t.settle()
+    }
+    expect(t.link.sent).toHaveLength(2)
+    const partId = t.link.sent[0]!.partId!
+    expect(t.link.sent[1]!.partId).toBe(partId)
+    t.worker.outputs = { ...sharp, part_present: 0.1 }
+    for (let i = 0; i < 2; i++) {
+      t.frame()
+      await t.settle()
+    }
+    expect(p.ends).toEqual([{ partId, frames: t.link.sent.map((f) => f.frameId), reason: 'passage', idSource: 'sequence' }])
   })
 })

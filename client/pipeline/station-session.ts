@@ -16,6 +16,7 @@ import type { GrabbedFrame } from '../capture/grabber.ts'
 import { newFrameId } from '../capture/frame-id.ts'
 import type { Admitted, EncodeOptions, Finished, FinishOptions, LocalEp, WorkerReply } from '../inference/api.ts'
 import type { BrowserResult, OutboxImage } from '../outbox/types.ts'
+import type { PartAssembler } from '../parts/part-assembler.ts'
 import { decidePrefilter, type PrefilterOutputs, type PrefilterVerdict } from '../prefilter/decide.ts'
 import { MODEL_SIZE_JPEG_QUALITY } from '../config.ts'
 import type { SkipTally } from '../prefilter/skip-tally.ts'
@@ -28,7 +29,7 @@ import type { ShadowBook } from './shadow.ts'
 export type SessionEvent =
   | { type: 'prefilter'; frameId: string; verdict: PrefilterVerdict; outputs: PrefilterOutputs; audit: boolean }
   | { type: 'routed'; decision: RouteDecision }
-  | { type: 'sent'; frameId: string; bytes: number; audit: boolean; shadow: boolean }
+  | { type: 'sent'; frameId: string; bytes: number; audit: boolean; shadow: boolean; partId?: string; image?: OutboxImage }
   | { type: 'local-result'; result: BrowserResult; image?: OutboxImage }
   | { type: 'error'; error: WireError }
 
@@ -60,6 +61,8 @@ export interface StationSessionOptions {
   /** Frames in the worker at once; beyond it a frame is dropped as 'encoder' (the worker is behind). */
   maxInWorker: number
   random?: () => number
+  /** Parts (trigger and presence modes); absent, every frame stands alone. */
+  parts?: PartAssembler
   onEvent: (e: SessionEvent) => void
 }
 
@@ -70,6 +73,7 @@ interface Frame {
   height: number
   audit: boolean
   timings: Record<string, number>
+  partId?: string
 }
 
 export class StationSession {
@@ -84,26 +88,42 @@ export class StationSession {
 
   /** Takes ownership of the frame's bitmap. */
   handleFrame(grabbed: GrabbedFrame): void {
+    const frame: Frame = { id: newFrameId(), capturedAt: grabbed.capturedAt, width: grabbed.width, height: grabbed.height, audit: false, timings: { capture: grabbed.captureMs } }
+    const parts = this.#o.parts
+    if (parts?.mode === 'trigger') {
+      // a camera waiting for its trigger inspects nothing
+      const partId = parts.claimForBurst(frame.id)
+      if (!partId) return grabbed.bitmap.close()
+      frame.partId = partId
+    }
     if (this.#inWorker >= this.#o.maxInWorker) {
       grabbed.bitmap.close()
       this.#o.link.drop('encoder')
+      parts?.settle(frame.id, false)
       return
     }
     this.#inWorker++
-    this.#process(grabbed)
-      .catch((e: unknown) => this.#o.onEvent({ type: 'error', error: { code: 'pipeline_failed', message: (e as Error).message } }))
+    this.#process(frame, grabbed)
+      .then(
+        (handedOff) => parts?.settle(frame.id, handedOff),
+        (e: unknown) => {
+          parts?.settle(frame.id, false)
+          this.#o.onEvent({ type: 'error', error: { code: 'pipeline_failed', message: (e as Error).message } })
+        },
+      )
       .finally(() => this.#inWorker--)
   }
 
-  async #process(grabbed: GrabbedFrame): Promise<void> {
+  /** True when the frame was handed off: sent to the server or inferred here. */
+  async #process(frame: Frame, grabbed: GrabbedFrame): Promise<boolean> {
     const { worker, link } = this.#o
-    const frame: Frame = { id: newFrameId(), capturedAt: grabbed.capturedAt, width: grabbed.width, height: grabbed.height, audit: false, timings: { capture: grabbed.captureMs } }
     const before = this.#o.state()
     const prefilter = before.settings?.prefilter.enabled === true && before.local?.prefilter === true
     const admitted = await worker.admit(frame.id, grabbed.bitmap, { prefilter })
     if (!admitted.ok) {
       link.drop('error')
-      return this.#failed(admitted.error)
+      this.#failed(admitted.error)
+      return false
     }
     frame.width = admitted.value.width
     frame.height = admitted.value.height
@@ -118,7 +138,21 @@ export class StationSession {
         frame.audit = this.#random() < s.settings.auditFraction
       }
       this.#o.onEvent({ type: 'prefilter', frameId: frame.id, verdict, outputs: pre.outputs, audit: frame.audit })
-      if (verdict.skip && !frame.audit) return worker.release(frame.id)
+      const parts = this.#o.parts
+      if (parts?.mode === 'presence') {
+        // a passage is inspected in its first usable frames, whatever their change from the last one sent
+        const usable = verdict.skip === null || verdict.skip === 'unchanged'
+        const partId = parts.observePresence(frame.id, pre.outputs.part_present, s.settings.prefilter.partPresent, usable)
+        if (!partId) {
+          worker.release(frame.id)
+          return false
+        }
+        frame.partId = partId
+        frame.audit = false
+      } else if (verdict.skip && !frame.audit && !frame.partId) {
+        worker.release(frame.id)
+        return false
+      }
     }
 
     const decision = this.#o.router.route({
@@ -135,6 +169,7 @@ export class StationSession {
     if (decision.target === 'browser' && s.local) return this.#toBrowser(frame, s, s.local.detector)
     worker.release(frame.id)
     link.drop('offline')
+    return false
   }
 
   #finishOptions(s: SessionState, o: Pick<FinishOptions, 'encode' | 'detect' | 'reference'>, fit?: { width: number; height: number }): FinishOptions {
@@ -143,11 +178,11 @@ export class StationSession {
     return { ...o, encodeOptions, scoreOverrides: { ...s.settings?.scoreThresholds } }
   }
 
-  async #toServer(frame: Frame, s: SessionState): Promise<void> {
+  async #toServer(frame: Frame, s: SessionState): Promise<boolean> {
     const { worker, link } = this.#o
     if (!link.reserve(frame.id, { capturedAt: frame.capturedAt, width: frame.width, height: frame.height, timings: frame.timings })) {
       worker.release(frame.id)
-      return
+      return false
     }
     const shadow = !frame.audit && s.local !== null && this.#random() < (s.settings?.shadowFraction ?? 0)
     // an audit frame was judged unchanged/blurred/...: it must not become the reference
@@ -155,7 +190,8 @@ export class StationSession {
     const done = await worker.finish(frame.id, this.#finishOptions(s, { encode: 'always', detect: shadow, reference: !frame.audit }, link.uplink))
     if (!done.ok || !done.value.encoded) {
       link.cancel(frame.id, 'error')
-      return this.#failed(done.ok ? { code: 'encode_failed', message: 'the worker returned no image' } : done.error)
+      this.#failed(done.ok ? { code: 'encode_failed', message: 'the worker returned no image' } : done.error)
+      return false
     }
     const e = done.value.encoded
     this.#o.estimates.encode.add(e.encodeMs)
@@ -164,23 +200,28 @@ export class StationSession {
       this.#o.estimates.local.add(localMs(d))
       this.#o.shadow.expect(frame.id, d.detections, d.ep, Date.now())
     }
-    const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, ...(e.from ? { from: e.from } : {}), timings: { encode: e.encodeMs } })
-    if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined })
+    // the bytes stay the caller's: the station keeps a part's inspected image to draw its verdict on
+    const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, ...(e.from ? { from: e.from } : {}), ...(frame.partId ? { partId: frame.partId } : {}), timings: { encode: e.encodeMs } })
+    if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined, ...(frame.partId ? { partId: frame.partId, image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } } : {}) })
     else this.#o.shadow.forget(frame.id)
+    return sent
   }
 
-  async #toBrowser(frame: Frame, s: SessionState, manifest: DetectManifest): Promise<void> {
+  async #toBrowser(frame: Frame, s: SessionState, manifest: DetectManifest): Promise<boolean> {
     const done = await this.#o.worker.finish(frame.id, this.#finishOptions(s, { encode: 'if-fail', detect: true, reference: !frame.audit }))
     if (!done.ok || !done.value.detection) {
       this.#o.link.drop('error')
-      return this.#failed(done.ok ? { code: 'detect_failed', message: 'the worker returned no detections' } : done.error)
+      this.#failed(done.ok ? { code: 'detect_failed', message: 'the worker returned no detections' } : done.error)
+      return false
     }
     const d = done.value.detection
     this.#o.estimates.local.add(localMs(d))
     const e = done.value.encoded
     if (e) frame.timings.encode = e.encodeMs
     const result = browserResult({ frameId: frame.id, line: this.#o.line, station: this.#o.station, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, audit: frame.audit, timings: frame.timings }, manifest, d)
+    if (frame.partId) result.partId = frame.partId
     this.#o.onEvent(e ? { type: 'local-result', result, image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } } : { type: 'local-result', result })
+    return true
   }
 
   #failed(error: WireError): void {

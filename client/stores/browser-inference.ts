@@ -26,6 +26,7 @@ import { ShadowBook } from '../pipeline/shadow.ts'
 import { StationSession, type SessionEvent, type SessionState } from '../pipeline/station-session.ts'
 import type { OperatorHint } from '../prefilter/decide.ts'
 import { SkipTally, zeroSkips, type SkipCounts } from '../prefilter/skip-tally.ts'
+import type { PartAssembler } from '../parts/part-assembler.ts'
 import type { StationLink, StationLinkEvent } from '../uplink/station-link.ts'
 
 export type BackendState =
@@ -237,7 +238,7 @@ export const useBrowserInferenceStore = defineStore('browserInference', () => {
     }
   }
 
-  function createSession(o: { line: string; station: string; state: () => Omit<SessionState, 'local'>; onEvent: (e: SessionEvent) => void }): StationSession {
+  function createSession(o: { line: string; station: string; state: () => Omit<SessionState, 'local'>; onEvent: (e: SessionEvent) => void; parts?: PartAssembler }): StationSession {
     if (!link || !worker) throw new Error('start the browser-inference store before creating a session')
     return new StationSession({
       line: o.line,
@@ -250,6 +251,7 @@ export const useBrowserInferenceStore = defineStore('browserInference', () => {
       shadow: shadowBook,
       encodeOptions: { mime: 'image/jpeg', quality: JPEG_QUALITY },
       maxInWorker: MAX_IN_WORKER,
+      ...(o.parts ? { parts: o.parts } : {}),
       state: () => {
         const b = backend.value
         const local = b.state === 'ready' && b.report.ep ? { ep: b.report.ep, detector: b.report.detector, prefilter: b.report.prefilter !== null } : null

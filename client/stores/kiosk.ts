@@ -5,19 +5,28 @@
 import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
-import { fetchRecentFailures } from '../api/endpoints.ts'
+import type { PartCounts } from '../../shared/domain/part-counts.ts'
+import { fetchPartCounts, fetchRecentFailures } from '../api/endpoints.ts'
 import { KIOSK_FAILURES_SHOWN } from '../config.ts'
 import { addFailures, applyResult, newBoard, type LineBoard } from '../kiosk/board.ts'
 import { KioskLink, type KioskLinkEvent } from '../uplink/kiosk-link.ts'
 import { wsUrl } from '../uplink/url.ts'
 import { useConnectionStore } from './connection.ts'
 
+/** Parts are counted in the database; a kiosk asks again this often. */
+const PART_COUNTS_POLL_MS = 5000
+/** Hours of part counts a kiosk shows. */
+const PART_HOURS = 8
+
 export const useKioskStore = defineStore('kiosk', () => {
   const connection = useConnectionStore()
   const lines = ref<string[]>([])
   const boards = reactive<Record<string, LineBoard>>({})
   const lastError = ref<(WireError & { at: number }) | null>(null)
+  /** Part counts per line (docs/parts.md), refreshed every PART_COUNTS_POLL_MS. */
+  const parts = reactive<Record<string, PartCounts>>({})
   let link: KioskLink | null = null
+  let partTimer: ReturnType<typeof setInterval> | null = null
 
   function fail(error: WireError): void {
     lastError.value = { ...error, at: Date.now() }
@@ -42,6 +51,13 @@ export const useKioskStore = defineStore('kiosk', () => {
     else fail(r.error)
   }
 
+  async function refreshParts(line: string): Promise<void> {
+    const r = await fetchPartCounts(line, PART_HOURS)
+    if (!lines.value.includes(line)) return
+    if (r.ok) parts[line] = r.value
+    else fail(r.error)
+  }
+
   function start(ids: string[]): void {
     stop()
     const now = Date.now()
@@ -50,13 +66,21 @@ export const useKioskStore = defineStore('kiosk', () => {
     link = new KioskLink({ lines: ids, url: () => wsUrl('/ws/kiosk'), onEvent })
     link.start()
     for (const id of ids) void seed(id)
+    const poll = () => {
+      for (const id of ids) void refreshParts(id)
+    }
+    poll()
+    partTimer = setInterval(poll, PART_COUNTS_POLL_MS)
   }
 
   function stop(): void {
     link?.stop()
     link = null
+    if (partTimer) clearInterval(partTimer)
+    partTimer = null
     connection.forget('kiosk')
     for (const k of Object.keys(boards)) delete boards[k]
+    for (const k of Object.keys(parts)) delete parts[k]
     lines.value = []
     lastError.value = null
   }
@@ -65,5 +89,5 @@ export const useKioskStore = defineStore('kiosk', () => {
     link?.retryNow()
   }
 
-  return { lines, boards, lastError, start, stop, retryNow }
+  return { lines, boards, parts, lastError, start, stop, retryNow }
 })

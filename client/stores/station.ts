@@ -17,6 +17,10 @@ import type { CaptureSource, SourceKind, SourceResult } from '../capture/source.
 import { loadSourceChoice, saveSourceChoice, type SourceChoice } from '../capture/source-choice.ts'
 import { ANSWER_TIMEOUT_MS, APP_VERSION, DEFAULT_CAPTURE_FPS } from '../config.ts'
 import type { StationSession } from '../pipeline/station-session.ts'
+import { stationInspection } from '../../shared/domain/inspection.ts'
+import { soundAlarm } from '../parts/alarm.ts'
+import { PartAssembler } from '../parts/part-assembler.ts'
+import { PartScreen, type PartView } from '../parts/part-screen.ts'
 import { emptyCounts, type UplinkCounts } from '../uplink/credit.ts'
 import { StationLink, type SentFrame, type StationLinkEvent } from '../uplink/station-link.ts'
 import { wsUrl } from '../uplink/url.ts'
@@ -62,6 +66,14 @@ export const useStationStore = defineStore('station', () => {
   const lastError = ref<(WireError & { at: number }) | null>(null)
 
   const captureFps = computed(() => settings.value?.captureFps ?? DEFAULT_CAPTURE_FPS)
+  const inspection = computed(() => stationInspection(settings.value?.inspection, station.value ?? ''))
+  /** The part on screen (the held failing one, else the latest) and the held one; copies, redrawn on change. */
+  const partShown = shallowRef<PartView | null>(null)
+  const partHeld = shallowRef<PartView | null>(null)
+  /** Failing parts alarmed since the station started (the e2e checks the alarm against it). */
+  const alarms = ref(0)
+  let assembler: PartAssembler | null = null
+  let screen: PartScreen | null = null
 
   let link: StationLink | null = null
   let session: StationSession | null = null
@@ -103,11 +115,42 @@ export const useStationStore = defineStore('station', () => {
       case 'result':
         results.value++
         latest.value = e.frame ? { result: e.result, frame: e.frame, receivedAt: e.receivedAt } : { result: e.result, receivedAt: e.receivedAt }
+        screen?.addResult(e.result)
+        return
+      case 'trigger':
+        assembler?.trigger(e.partId, e.frames)
         return
       case 'error':
         fail(e.error)
         return
     }
+  }
+
+  function newPartScreen(): PartScreen {
+    const copy = (p: PartView | null) => (p ? { ...p, images: p.images.map((i) => ({ ...i })) } : null)
+    const s: PartScreen = new PartScreen({
+      rule: () => inspection.value.rule,
+      holdFailures: () => inspection.value.holdFailures,
+      onFail: () => {
+        alarms.value++
+        if (!inspection.value.muted) soundAlarm()
+      },
+      onChange: () => {
+        partShown.value = copy(s.shown)
+        partHeld.value = copy(s.held)
+      },
+    })
+    return s
+  }
+
+  /** A key or foot pedal at the station (trigger mode): one burst, its id from the station's sequence. */
+  function triggerPart(): string | null {
+    if (!assembler || inspection.value.mode !== 'trigger') return null
+    return assembler.trigger()
+  }
+
+  function acknowledge(): void {
+    screen?.acknowledge()
   }
 
   async function openSource(choice: SourceChoice | null): Promise<SourceResult> {
@@ -191,15 +234,31 @@ export const useStationStore = defineStore('station', () => {
     })
     // a station opened during an outage inspects with what the last welcome said until the server is back
     settings.value = local.start(lineId, stationId, link, fail)
+    const partLink = link
+    screen = newPartScreen()
+    const partScreen = screen
+    assembler = new PartAssembler({
+      station: stationId,
+      view: () => inspection.value,
+      onEnd: (end) => {
+        // offline, the server closes the part after PART_IDLE_MS instead
+        partLink.sendMessage({ type: 'part-end', ...end })
+        partScreen.end(end.partId)
+      },
+    })
     session = local.createSession({
+      parts: assembler,
       line: lineId,
       station: stationId,
       state: () => ({ settings: settings.value, load: load.value }),
       onEvent: (e) => {
         if (e.type === 'error') fail(e.error)
+        else if (e.type === 'sent' && e.partId && e.image) partScreen.addImage(e.partId, e.frameId, e.image)
         else if (e.type === 'local-result') {
           results.value++
           latest.value = { result: e.result, receivedAt: Date.now() }
+          if (e.result.partId && e.image) partScreen.addImage(e.result.partId, e.result.frameId, e.image)
+          partScreen.addResult(e.result)
         }
       },
     })
@@ -214,6 +273,9 @@ export const useStationStore = defineStore('station', () => {
     link?.stop()
     link = null
     session = null
+    assembler = null
+    screen = null
+    partShown.value = partHeld.value = null
     connection.forget('station')
     settings.value = load.value = models.value = null
     latest.value = null
@@ -245,6 +307,7 @@ export const useStationStore = defineStore('station', () => {
   return {
     line, station, source, sourceError, opening, stream, cameras, grabMethod, paused,
     settings, load, models, credit, inFlight, counts, latest, results, lastError, captureFps,
-    start, stop, chooseSource, setPaused, retryNow,
+    inspection, partShown, partHeld, alarms,
+    start, stop, chooseSource, setPaused, retryNow, triggerPart, acknowledge,
   }
 })

@@ -9,6 +9,7 @@ import type { AckMessage } from '../../shared/protocol/messages/ack.ts'
 import type { BackendMessage } from '../../shared/protocol/messages/backend.ts'
 import type { BrowserResultMessage } from '../../shared/protocol/messages/browser-result.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
+import type { PartEndMessage } from '../../shared/protocol/messages/part-end.ts'
 import type { ShadowMessage } from '../../shared/protocol/messages/shadow.ts'
 import type { SkipsMessage } from '../../shared/protocol/messages/skips.ts'
 import type { UplinkSize, WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
@@ -40,6 +41,7 @@ export type StationLinkEvent =
   | { type: 'ack'; ack: AckMessage; frame?: SentFrame }
   | { type: 'result'; result: InspectionResult; frame?: SentFrame; receivedAt: number }
   | { type: 'load'; load: LoadReport }
+  | { type: 'trigger'; partId: string; frames: number }
   | { type: 'settings'; settings: LineSettings }
   | { type: 'credit'; credit: number }
   | { type: 'error'; error: WireError; frameId?: string; id?: string }
@@ -68,6 +70,8 @@ export interface OutgoingFrame {
   shadow?: boolean
   /** The camera frame the image was resized from (the model-size uplink); results come back in its pixels. */
   from?: { width: number; height: number }
+  /** The part this frame is a view of (trigger burst, presence passage). */
+  partId?: string
   /** Client stages measured since the reservation (e.g. encode), ms; kept until its result arrives. */
   timings: Record<string, number>
 }
@@ -192,6 +196,7 @@ export class StationLink {
       audit: frame.audit ?? false,
       shadow: frame.shadow ?? false,
       ...(frame.from ? { from: frame.from } : {}),
+      ...(frame.partId ? { partId: frame.partId } : {}),
       payload: frame.bytes,
     })
     // a socket that is closing refuses it; its close handler then counts the frame lost
@@ -210,7 +215,7 @@ export class StationLink {
    * Sends a JSON message of the station's own (skips, backend, shadow) on the live connection.
    * False when there is none: nothing is queued here, the caller keeps what it must resend.
    */
-  sendMessage(message: SkipsMessage | BackendMessage | ShadowMessage): boolean {
+  sendMessage(message: SkipsMessage | BackendMessage | ShadowMessage | PartEndMessage): boolean {
     return this.online && this.#socket.send(encodeMessage(message))
   }
 
@@ -287,6 +292,9 @@ export class StationLink {
         return
       case 'error':
         this.#o.onEvent({ type: 'error', error: m.error, ...(m.frameId ? { frameId: m.frameId } : {}), ...(m.id ? { id: m.id } : {}) })
+        return
+      case 'trigger':
+        this.#o.onEvent({ type: 'trigger', partId: m.partId, frames: m.frames })
         return
       case 'subscribed':
         this.#o.onEvent({ type: 'error', error: { code: 'unexpected_message', message: `"${m.type}" is not sent to stations` } })

@@ -1,3 +1,4 @@
+import type { PartRecord } from '../../shared/domain/part.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 
 /** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
@@ -34,4 +35,27 @@ export function resultCsvRow(r: InspectionResult): string {
 
 export function resultsCsv(results: readonly InspectionResult[]): string {
   return [RESULT_CSV_HEADER.join(','), ...results.map(resultCsvRow)].join('\r\n') + '\r\n'
+}
+
+export const PART_CSV_HEADER = ['partId', 'line', 'station', 'verdict', 'openedAt', 'closedAt', 'closedBy', 'idSource', 'frames', 'defects', 'defectClasses']
+
+export function partsCsv(parts: readonly PartRecord[]): string {
+  const rows = parts.map((p) =>
+    [
+      p.partId,
+      p.line,
+      p.station,
+      p.verdict ?? '',
+      new Date(p.openedAt).toISOString(),
+      p.closedAt === null ? '' : new Date(p.closedAt).toISOString(),
+      p.closedBy ?? '',
+      p.idSource ?? '',
+      p.frames.length,
+      p.defects.length,
+      [...new Set(p.defects.map((d) => d.class))].join(' '),
+    ]
+      .map(csvField)
+      .join(','),
+  )
+  return [PART_CSV_HEADER.join(','), ...rows].join('\r\n') + '\r\n'
 }

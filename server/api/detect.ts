@@ -1,11 +1,13 @@
 /**
  * POST /api/v1/detect: one image in the body, processed in memory, the result as the reply.
  * Limits: MAX_FRAME_BYTES (413), MAX_PIXELS (413), JPEG or PNG only (415), empty or
- * undecodable (422); a frame the pipeline failed is mapped by server/api/statuses.ts.
+ * undecodable (422); a frame the pipeline failed is mapped by server/api/statuses.ts. `part=P`
+ * attaches the frame to part P (1-128 printable ASCII, 400 otherwise).
  */
 import { randomUUID } from 'node:crypto'
 import sharp from 'sharp'
 import { isId } from '../../shared/domain/ids.ts'
+import { isPartId } from '../../shared/domain/part-id.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { FrameFailed } from '../ingest/ingest.ts'
@@ -27,8 +29,10 @@ export function detectRoutes(core: Core): Route[] {
         const line = ctx.query.get('line') ?? ''
         const station = ctx.query.get('station') ?? ctx.principal.station ?? 'http'
         const model = ctx.query.get('model') ?? undefined
+        const partId = ctx.query.get('part') ?? undefined
         if (!isId(line)) throw badRequest('query parameter "line" must be an id (1-64 of A-Z a-z 0-9 . _ : -)', 'bad_line')
         if (!isId(station)) throw badRequest('query parameter "station" must be an id', 'bad_station')
+        if (partId !== undefined && !isPartId(partId)) throw badRequest('query parameter "part" must be a part id (1-128 printable ASCII, no spaces)', 'bad_part')
         if (model !== undefined && !core.models.get(model)) throw new HttpError(404, 'unknown_model', `no model named "${model.slice(0, 64)}" is loaded`)
         if (ctx.body.length === 0) throw new HttpError(422, 'empty', 'the request body is empty')
         // read only the header: refuse huge or broken images before any worker decodes them
@@ -53,6 +57,7 @@ export function detectRoutes(core: Core): Route[] {
             height,
             source: 'http',
             ...(model ? { model } : {}),
+            ...(partId ? { partId } : {}),
             image: ctx.body,
           },
           DETECT_TIMEOUT_MS,

@@ -13,6 +13,7 @@ import { jobRoutes } from './jobs.ts'
 import { lineRoutes } from './lines.ts'
 import { modelRoutes } from './models.ts'
 import { modelAdminRoutes } from './models-admin.ts'
+import { partRoutes } from './parts.ts'
 import { resultRoutes } from './results.ts'
 import { reviewRoutes } from './review.ts'
 import { sampleRoutes } from './samples.ts'
@@ -32,6 +33,7 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
     ...reviewRoutes(core),
     ...datasetRoutes(core),
     ...candidateRoutes(core),
+    ...partRoutes(core),
     ...lineRoutes(core),
     ...modelRoutes(core),
     ...sampleRoutes(core),

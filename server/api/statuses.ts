@@ -11,7 +11,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   bad_cursor: 400,
   bad_range: 400, // scaling: a time range backwards or too long
   bad_trace: 400, // scaling: a load file the what-if panel cannot read
+  bad_part: 400, // parts: not a part id
   not_found: 404,
+  not_trigger_mode: 409, // parts: a trigger for a station that takes none
+  station_offline: 409, // parts: a trigger for a station not connected here
   conflict: 409,
   too_many_pixels: 413, // a frame the worker refused to decode
   invalid_settings: 422, // line or scaling settings that fail their schema

@@ -108,6 +108,8 @@ export const SETTINGS = {
   // --- review and candidate models (server/review, server/candidates) ---
   reviewNearThresholdMargin: setting('REVIEW_NEAR_THRESHOLD_MARGIN', num(0, 1), 0.05, 'A detection scoring less than this above its class threshold puts its frame in the review queue (`near_threshold`). Detections below the threshold are never kept, so only the side just above it can be seen. 0 turns this reason off.'),
   candidateMaxInFlight: setting('CANDIDATE_MAX_IN_FLIGHT', int(0, 64), 1, 'Candidate-model inferences one process runs at once, in shadow, and only while an inference worker is idle and no live frame waits; a frame over this limit or arriving while the engine is busy is skipped (counted in `linesight_candidate_frames_total`). 0 runs no candidates.'),
+  // --- parts (server/parts) ---
+  partIdleMs: setting('PART_IDLE_MS', int(100, 3_600_000), 10_000, 'An open part with no new frame, result or end message for this long closes (`closedBy: idle`) with the verdict of the frames it has, ms. Parts normally close when their passage or trigger burst ends, or on `POST /api/v1/lines/:line/parts/:partId/close`.'),
 
   // --- distributed mode and shutdown (server/app.ts) ---
   resultRecoveryMs: setting('RESULT_RECOVERY_MS', int(0, 600_000), 10_000, 'RabbitMQ: a frame a gateway accepted whose result has not come back this long is looked up in the results store, then again at this interval (a result published while the gateway\'s results connection was down never reaches it); one still without a record `LIVE_FRAME_TTL_MS` + 3 intervals after it arrived is answered `rejected` (`lost`) so its station gets its credit back, ms. 0 turns this off.'),

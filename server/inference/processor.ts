@@ -108,6 +108,7 @@ export class Processor {
       }
       if (job.jobId) result.jobId = job.jobId
       if (job.audit) result.audit = true
+      if (job.partId) result.partId = job.partId
       await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined, { builtByServer: true })
       await delivery.ack()
       if (shadowImage) this.deps.shadow!.offer(shadowImage, result)

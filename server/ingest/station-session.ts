@@ -19,10 +19,12 @@ import { encodeMessage, parseClientMessage, type ServerMessage } from '../../sha
 import type { FrameEnvelope } from '../../shared/protocol/envelope.ts'
 import type { BrowserResultMessage } from '../../shared/protocol/messages/browser-result.ts'
 import type { HelloMessage } from '../../shared/protocol/messages/hello.ts'
+import type { PartEndMessage } from '../../shared/protocol/messages/part-end.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import { SKIP_REASONS } from '../../shared/protocol/messages/skips.ts'
 import { canUseLine, canUseStation, type Principal } from '../auth/principal.ts'
 import type { Metrics } from '../metrics/metrics.ts'
+import type { PartEnd } from '../parts/tracker.ts'
 import type { ResultHub } from '../results/hub.ts'
 import type { Recorder } from '../results/recorder.ts'
 import type { LineSettingsService } from '../lines/line-settings.ts'
@@ -56,6 +58,8 @@ export interface StationDeps {
   recovery?: ResultRecovery
   /** Queues a shadow-checked frame the browser and server disagreed on for review. */
   onShadowDisagreement?(frameId: string, line: string): void
+  /** Part tracking; absent, `part-end` messages are answered with an error. */
+  parts?: { endPart(end: PartEnd): void }
 }
 
 export interface ResultRecovery {
@@ -146,9 +150,17 @@ export class StationSession {
         return
       case 'browser-result':
         return this.#onBrowserResult(m)
+      case 'part-end':
+        return this.#onPartEnd(m)
       case 'subscribe':
         return this.#error({ code: 'wrong_socket', message: 'subscribe on /ws/kiosk, not /ws/station' }, m.id ? { id: m.id } : {})
     }
+  }
+
+  #onPartEnd(m: PartEndMessage): void {
+    const hello = this.#hello!
+    if (!this.deps.parts) return this.#error({ code: 'unavailable', message: 'this server does not track parts' }, m.id ? { id: m.id } : {})
+    this.deps.parts.endPart({ line: hello.line, station: hello.station, partId: m.partId, frames: m.frames, reason: m.reason, idSource: m.idSource })
   }
 
   async #onHello(m: HelloMessage): Promise<void> {
@@ -233,6 +245,7 @@ export class StationSession {
         source: 'ws',
         audit: env.audit,
         ...(env.from ? { from: env.from } : {}),
+        ...(env.partId ? { partId: env.partId } : {}),
         image,
       })
       flight.accepted = true
@@ -329,6 +342,13 @@ export class StationSession {
 
   sendLoad(): void {
     if (this.#hello) this.#send({ type: 'load', load: this.deps.load(this.#hello.line) })
+  }
+
+  /** Asks this station to capture a trigger burst, when it is the one named; true when sent. */
+  sendTrigger(line: string, station: string, m: { partId: string; frames: number }): boolean {
+    if (this.#closed || this.#hello?.line !== line || this.#hello.station !== station) return false
+    this.#send({ type: 'trigger', partId: m.partId, frames: m.frames })
+    return true
   }
 
   sendSettings(line: string): void {

@@ -21,6 +21,8 @@ export interface FrameJob {
   audit?: boolean
   /** The camera frame `image` was resized from (the model-size uplink); results are reported in it. */
   from?: { width: number; height: number }
+  /** The part the frame is a view of. */
+  partId?: string
   /** Client-side stage timings carried along (capture, prefilter, encode), ms. */
   clientTimings?: Record<string, number>
   image: Uint8Array
@@ -44,6 +46,7 @@ export function toQueueMessage(job: FrameJob): QueueMessage {
     headers.fromWidth = job.from.width
     headers.fromHeight = job.from.height
   }
+  if (job.partId) headers.partId = job.partId
   if (job.clientTimings) headers.clientTimings = JSON.stringify(job.clientTimings)
   return { id: job.frameId, headers, body: job.image }
 }
@@ -72,6 +75,8 @@ export function fromQueueMessage(m: QueueMessage): FrameJob {
   const fromWidth = n('fromWidth')
   const fromHeight = n('fromHeight')
   if (fromWidth > 0 && fromHeight > 0) job.from = { width: fromWidth, height: fromHeight }
+  const partId = s('partId')
+  if (partId) job.partId = partId
   const ct = s('clientTimings')
   if (ct) {
     try {

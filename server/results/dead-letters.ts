@@ -46,6 +46,7 @@ export function deadLetterResult(d: DeadLetter): InspectionResult {
     source: (str('source', 'ws') as InspectionResult['source'])!,
     error: { code: deadLetterCode(d), message: d.error ?? String(d.reason) },
     ...(typeof h.jobId === 'string' ? { jobId: h.jobId } : {}),
+    ...(typeof h.partId === 'string' ? { partId: h.partId } : {}),
   }
 }
 

@@ -308,4 +308,25 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX candidate_detections_line_model ON candidate_detections (line, model, version, captured_at)`,
     ],
   },
+  {
+    version: 7,
+    name: 'parts',
+    statements: (d) => [
+      // one row per part and line; verdict and closed_at stay NULL while nothing decided them
+      `CREATE TABLE parts (
+        line ${types(d).key} NOT NULL,
+        part_id ${types(d).key} NOT NULL,
+        station ${types(d).key} NOT NULL,
+        verdict TEXT CHECK (verdict IN ('pass', 'fail')),
+        opened_at BIGINT NOT NULL,
+        opened_hour BIGINT NOT NULL,
+        closed_at BIGINT,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (line, part_id)
+      )`,
+      // listings are newest first with (opened_at, part_id) as the keyset
+      `CREATE INDEX parts_line_time ON parts (line, opened_at DESC, part_id DESC)`,
+      `CREATE INDEX parts_line_verdict_time ON parts (line, verdict, opened_at DESC, part_id DESC)`,
+    ],
+  },
 ]

@@ -9,6 +9,7 @@ import type { ImagePolicy, ImageStore } from './images.ts'
 import { JobStore } from './jobs.ts'
 import { UploadStateStore } from './upload-state.ts'
 import { LoadHistory } from './load-history.ts'
+import { PartStore } from './parts.ts'
 import { migrate, type MigrationReport } from './migrate.ts'
 import { countDetectionsByClass, countResultsByHour, queryResults } from './result-query.ts'
 import { ResultWriter } from './results.ts'
@@ -45,6 +46,7 @@ export class SqlStore implements Store {
   readonly webhooks: WebhookStore
   readonly reviews: ReviewStore
   readonly candidates: CandidateStore
+  readonly parts: PartStore
   readonly #db: Db
   readonly #results: ResultWriter
   readonly #images: ImageStore
@@ -67,6 +69,7 @@ export class SqlStore implements Store {
     this.webhooks = new WebhookStore(db)
     this.reviews = new ReviewStore(db, this.audit)
     this.candidates = new CandidateStore(db)
+    this.parts = new PartStore(db)
   }
 
   /** The versions the last `migrate()` applied, for the startup log. */
@@ -102,8 +105,11 @@ export class SqlStore implements Store {
     return countDetectionsByClass(this.#db, q)
   }
 
-  deleteBefore(before: number): Promise<number> {
-    return this.#results.deleteBefore(before)
+  async deleteBefore(before: number): Promise<number> {
+    const results = await this.#results.deleteBefore(before)
+    // parts outlive none of their frames: same retention
+    await this.parts.deleteBefore(before)
+    return results
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@ import type { JobStore } from './jobs.ts'
 import type { LoadHistory } from './load-history.ts'
 import type { ReviewStore } from './reviews.ts'
 import type { CandidateStore } from './candidates.ts'
+import type { PartStore } from './parts.ts'
 import type { SettingsStore } from './settings-store.ts'
 import type { TokenStore } from './tokens.ts'
 import type { DeviceStore } from './devices.ts'
@@ -110,6 +111,7 @@ export interface Store extends ResultStore {
   readonly webhooks: WebhookStore
   readonly reviews: ReviewStore
   readonly candidates: CandidateStore
+  readonly parts: PartStore
 }
 
 export interface StoreOptions {

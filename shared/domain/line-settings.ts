@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { InspectionSettingsSchema } from './inspection.ts'
 import { RoutingPolicy } from './load.ts'
 
 /** Prefilter skip thresholds; a frame is skipped when any check says so. */
@@ -34,5 +35,7 @@ export const LineSettingsSchema = z.object({
   candidate: z.object({ model: z.string().min(1).max(64), share: z.number().gt(0).max(1) }).optional(),
   /** The model before the last promotion, for a one-step rollback. */
   previousModel: z.string().min(1).max(64).optional(),
+  /** Parts: the inspection mode per station and the part rule; absent means every station is `continuous`. */
+  inspection: InspectionSettingsSchema.optional(),
 })
 export type LineSettings = z.infer<typeof LineSettingsSchema>

@@ -7,13 +7,8 @@ import { z } from 'zod'
 import { Id } from './ids.ts'
 import { DetectionSchema } from './result.ts'
 
-/**
- * Part ids come from the PLC, a barcode or a per-station sequence: wider than `Id` (serial numbers
- * carry '/', '#', '+'), still printable ASCII without spaces so they stay safe in MQTT topics' payloads,
- * URLs (encoded) and CSV.
- */
-export const PART_ID_PATTERN = /^[\x21-\x7e]{1,128}$/
-export const PartId = z.string().regex(PART_ID_PATTERN, 'a part id: 1-128 printable ASCII characters, no spaces')
+export { PART_ID_PATTERN, PartId, isPartId } from './part-id.ts'
+import { PartId } from './part-id.ts'
 
 /** How a station decides when a part starts and which frames belong to it. */
 export const InspectionMode = z.enum(['continuous', 'presence', 'trigger'])

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod'
 import { Id } from './ids.ts'
+import { PartId } from './part-id.ts'
 
 export const STAGES = ['capture', 'prefilter', 'encode', 'upload', 'queue', 'decode', 'infer', 'postprocess', 'record', 'push'] as const
 export type Stage = (typeof STAGES)[number]
@@ -30,6 +31,8 @@ export const InspectionResultSchema = z.object({
   timings: z.record(z.string(), z.number().finite().min(0)),
   /** Set for frames of an upload job. */
   jobId: Id.optional(),
+  /** The part this frame belongs to (trigger, printed code, sequence or `?part=`), when it has one. */
+  partId: PartId.optional(),
   source: z.enum(['ws', 'http', 'upload', 'browser']).optional(),
   /** A frame the prefilter would have skipped, sent anyway to measure the prefilter. */
   audit: z.boolean().optional(),

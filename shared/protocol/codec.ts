@@ -10,11 +10,13 @@ import { CreditMessageSchema } from './messages/credit.ts'
 import { ErrorMessageSchema, type WireError } from './messages/error.ts'
 import { HelloMessageSchema } from './messages/hello.ts'
 import { LoadMessageSchema } from './messages/load.ts'
+import { PartEndMessageSchema } from './messages/part-end.ts'
 import { ResultMessageSchema } from './messages/result.ts'
 import { SettingsMessageSchema } from './messages/settings.ts'
 import { ShadowMessageSchema } from './messages/shadow.ts'
 import { SkipsMessageSchema } from './messages/skips.ts'
 import { SubscribeMessageSchema, SubscribedMessageSchema } from './messages/subscribe.ts'
+import { TriggerMessageSchema } from './messages/trigger.ts'
 import { WelcomeMessageSchema } from './messages/welcome.ts'
 
 /** Messages a client (station or kiosk) sends. */
@@ -25,6 +27,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   BrowserResultMessageSchema,
   BackendMessageSchema,
   ShadowMessageSchema,
+  PartEndMessageSchema,
 ])
 export type ClientMessage = z.infer<typeof ClientMessageSchema>
 
@@ -38,6 +41,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   SettingsMessageSchema,
   SubscribedMessageSchema,
   ErrorMessageSchema,
+  TriggerMessageSchema,
 ])
 export type ServerMessage = z.infer<typeof ServerMessageSchema>
 

@@ -51,6 +51,23 @@ describe('frame envelope', () => {
     expect(!decoded.ok && decoded.error.code).toBe('bad_field')
   })
 
+  it('carries a part id in a model-size frame too', () => {
+    const env = sample({ width: 320, height: 240, from: { width: 1280, height: 960 }, partId: 'SN-7' })
+    expect(decodeEnvelope(encodeEnvelope(env), limits)).toEqual({ ok: true, envelope: env })
+  })
+
+  it('carries a part id when the frame belongs to a part, and none otherwise', () => {
+    const env = sample({ partId: 'SN-42/A#7' })
+    expect(decodeEnvelope(encodeEnvelope(env), limits)).toEqual({ ok: true, envelope: env })
+    const plain = decodeEnvelope(encodeEnvelope(sample()), limits)
+    expect(plain.ok && 'partId' in plain.envelope).toBe(false)
+  })
+
+  it('refuses a part id with a space in it', () => {
+    const decoded = decodeEnvelope(encodeEnvelope(sample({ partId: 'SN 42' })), limits)
+    expect(decoded).toMatchObject({ ok: false, error: { code: 'bad_field' } })
+  })
+
   it('decodes from a view at an offset inside a larger buffer', () => {
     const bytes = encodeEnvelope(sample())
     const big = new Uint8Array(bytes.length + 13)

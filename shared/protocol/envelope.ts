@@ -5,7 +5,7 @@
  *   1  u8   'S' (0x53)
  *   2  u8   version             1, or 2 when the image was letterboxed from a larger camera frame
  *   3  u8   kind                1 = frame to inspect, 2 = image of a frame inferred in the browser
- *   4  u8   flags               bit 0 audit, bit 1 shadow
+ *   4  u8   flags               bit 0 audit, bit 1 shadow, bit 2 part (a part id follows the mime)
  *   5  u8   reserved            = 0
  *   6  u16  headerLength        bytes before the image, including the strings below
  *   8  f64  capturedAt          ms since the epoch on the station's clock
@@ -19,6 +19,7 @@
  *      u8 n + n bytes UTF-8     line
  *      u8 n + n bytes UTF-8     station
  *      u8 n + n bytes ASCII     mime     (image/jpeg, image/png, image/webp)
+ *      u8 n + n bytes ASCII     partId   (only with flag bit 2; see shared/domain/part-id.ts)
  *  headerLength: image bytes (payloadLength of them, and nothing after)
  *
  * A version-1 envelope is the camera frame itself; every server that speaks version 2 still reads 1,
@@ -28,6 +29,7 @@
  * answer the sender and keep the connection.
  */
 import { ID_PATTERN } from '../domain/ids.ts'
+import { PART_ID_PATTERN } from '../domain/part-id.ts'
 import type { WireError } from './messages/error.ts'
 
 export const ENVELOPE_VERSION = 2
@@ -56,6 +58,8 @@ export interface FrameEnvelope {
    * this is the frame's own size. Absent: the image is the camera frame.
    */
   from?: { width: number; height: number }
+  /** The part this frame is a view of (trigger burst or presence passage). */
+  partId?: string
   /** A view into the decoded buffer: copy it before the buffer is reused. */
   payload: Uint8Array
 }
@@ -66,9 +70,10 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 export function encodeEnvelope(e: Omit<FrameEnvelope, 'payload'> & { payload: Uint8Array }): Uint8Array {
-  const strings = [e.frameId, e.line, e.station, e.mime].map((s) => encoder.encode(s))
+  const names = ['frameId', 'line', 'station', 'mime', ...(e.partId === undefined ? [] : ['partId'])]
+  const strings = [e.frameId, e.line, e.station, e.mime, ...(e.partId === undefined ? [] : [e.partId])].map((s) => encoder.encode(s))
   for (const [i, s] of strings.entries()) {
-    if (s.length === 0 || s.length > 255) throw new RangeError(`envelope field ${['frameId', 'line', 'station', 'mime'][i]} must be 1-255 bytes`)
+    if (s.length === 0 || s.length > 255) throw new RangeError(`envelope field ${names[i]} must be 1-255 bytes`)
   }
   const fixed = e.from ? FIXED_HEADER_V2 : FIXED_HEADER
   const headerLength = fixed + strings.reduce((n, s) => n + 1 + s.length, 0)
@@ -78,7 +83,7 @@ export function encodeEnvelope(e: Omit<FrameEnvelope, 'payload'> & { payload: Ui
   out[1] = 0x53
   out[2] = e.from ? 2 : 1
   out[3] = EnvelopeKind[e.kind]
-  out[4] = (e.audit ? 1 : 0) | (e.shadow ? 2 : 0)
+  out[4] = (e.audit ? 1 : 0) | (e.shadow ? 2 : 0) | (e.partId === undefined ? 0 : 4)
   view.setUint16(6, headerLength, true)
   view.setFloat64(8, e.capturedAt, true)
   view.setUint16(16, e.width, true)
@@ -140,7 +145,7 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
     if (!(from.width > 0 && from.height > 0 && width > 0 && height > 0)) return bad('bad_field', `a letterboxed frame needs both sizes, got ${from.width}x${from.height} into ${width}x${height}`)
   }
   let o = fixed
-  for (const name of ['frameId', 'line', 'station', 'mime']) {
+  for (const name of ['frameId', 'line', 'station', 'mime', ...(flags & 4 ? ['partId'] : [])]) {
     if (o >= headerLength) return bad('short_header', `header ends before field ${name}`)
     const n = bytes[o++]!
     if (n === 0 || o + n > headerLength) return bad('bad_field', `field ${name} of ${n} bytes does not fit the header`)
@@ -154,13 +159,14 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
     fields.push(s)
   }
   if (o !== headerLength) return bad('bad_header_length', `header length ${headerLength} disagrees with its fields (${o} bytes)`)
-  const [frameId, line, station, mime] = fields as [string, string, string, string]
+  const [frameId, line, station, mime, partId] = fields as [string, string, string, string, string | undefined]
   for (const [name, value] of [['frameId', frameId], ['line', line], ['station', station]] as const) {
     if (!ID_PATTERN.test(value)) return bad('bad_field', `${name} "${value.slice(0, 70)}" is not a valid id`)
   }
   if (!(IMAGE_MIME_TYPES as readonly string[]).includes(mime)) {
     return bad('unsupported_type', `image type "${mime.slice(0, 70)}" is not one of ${IMAGE_MIME_TYPES.join(', ')}`)
   }
+  if (partId !== undefined && !PART_ID_PATTERN.test(partId)) return bad('bad_field', `partId "${partId.slice(0, 70)}" is not a valid part id`)
   if (payloadLength === 0) return bad('empty', 'envelope carries no image')
   return {
     ok: true,
@@ -176,6 +182,7 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits): DecodeR
       audit: (flags & 1) !== 0,
       shadow: (flags & 2) !== 0,
       ...(from ? { from } : {}),
+      ...(partId === undefined ? {} : { partId }),
       payload: bytes.subarray(headerLength),
     },
   }

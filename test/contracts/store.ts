@@ -9,6 +9,7 @@ import { imagesContract } from './store/images.ts'
 import { loadAndJobsContract } from './store/load-jobs.ts'
 import { migrationsContract } from './store/migrations.ts'
 import { resultsContract } from './store/results.ts'
+import { partsContract } from './store/parts.ts'
 import { reviewsContract } from './store/reviews.ts'
 import { settingsContract } from './store/settings.ts'
 import { tokensContract } from './store/tokens.ts'
@@ -27,5 +28,6 @@ export function storeContract(name: string, factory: TestDatabaseFactory): void 
     loadAndJobsContract(factory)
     webhooksContract(factory)
     reviewsContract(factory)
+    partsContract(factory)
   })
 }

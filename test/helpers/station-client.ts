@@ -9,7 +9,7 @@
  */
 import WebSocket from 'ws'
 import type { InspectionResult } from '../../shared/domain/result.ts'
-import { encodeMessage, parseServerMessage, type ServerMessage } from '../../shared/protocol/codec.ts'
+import { encodeMessage, parseServerMessage, type ClientMessage, type ServerMessage } from '../../shared/protocol/codec.ts'
 import { encodeEnvelope, type ImageMime } from '../../shared/protocol/envelope.ts'
 import type { AckMessage } from '../../shared/protocol/messages/ack.ts'
 import type { ErrorMessage } from '../../shared/protocol/messages/error.ts'
@@ -25,6 +25,8 @@ export interface OutgoingFrame {
   height?: number
   /** The camera frame `bytes` was resized from (the model-size uplink, envelope version 2). */
   from?: { width: number; height: number }
+  /** The part this frame is a view of. */
+  partId?: string
 }
 
 /** How a frame's trip ended, as the station was told. */
@@ -154,11 +156,17 @@ export class StationClient extends ProtocolClient {
       audit: false,
       shadow: false,
       ...(frame.from ? { from: frame.from } : {}),
+      ...(frame.partId ? { partId: frame.partId } : {}),
       payload: frame.bytes,
     })
     this.sent.push(frame.frameId)
     this.#unsettled.add(frame.frameId)
     this.ws.send(envelope, { binary: true })
+  }
+
+  /** A JSON message (part-end, skips...). */
+  sendMessage(m: ClientMessage): void {
+    this.ws.send(encodeMessage(m))
   }
 
   /**

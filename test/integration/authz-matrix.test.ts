@@ -97,6 +97,12 @@ const CASES: Record<string, Case> = {
   'DELETE /api/v1/admin/lines/:line/candidate': { access: 'admin', lined: false, build: () => ({ method: 'DELETE', path: '/api/v1/admin/lines/L1/candidate' }), want: adminOnly('authorized') },
   'POST /api/v1/admin/lines/:line/candidate/promote': { access: 'admin', lined: false, build: () => ({ method: 'POST', path: '/api/v1/admin/lines/L1/candidate/promote' }), want: adminOnly('authorized') },
   'POST /api/v1/admin/lines/:line/rollback': { access: 'admin', lined: false, build: () => ({ method: 'POST', path: '/api/v1/admin/lines/L1/rollback' }), want: adminOnly('authorized') },
+  // no station of these lines is in trigger mode, and no part exists: past the access check, 409 and 404
+  'POST /api/v1/lines/:line/stations/:station/trigger': { access: 'station', lined: true, build: (s) => ({ method: 'POST', path: `/api/v1/lines/${lineOf(s)}/stations/S1/trigger`, ...json({ partId: 'P-1' }) }), want: sender('authorized', 403) },
+  'GET /api/v1/lines/:line/parts': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/parts` }), want: reader(200, 403) },
+  'GET /api/v1/lines/:line/parts/:partId': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/parts/P-1` }), want: reader('authorized', 403) },
+  'GET /api/v1/lines/:line/part-counts': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/part-counts` }), want: reader(200, 403) },
+  'POST /api/v1/lines/:line/parts/:partId/close': { access: 'station', lined: true, build: (s) => ({ method: 'POST', path: `/api/v1/lines/${lineOf(s)}/parts/P-1/close` }), want: sender('authorized', 403) },
   'GET /api/v1/lines': { access: 'read', lined: false, build: () => ({ method: 'GET', path: '/api/v1/lines' }), want: reader(200, 200) },
   'GET /api/v1/lines/:line/settings': { access: 'read', lined: true, build: (s) => ({ method: 'GET', path: `/api/v1/lines/${lineOf(s)}/settings` }), want: reader(200, 403) },
   'PUT /api/v1/lines/:line/settings': { access: 'admin', lined: true, build: (s) => ({ method: 'PUT', path: `/api/v1/lines/${lineOf(s)}/settings`, ...json({ captureFps: 5 }) }), want: adminOnly(200) },
