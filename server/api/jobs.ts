@@ -97,7 +97,8 @@ export function jobRoutes(core: Core): Route[] {
             limit: Math.min(limit, 500),
             ...(cursor ? { cursor } : {}),
           })
-        const uploads = await Promise.all(list.items.map((j) => core.uploads?.describe(p, j.id)))
+        const registry = core.uploads
+        const uploads = registry ? await Promise.all(list.items.map((j) => registry.describe(p, j.id))) : []
         return ok({ items: list.items.map((j, i) => jobView(j.id, j, uploads[i])), ...(list.nextCursor ? { nextCursor: list.nextCursor } : {}) })
       },
     },

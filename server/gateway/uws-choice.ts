@@ -39,7 +39,7 @@ export interface UwsChoice<T> {
 }
 
 export interface UwsLoaderIo<T> {
-  exists(path: string): boolean
+  exists: (path: string) => boolean
   /** Loads a native binary; throws when the dynamic loader refuses it. */
   load(path: string): T
   /** The pure-JavaScript implementation. */

@@ -31,7 +31,7 @@ export interface OutputsDeps {
   modeOf?: ModeOf
   webhooks: WebhookStore
   /** A token's principal (OPC UA passwords are linesight tokens). */
-  authenticate(secret: string): Promise<Principal | null>
+  authenticate: (secret: string) => Promise<Principal | null>
   metrics: Metrics
   log: Logger
 }

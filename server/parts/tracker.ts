@@ -30,7 +30,7 @@ export interface PartTrackerDeps {
   /** The station's inspection settings, the line's defaults filled in. */
   inspection(line: string, station: string): StationInspectionView
   /** Classes the named model reports as defects; undefined for a model this process does not know. */
-  defectClasses(model: string): readonly string[] | undefined
+  defectClasses: (model: string) => readonly string[] | undefined
   /** Asks the station to capture a burst; false when no such station is connected here. */
   sendTrigger(line: string, station: string, message: { partId: string; frames: number }): boolean
   idleMs: number

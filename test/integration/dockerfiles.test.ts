@@ -23,7 +23,7 @@ describe.each(FILES)('%s', (file) => {
   const text = readFileSync(join(ROOT, file), 'utf8')
 
   it('lints without problems', () => {
-    const problems = validate(text).map((d) => `${file}:${d.range.start.line + 1}: ${d.message}`)
+    const problems = validate(text).map((d) => `${file}:${d.range.start.line + 1}: ${typeof d.message === 'string' ? d.message : d.message.value}`)
     expect(problems).toEqual([])
   })
 

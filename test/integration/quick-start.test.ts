@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe('the README quick start', () => {
   it('prints a sign-in link with the admin token in its fragment, once, and it leads to a streaming station', async () => {
-    const printed = server.logs.map((l) => String(l.msg ?? '')).join('\n')
+    const printed = server.logs.map((l) => (typeof l.msg === 'string' ? l.msg : JSON.stringify(l.msg ?? ''))).join('\n')
     const link = /http:\/\/localhost:(\d+)\/admin#token=(ls_[A-Za-z0-9_-]+)/.exec(printed)
     expect(link, printed.slice(0, 2000)).not.toBeNull()
     expect(Number(link![1])).toBe(server.port)
@@ -42,7 +42,7 @@ describe('the README quick start', () => {
 
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws/station`, { headers: { authorization: `Bearer ${token}` } })
     const messages: { type: string; result?: { frameId: string; verdict: string } }[] = []
-    ws.on('message', (d) => messages.push(JSON.parse(String(d)) as (typeof messages)[number]))
+    ws.on('message', (d) => messages.push(JSON.parse((d as Buffer).toString('utf8')) as (typeof messages)[number]))
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
     ws.send(JSON.stringify({ type: 'hello', line: 'L1', station: 'S1' }))
     await waitFor(() => messages.some((m) => m.type === 'welcome'), { timeoutMs: 30_000, what: 'welcome' })
@@ -58,7 +58,7 @@ describe('the README quick start', () => {
     await server.stop({ keepData: true })
     const again = await startServer({ env: { LINESIGHT_ADMIN_TOKEN: '' }, dataDir: server.dataDir })
     try {
-      expect(again.logs.some((l) => String(l.msg ?? '').includes('#token='))).toBe(false)
+      expect(again.logs.some((l) => (typeof l.msg === 'string' ? l.msg : JSON.stringify(l.msg ?? '')).includes('#token='))).toBe(false)
     } finally {
       await again.stop()
       await rm(server.dataDir, { recursive: true, force: true })
