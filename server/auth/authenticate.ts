@@ -5,6 +5,7 @@
  * put a header on a WebSocket upgrade or an <img>). Never from a query string: URLs end up in
  * proxy logs and browser history.
  */
+import { isId } from '../../shared/domain/ids.ts'
 import type { Access } from '../api/types.ts'
 import { HttpError } from '../errors.ts'
 import { FailureLimiter } from './failures.ts'
@@ -146,7 +147,7 @@ export class Authenticator {
   async admitLine(principal: Principal, line: string): Promise<void> {
     if (await this.opts.lines.exists(line)) return
     // a malformed id is the route's to refuse, with its own message
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(line)) return
+    if (!isId(line)) return
     if (!canCreateLine(principal)) {
       throw new HttpError(403, 'unknown_line', `line ${line} does not exist; an administrator creates it (admin page, or by pairing a device to it)`)
     }

@@ -27,7 +27,8 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
   log.info({ store: store.kind }, 'results store ready')
 
   let firstAdminSecret: string | undefined
-  if (config.role !== 'worker') {
+  // a worker never makes the first admin token (a gateway prints it), but knows a given one, for /metrics
+  if (config.role !== 'worker' || config.adminToken !== undefined) {
     const admin = await store.tokens.ensureAdminToken(config.adminToken)
     if (admin.revoked) {
       log.warn({ token: admin.id }, 'LINESIGHT_ADMIN_TOKEN names a revoked token: it grants nothing; set it to a current admin token or unset it')

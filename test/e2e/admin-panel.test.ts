@@ -137,6 +137,9 @@ describe.skipIf(skip)('admin panel in Chromium', () => {
   it('charts the recorded load on the status page', async () => {
     const page = await ctx.newPage()
     collectProblems(page, problems)
+    // nothing is open without a token (AUTH_REQUIRED by default): sign in, then the same tab reads it
+    await page.goto(`${server.url}/admin#token=${server.adminToken}`)
+    await page.locator('[data-testid=sign-out]').waitFor({ timeout: 15_000 })
     await page.goto(`${server.url}/status`)
     await page.locator('[data-testid=status-charts]').waitFor({ timeout: 15_000 })
     const throughput = () => page.locator('[data-testid=chart-throughput] path[data-series=frames]').getAttribute('d')

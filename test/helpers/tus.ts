@@ -5,6 +5,7 @@
  */
 import { request } from 'node:http'
 import { Upload, type UploadOptions } from 'tus-js-client'
+import { authHeaders } from './server.ts'
 import { waitFor } from './wait.ts'
 import type { JobView } from '../../server/api/jobs.ts'
 
@@ -18,12 +19,19 @@ export function encodeMetadata(meta: Record<string, string>): string {
     .join(',')
 }
 
+/**
+ * The given token, or else the admin token of a server this test process started (auth is on by
+ * default); `bearer` alone sends nothing without a token, for tests of anonymous callers.
+ */
+const auth = (url: string, token?: string): Record<string, string> => (token ? bearer(token) : authHeaders(url))
+
 /** Starts a tus-js-client upload; `done` settles with its outcome. */
 export function startTus(data: Buffer, options: UploadOptions): { upload: Upload; done: Promise<void> } {
   let upload!: Upload
   const done = new Promise<void>((resolve, reject) => {
     upload = new Upload(data, {
       ...options,
+      headers: { ...(options.endpoint ? authHeaders(options.endpoint) : {}), ...options.headers },
       onSuccess: (payload) => {
         options.onSuccess?.(payload)
         resolve()
@@ -40,13 +48,13 @@ export function startTus(data: Buffer, options: UploadOptions): { upload: Upload
 
 /** Uploads with tus-js-client and returns the upload (= job) id. */
 export async function tusUpload(base: string, data: Buffer, metadata: Record<string, string>, token?: string): Promise<string> {
-  const { upload, done } = startTus(data, { endpoint: `${base}/api/v1/uploads`, metadata, headers: bearer(token), retryDelays: [0, 100, 300] })
+  const { upload, done } = startTus(data, { endpoint: `${base}/api/v1/uploads`, metadata, headers: auth(base, token), retryDelays: [0, 100, 300] })
   await done
   return upload.url!.split('/').pop()!
 }
 
 export async function createUpload(base: string, length: number, metadata: Record<string, string>, token?: string): Promise<Response> {
-  return fetch(`${base}/api/v1/uploads`, { method: 'POST', headers: { ...TUS, ...bearer(token), 'upload-length': String(length), 'upload-metadata': encodeMetadata(metadata) } })
+  return fetch(`${base}/api/v1/uploads`, { method: 'POST', headers: { ...TUS, ...auth(base, token), 'upload-length': String(length), 'upload-metadata': encodeMetadata(metadata) } })
 }
 
 /** Creates an upload and returns its URL (absolute). */
@@ -57,17 +65,17 @@ export async function newUpload(base: string, length: number, metadata: Record<s
 }
 
 export function patchUpload(url: string, offset: number, body: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'PATCH', headers: { ...TUS, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset), ...headers }, body: body as BodyInit })
+  return fetch(url, { method: 'PATCH', headers: { ...TUS, ...authHeaders(url), 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset), ...headers }, body: body as BodyInit })
 }
 
 export function headUpload(url: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'HEAD', headers: { ...TUS, ...headers } })
+  return fetch(url, { method: 'HEAD', headers: { ...TUS, ...authHeaders(url), ...headers } })
 }
 
 export async function waitForJob(base: string, id: string, token?: string, timeoutMs = 120_000): Promise<JobView & { results: { items: { frameId: string }[] } }> {
   return waitFor(
     async () => {
-      const res = await fetch(`${base}/api/v1/jobs/${id}`, { headers: bearer(token) })
+      const res = await fetch(`${base}/api/v1/jobs/${id}`, { headers: auth(base, token) })
       if (res.status !== 200) throw new Error(`GET job ${id}: ${res.status} ${await res.text()}`)
       const job = (await res.json()) as JobView & { results: { items: { frameId: string }[] } }
       return job.status === 'done' || job.status === 'failed' ? job : undefined

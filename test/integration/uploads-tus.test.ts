@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { Upload } from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { authHeaders } from '../helpers/server.ts'
 import { TUS, headUpload, newUpload, patchUpload, startTus, waitForJob } from '../helpers/tus.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -143,7 +144,7 @@ describe('tus uploads', () => {
   })
 
   it('gives creation and PATCH replies an Upload-Expires date in the future', async () => {
-    const res = await fetch(endpoint, { method: 'POST', headers: { ...TUS, 'upload-length': '3', 'upload-metadata': `line ${Buffer.from('L1').toString('base64')}` } })
+    const res = await fetch(endpoint, { method: 'POST', headers: { ...TUS, ...authHeaders(endpoint), 'upload-length': '3', 'upload-metadata': `line ${Buffer.from('L1').toString('base64')}` } })
     expect(res.status).toBe(201)
     expect(Date.parse(res.headers.get('upload-expires')!)).toBeGreaterThan(Date.now())
     const patched = await patchUpload(server.url + res.headers.get('location')!, 0, Buffer.from('ab'))
@@ -157,7 +158,7 @@ describe('tus uploads', () => {
     ['no Upload-Offset', { 'upload-offset': '' }, 400, 'missing_upload_offset'],
   ])('answers a PATCH with %s with %i', async (_name, headers, status, code) => {
     const url = await newUpload(server.url, 10, { line: 'L1' })
-    const clean = Object.fromEntries(Object.entries({ ...TUS, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0', ...headers }).filter(([, v]) => v !== ''))
+    const clean = Object.fromEntries(Object.entries({ ...TUS, ...authHeaders(url), 'content-type': 'application/offset+octet-stream', 'upload-offset': '0', ...headers }).filter(([, v]) => v !== ''))
     const res = await fetch(url, { method: 'PATCH', headers: clean, body: Buffer.alloc(10) })
     expect(res.status).toBe(status)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code)
