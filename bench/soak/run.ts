@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     `soak ${report.minutes} min, ${report.samples} samples`,
     `frames: sent ${f.sent}, recorded ${f.recorded}, lost ${f.lost}, duplicated ${f.duplicated} (busy ${f.busy}, rejected ${f.rejected})`,
     ...(report.browserStation ? [`browser station: recorded ${report.browserStation.recorded}, duplicated ${report.browserStation.duplicated}, outbox left ${report.browserStation.outboxPending}`] : []),
-    `http detect: ${report.http.ok}/${report.http.sent} ok`,
+    `http detect: ${report.http.ok}/${report.http.sent} ok, ${report.http.busy} busy, ${report.http.failed} failed`,
     ...Object.entries(report.memory).map(([k, m]) => `${k.padEnd(14)} ${m.startMb} -> ${m.endMb} MB, ${m.slopeMbPerMin} MB/min after warm-up`),
     ...Object.entries(report.domNodes).map(([k, d]) => `${`${k} DOM`.padEnd(14)} ${d.start} -> ${d.end} nodes, ${d.slopePerMin}/min`),
     `p99 latency    ${report.latencyP99Ms.first} -> ${report.latencyP99Ms.last} ms (first vs last third)`,

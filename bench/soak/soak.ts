@@ -50,7 +50,8 @@ export interface SoakReport {
   minutes: number
   frames: { sent: number; recorded: number; lost: number; duplicated: number; busy: number; rejected: number }
   browserStation: { recorded: number; duplicated: number; outboxPending: number } | null
-  http: { sent: number; ok: number; failed: number }
+  /** busy: 429/503, the server refusing while overloaded (said so, nothing lost); failed: anything else. */
+  http: { sent: number; ok: number; busy: number; failed: number }
   memory: Record<string, Memory>
   domNodes: Record<string, { start: number; end: number; slopePerMin: number }>
   latencyP99Ms: { first: number; last: number }
@@ -118,7 +119,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const start = Date.now()
     let stop = false
     let seq = 0
-    const http = { sent: 0, ok: 0, failed: 0 }
+    const http = { sent: 0, ok: 0, busy: 0, failed: 0 }
 
     const stationLoops = sts.map(async (st) => {
       const every = 1000 / stationFps
@@ -152,6 +153,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         http.sent++
         const res = await srv.admin('/api/v1/detect?line=SOAKH&station=H1', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(s.bytes) }).catch(() => undefined)
         if (res?.ok) http.ok++
+        else if (res?.status === 429 || res?.status === 503) http.busy++
         else http.failed++
         await res?.arrayBuffer().catch(() => undefined)
         next += every
