@@ -31,7 +31,7 @@ export function startTus(data: Buffer, options: UploadOptions): { upload: Upload
   const done = new Promise<void>((resolve, reject) => {
     upload = new Upload(data, {
       ...options,
-      headers: { ...(options.endpoint ? authHeaders(options.endpoint) : {}), ...options.headers },
+      headers: { ...((options.endpoint ?? options.uploadUrl) ? authHeaders((options.endpoint ?? options.uploadUrl)!) : {}), ...options.headers },
       onSuccess: (payload) => {
         options.onSuccess?.(payload)
         resolve()
