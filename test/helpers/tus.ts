@@ -31,7 +31,7 @@ export function startTus(data: Buffer, options: UploadOptions): { upload: Upload
   const done = new Promise<void>((resolve, reject) => {
     upload = new Upload(data, {
       ...options,
-      headers: { ...(options.endpoint ? authHeaders(options.endpoint) : {}), ...options.headers },
+      headers: { ...((options.endpoint ?? options.uploadUrl) ? authHeaders((options.endpoint ?? options.uploadUrl)!) : {}), ...options.headers },
       onSuccess: (payload) => {
         options.onSuccess?.(payload)
         resolve()
@@ -97,7 +97,7 @@ export interface RawReply {
 export function rawRequest(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: Uint8Array; chunked?: boolean } = {}): Promise<RawReply> {
   const url = new URL(base)
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: { ...opts.headers, ...(opts.body && !opts.chunked ? { 'content-length': String(opts.body.length) } : {}) } }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, method, path, headers: { ...authHeaders(base), ...opts.headers, ...(opts.body && !opts.chunked ? { 'content-length': String(opts.body.length) } : {}) } }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))

@@ -150,7 +150,7 @@ describe('POST /api/v1/admin/models', () => {
   let modelsDir: string
   const upload = (file: string, query: string, token?: string) =>
     readFile(join(FIXTURES, file)).then((body) =>
-      server.admin(`/api/v1/admin/models?${query}`, {
+      fetch(`${server.url}/api/v1/admin/models?${query}`, {
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: new Uint8Array(body),

@@ -139,7 +139,7 @@ describe('tus uploads', () => {
     const data = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#456' } }).jpeg().toBuffer()
     const url = await newUpload(server.url, data.length, { line: 'L1' })
     expect((await patchUpload(url, 0, data)).status).toBe(204)
-    await expect(Upload.terminate(url)).rejects.toThrow(/405/)
+    await expect(Upload.terminate(url, { headers: authHeaders(url) })).rejects.toThrow(/405/)
     expect((await headUpload(url)).headers.get('upload-offset')).toBe(String(data.length))
   })
 
