@@ -212,21 +212,24 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 10,
-    name: 'tus upload state shared by every gateway',
+    version: 7,
+    name: 'parts',
     statements: (d) => [
-      `CREATE TABLE uploads (
-        id ${types(d).key} PRIMARY KEY,
-        state TEXT NOT NULL,
-        owner TEXT NOT NULL,
-        length BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        finished_at BIGINT,
-        info TEXT NOT NULL,
-        lock_holder TEXT,
-        lock_until BIGINT NOT NULL
+      // one row per part and line; verdict and closed_at stay NULL while nothing decided them
+      `CREATE TABLE parts (
+        line ${types(d).key} NOT NULL,
+        part_id ${types(d).key} NOT NULL,
+        station ${types(d).key} NOT NULL,
+        verdict TEXT CHECK (verdict IN ('pass', 'fail')),
+        opened_at BIGINT NOT NULL,
+        opened_hour BIGINT NOT NULL,
+        closed_at BIGINT,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (line, part_id)
       )`,
-      `CREATE INDEX uploads_state ON uploads (state, owner)`,
+      // listings are newest first with (opened_at, part_id) as the keyset
+      `CREATE INDEX parts_line_time ON parts (line, opened_at DESC, part_id DESC)`,
+      `CREATE INDEX parts_line_verdict_time ON parts (line, verdict, opened_at DESC, part_id DESC)`,
     ],
   },
   {
@@ -309,24 +312,21 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 7,
-    name: 'parts',
+    version: 10,
+    name: 'tus upload state shared by every gateway',
     statements: (d) => [
-      // one row per part and line; verdict and closed_at stay NULL while nothing decided them
-      `CREATE TABLE parts (
-        line ${types(d).key} NOT NULL,
-        part_id ${types(d).key} NOT NULL,
-        station ${types(d).key} NOT NULL,
-        verdict TEXT CHECK (verdict IN ('pass', 'fail')),
-        opened_at BIGINT NOT NULL,
-        opened_hour BIGINT NOT NULL,
-        closed_at BIGINT,
-        doc TEXT NOT NULL,
-        PRIMARY KEY (line, part_id)
+      `CREATE TABLE uploads (
+        id ${types(d).key} PRIMARY KEY,
+        state TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        length BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        info TEXT NOT NULL,
+        lock_holder TEXT,
+        lock_until BIGINT NOT NULL
       )`,
-      // listings are newest first with (opened_at, part_id) as the keyset
-      `CREATE INDEX parts_line_time ON parts (line, opened_at DESC, part_id DESC)`,
-      `CREATE INDEX parts_line_verdict_time ON parts (line, verdict, opened_at DESC, part_id DESC)`,
+      `CREATE INDEX uploads_state ON uploads (state, owner)`,
     ],
   },
 ]

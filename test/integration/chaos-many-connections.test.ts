@@ -44,7 +44,7 @@ describe('50 stations and 20 kiosks at once', () => {
     const before = await rssMb(pid)
     for (let i = 0; i < STATIONS; i++) stations.push(await StationClient.connect(server.url, { line: LINES[i % LINES.length]!, station: `S${i + 1}` }))
     for (let i = 0; i < KIOSKS; i++) kiosks.push(await KioskClient.connect(server.url, LINES))
-    stalled = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws/kiosk`, { perMessageDeflate: false })
+    stalled = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws/kiosk`, { perMessageDeflate: false, headers: { authorization: `Bearer ${server.adminToken}` } })
     await new Promise<void>((resolve, reject) => {
       stalled!.once('open', () => resolve())
       stalled!.once('error', reject)
