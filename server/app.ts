@@ -150,7 +150,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       liveInFlight: () => processor.inFlight,
       log,
     })
-    const processor: Processor = new Processor({ queue, engine, recorder, settings, metrics, load, log, shadow })
+    const processor: Processor = new Processor({ queue, engine, recorder, settings, metrics, load, log, shadow, pingStore: () => storage.store.ping() })
     core.processor = processor
     const status = engine.status()
     // enough deliveries in hand to keep every worker's batch full while the next one is decoded
