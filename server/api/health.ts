@@ -1,3 +1,4 @@
+import { statfs } from 'node:fs/promises'
 import type { Core } from '../core.ts'
 import { json, type Route } from './types.ts'
 
@@ -12,13 +13,15 @@ export async function readiness(core: Core): Promise<{ ready: boolean } & Record
   const detectorLoaded = core.engine ? (status?.models.length ?? 0) > 0 : core.models.list().some((m) => m.manifest.task === 'detect')
   const queueReady = core.queue.isReady()
   const store = await storeHealth(core)
-  const ready = core.accepting && detectorLoaded && queueReady && store.ready
+  const dataDir = await dataDirHealth(core)
+  const ready = core.accepting && detectorLoaded && queueReady && store.ready && dataDir.ready
   return {
     ready,
     role: core.config.role,
     accepting: core.accepting,
     queue: { kind: core.queue.kind, ready: queueReady },
     store: { kind: core.store.kind, ...store },
+    dataDir,
     models: status?.models ?? core.models.list().map((m) => ({ name: m.manifest.name, version: m.manifest.version, ep: 'browser-only' })),
     modelErrors: core.models.errors,
     providerErrors: status?.providerErrors ?? [],
@@ -43,6 +46,18 @@ async function storeHealth(core: Core): Promise<{ ready: boolean; error?: string
     return { ready: false, error: err instanceof Error ? err.message : String(err) }
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/** Free space where SQLite, its WAL and the image files are written (a full disk fails them). */
+async function dataDirHealth(core: Core): Promise<{ ready: boolean; freeBytes?: number; minFreeBytes: number; error?: string }> {
+  const minFreeBytes = core.config.dataMinFreeMb * 1024 * 1024
+  try {
+    const fs = await statfs(core.config.dataDir)
+    const freeBytes = fs.bavail * fs.bsize
+    return { ready: freeBytes >= minFreeBytes, freeBytes, minFreeBytes }
+  } catch (err) {
+    return { ready: minFreeBytes === 0, minFreeBytes, error: err instanceof Error ? err.message : String(err) }
   }
 }
 
