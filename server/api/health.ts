@@ -50,7 +50,7 @@ async function storeHealth(core: Core): Promise<{ ready: boolean; error?: string
 }
 
 /** Free space where SQLite, its WAL and the image files are written (a full disk fails them). */
-async function dataDirHealth(core: Core): Promise<{ ready: boolean; freeBytes?: number; minFreeBytes: number; error?: string }> {
+export async function dataDirHealth(core: Pick<Core, 'config'>): Promise<{ ready: boolean; freeBytes?: number; minFreeBytes: number; error?: string }> {
   const minFreeBytes = core.config.dataMinFreeMb * 1024 * 1024
   try {
     const fs = await statfs(core.config.dataDir)

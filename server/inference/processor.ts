@@ -23,9 +23,10 @@ export interface ProcessorDeps {
   load?: LoadTracker
   log: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void }
   /**
-   * Resolves when the database answers (server/storage Store.ping). A record that fails while it
-   * does not is held and retried, not nacked: a restarted database would otherwise use up every
-   * frame's delivery attempts and turn good frames into dead letters nobody can record.
+   * Resolves when the database answers and has room (Store.ping, the data folder's free space). A
+   * record that fails while it does not is held and retried, not nacked: a restarted database or a
+   * full disk would otherwise use up every frame's delivery attempts and turn good frames into
+   * dead letters nobody can record.
    */
   pingStore?: () => Promise<void>
   /** The line's candidate model in shadow (server/candidates/shadow.ts), offered each frame after its verdict. */
@@ -151,7 +152,7 @@ export class Processor {
     for (;;) {
       try {
         await record()
-        if (warned) this.deps.log.info?.({ frameId }, 'database back; held result recorded')
+        if (warned) this.deps.log.info?.({ frameId }, 'store back; held result recorded')
         return
       } catch (err) {
         if (!ping || this.#closing) throw err
@@ -160,7 +161,7 @@ export class Processor {
           () => true,
         )
         if (!down) throw err
-        if (!warned) this.deps.log.warn({ frameId, err: (err as Error)?.message ?? String(err) }, 'database unreachable; holding the result until it answers')
+        if (!warned) this.deps.log.warn({ frameId, err: (err as Error)?.message ?? String(err) }, 'the store cannot record (database down or data folder full); holding the result until it can')
         warned = true
         await new Promise((r) => setTimeout(r, waitMs))
         waitMs = Math.min(waitMs * 2, STORE_RETRY_MAX_MS)
