@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import { inputSize } from '../shared/domain/manifest.ts'
 import { LineSettingsService, lineDefaults } from './lines/line-settings.ts'
-import { readiness } from './api/health.ts'
+import { dataDirHealth, readiness } from './api/health.ts'
 import { allRoutes } from './api/routes.ts'
 import { Authenticator } from './auth/authenticate.ts'
 import type { Principal } from './auth/principal.ts'
@@ -150,7 +150,13 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       liveInFlight: () => processor.inFlight,
       log,
     })
-    const processor: Processor = new Processor({ queue, engine, recorder, settings, metrics, load, log, shadow })
+    // a record that failed while the database is down or the data folder is full is held, not nacked
+    const pingStore = async () => {
+      await storage.store.ping()
+      const disk = await dataDirHealth(core)
+      if (!disk.ready) throw new Error(`the data folder has ${disk.freeBytes ?? '?'} bytes free, under DATA_MIN_FREE_MB`)
+    }
+    const processor: Processor = new Processor({ queue, engine, recorder, settings, metrics, load, log, shadow, pingStore })
     core.processor = processor
     const status = engine.status()
     // enough deliveries in hand to keep every worker's batch full while the next one is decoded

@@ -18,6 +18,7 @@ export const SETTINGS = {
   tlsKeyFile: setting('TLS_KEY_FILE', str(), undefined, 'PEM private key for `TLS_CERT_FILE`.'),
   tlsHostnames: setting('TLS_HOSTNAMES', list(), [], 'Extra DNS names for the generated self-signed certificate (localhost, the host name and its LAN addresses are always included).'),
   dataDir: setting('LINESIGHT_DATA_DIR', str(), 'data', 'Folder for the SQLite database, generated certificate, uploads and stored images.'),
+  dataMinFreeMb: setting('DATA_MIN_FREE_MB', int(0, 1024 * 1024), 64, '`/ready` answers 503 (`dataDir.ready: false`) while the data folder\'s filesystem has less free space than this, MB: a full disk fails image and SQLite writes. 0: never.'),
   logLevel: setting('LOG_LEVEL', z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info', 'Log level (pino).'),
   corsOrigins: setting('CORS_ORIGINS', list(), [], 'Origins allowed to call the HTTP API from a browser, comma-separated. Empty: CORS closed.'),
   serveClient: setting('SERVE_CLIENT', bool(), true, 'Serve the built PWA from `dist/client` (built by `npm start` when missing).'),

@@ -21,7 +21,14 @@ export interface ProcessorDeps {
   settings: LineSettingsService
   metrics: Metrics
   load?: LoadTracker
-  log: { warn(obj: object, msg: string): void }
+  log: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void }
+  /**
+   * Resolves when the database answers and has room (Store.ping, the data folder's free space). A
+   * record that fails while it does not is held and retried, not nacked: a restarted database or a
+   * full disk would otherwise use up every frame's delivery attempts and turn good frames into
+   * dead letters nobody can record.
+   */
+  pingStore?: () => Promise<void>
   /** The line's candidate model in shadow (server/candidates/shadow.ts), offered each frame after its verdict. */
   shadow?: { wants(line: string, frameId: string): boolean; offer(image: Uint8Array, result: InspectionResult): void }
 }
@@ -33,9 +40,13 @@ function validTimings(t: Record<string, number> | undefined): Record<string, num
   return out
 }
 
+/** How often a held record looks again for its database, at most. */
+const STORE_RETRY_MAX_MS = 2000
+
 export class Processor {
   #consumer: Consumer | undefined
   #inFlight = 0
+  #closing = false
 
   constructor(private readonly deps: ProcessorDeps) {}
 
@@ -63,6 +74,7 @@ export class Processor {
 
   /** Stops taking frames, lets in-flight ones finish and be acknowledged. */
   async close(): Promise<void> {
+    this.#closing = true
     await this.#consumer?.close()
   }
 
@@ -109,7 +121,8 @@ export class Processor {
       if (job.jobId) result.jobId = job.jobId
       if (job.audit) result.audit = true
       if (job.partId) result.partId = job.partId
-      await recorder.record(result, outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined, { builtByServer: true })
+      const image = outcome.image ? { mime: job.mime, bytes: outcome.image, ...(outcome.thumbnail ? { thumbnail: outcome.thumbnail } : {}) } : undefined
+      await this.#recordWhenStoreAnswers(() => recorder.record(result, image, { builtByServer: true }), job.frameId)
       await delivery.ack()
       if (shadowImage) this.deps.shadow!.offer(shadowImage, result)
 
@@ -124,6 +137,35 @@ export class Processor {
       await this.#fail(delivery, job, err)
     } finally {
       this.#inFlight--
+    }
+  }
+
+  /**
+   * Records, and while the database does not answer, waits for it and tries again (the delivery
+   * stays unacknowledged meanwhile, so a worker that dies holding it loses nothing). A failure
+   * while the database answers is this frame's own, and goes the usual way (nack, then dead letter).
+   */
+  async #recordWhenStoreAnswers(record: () => Promise<unknown>, frameId: string): Promise<void> {
+    const ping = this.deps.pingStore
+    let waitMs = 100
+    let warned = false
+    for (;;) {
+      try {
+        await record()
+        if (warned) this.deps.log.info?.({ frameId }, 'store back; held result recorded')
+        return
+      } catch (err) {
+        if (!ping || this.#closing) throw err
+        const down = await ping().then(
+          () => false,
+          () => true,
+        )
+        if (!down) throw err
+        if (!warned) this.deps.log.warn({ frameId, err: (err as Error)?.message ?? String(err) }, 'the store cannot record (database down or data folder full); holding the result until it can')
+        warned = true
+        await new Promise((r) => setTimeout(r, waitMs))
+        waitMs = Math.min(waitMs * 2, STORE_RETRY_MAX_MS)
+      }
     }
   }
 

@@ -16,7 +16,7 @@ export interface WorkerEndpointOptions {
   port: number
   registry: Registry
   /** The same body server/api/health.ts answers on /ready; `ready` picks 200 or 503. */
-  ready(): { ready: boolean } & Record<string, unknown>
+  ready(): ({ ready: boolean } & Record<string, unknown>) | Promise<{ ready: boolean } & Record<string, unknown>>
   onError(err: unknown, ctx: { path: string }): void
   /**
    * Checks a /metrics request (a `metrics` or admin token, as on a gateway); resolves to an error
@@ -40,7 +40,7 @@ async function answer(opts: WorkerEndpointOptions, req: IncomingMessage, res: Se
   if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: `${req.method} is not served here` } })
   if (path === '/health') return json(res, 200, { status: 'ok' })
   if (path === '/ready') {
-    const body = opts.ready()
+    const body = await opts.ready()
     return json(res, body.ready ? 200 : 503, body)
   }
   if (path === '/metrics') {

@@ -77,6 +77,10 @@ export class SqlStore implements Store {
     return this.#lastMigration
   }
 
+  async ping(): Promise<void> {
+    await this.#db.one('SELECT 1 AS ok')
+  }
+
   async migrate(): Promise<void> {
     this.#lastMigration = await migrate(this.#db)
   }

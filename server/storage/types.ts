@@ -100,6 +100,8 @@ export interface ResultStore {
  * version: the results store itself plus the smaller stores beside it.
  */
 export interface Store extends ResultStore {
+  /** Resolves when the database answers a trivial query (readiness); rejects with why not. */
+  ping(): Promise<void>
   readonly tokens: TokenStore
   readonly devices: DeviceStore
   readonly lines: LineStore
