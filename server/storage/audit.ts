@@ -3,9 +3,10 @@
  * written in the same transaction as the change they describe (settings, tokens), so the log
  * never claims a change that rolled back nor misses one that committed.
  */
-import { decodeCursor, encodeCursor, pageSize } from './cursor.ts'
+import { decodeCursor, pageSize } from './cursor.ts'
 import { invalid } from './errors.ts'
-import type { Db, Param, Sql } from './sql.ts'
+import type { Db, Sql } from './sql.ts'
+import { keysetPage, Where } from './where.ts'
 
 export interface AuditInput {
   /** Who: a token id, `system`, or an operator's name. */
@@ -80,16 +81,9 @@ export class AuditLog {
   /** Newest first. */
   async list(q: AuditQuery = {}): Promise<{ items: AuditEntry[]; nextCursor?: string }> {
     const limit = pageSize(q.limit, 100, 1000)
-    const clauses: string[] = []
-    const params: Param[] = []
-    const p = (v: Param) => (params.push(v), `$${params.length}`)
-    if (q.from !== undefined) clauses.push(`at >= ${p(q.from)}`)
-    if (q.to !== undefined) clauses.push(`at < ${p(q.to)}`)
-    if (q.cursor !== undefined) clauses.push(`id < ${p(decodeCursor(q.cursor, ['number'] as const)[0])}`)
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
-    const rows = await this.db.all<AuditRow>(`SELECT id, at, actor, action, target, before_doc, after_doc FROM audit_log ${where} ORDER BY id DESC LIMIT ${p(limit + 1)}`, params)
-    const items = rows.slice(0, limit).map(toEntry)
-    const last = items[items.length - 1]
-    return rows.length > limit && last ? { items, nextCursor: encodeCursor([last.id]) } : { items }
+    const w = new Where().timeRange('at', q)
+    if (q.cursor !== undefined) w.clauses.push(`id < ${w.p(decodeCursor(q.cursor, ['number'] as const)[0])}`)
+    const rows = await this.db.all<AuditRow>(`SELECT id, at, actor, action, target, before_doc, after_doc FROM audit_log ${w.sql} ORDER BY id DESC LIMIT ${w.p(limit + 1)}`, w.params)
+    return keysetPage(rows, limit, toEntry, (entry) => [entry.id])
   }
 }

@@ -8,9 +8,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { isId } from '../../shared/domain/ids.ts'
-import { decodeCursor, encodeCursor, pageSize } from './cursor.ts'
+import { decodeCursor, pageSize } from './cursor.ts'
 import { invalid, StorageError } from './errors.ts'
-import type { Db, Param } from './sql.ts'
+import type { Db } from './sql.ts'
+import { keysetPage, Where } from './where.ts'
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed'
 
@@ -128,26 +129,17 @@ export class JobStore {
   /** Newest first. */
   async list(q: JobQuery = {}): Promise<{ items: Job[]; nextCursor?: string }> {
     const limit = pageSize(q.limit, 50, 500)
-    const clauses: string[] = []
-    const params: Param[] = []
-    const p = (v: Param) => (params.push(v), `$${params.length}`)
-    const lines = q.lines === undefined ? (q.line === undefined ? undefined : [q.line]) : q.lines.filter((l) => q.line === undefined || l === q.line)
-    if (lines !== undefined) {
-      if (!lines.length) return { items: [] }
-      clauses.push(`line IN (${lines.map(p).join(', ')})`)
-    }
+    const w = Where.forLines(q, 'line')
+    if (!w) return { items: [] }
     if (q.status !== undefined) {
       if (!STATUSES.includes(q.status)) throw invalid(`status must be one of ${STATUSES.join(', ')}`)
-      clauses.push(`status = ${p(q.status)}`)
+      w.clauses.push(`status = ${w.p(q.status)}`)
     }
     if (q.cursor !== undefined) {
       const [createdAt, id] = decodeCursor(q.cursor, ['number', 'string'] as const)
-      clauses.push(`(created_at, id) < (${p(createdAt)}, ${p(id)})`)
+      w.clauses.push(`(created_at, id) < (${w.p(createdAt)}, ${w.p(id)})`)
     }
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
-    const rows = await this.db.all<Row>(`SELECT ${COLUMNS} FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT ${p(limit + 1)}`, params)
-    const items = rows.slice(0, limit).map(toJob)
-    const last = items[items.length - 1]
-    return rows.length > limit && last ? { items, nextCursor: encodeCursor([last.createdAt, last.id]) } : { items }
+    const rows = await this.db.all<Row>(`SELECT ${COLUMNS} FROM jobs ${w.sql} ORDER BY created_at DESC, id DESC LIMIT ${w.p(limit + 1)}`, w.params)
+    return keysetPage(rows, limit, toJob, (job) => [job.createdAt, job.id])
   }
 }

@@ -6,9 +6,10 @@
 import { isId } from '../../shared/domain/ids.ts'
 import { isPartId } from '../../shared/domain/part-id.ts'
 import { PartRecordSchema, type PartRecord } from '../../shared/domain/part.ts'
-import { decodeCursor, encodeCursor, pageSize } from './cursor.ts'
+import { decodeCursor, pageSize } from './cursor.ts'
 import { invalid } from './errors.ts'
-import type { Db, Param } from './sql.ts'
+import type { Db } from './sql.ts'
+import { keysetPage, Where } from './where.ts'
 
 export interface PartQuery {
   line?: string
@@ -81,9 +82,12 @@ export class PartStore {
       w.clauses.push(`(opened_at < ${w.p(openedAt)} OR (opened_at = ${w.p(openedAt)} AND part_id < ${w.p(partId)}))`)
     }
     const rows = await this.db.all<{ doc: string }>(`SELECT doc FROM parts ${w.sql} ORDER BY opened_at DESC, part_id DESC LIMIT ${w.p(limit + 1)}`, w.params)
-    const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as PartRecord)
-    const last = items[items.length - 1]
-    return rows.length > limit && last ? { items, nextCursor: encodeCursor([Math.round(last.openedAt), last.partId]) } : { items }
+    return keysetPage(
+      rows,
+      limit,
+      (r) => JSON.parse(r.doc) as PartRecord,
+      (part) => [Math.round(part.openedAt), part.partId],
+    )
   }
 
   /** Closed parts per hour they opened in, line and station, by verdict. */
@@ -106,31 +110,9 @@ export class PartStore {
   }
 }
 
-class Where {
-  readonly clauses: string[] = []
-  readonly params: Param[] = []
-  p(value: Param): string {
-    this.params.push(value)
-    return `$${this.params.length}`
-  }
-  get sql(): string {
-    return this.clauses.length ? `WHERE ${this.clauses.join(' AND ')}` : ''
-  }
-}
-
 function scope(q: Pick<PartQuery, 'line' | 'lines' | 'station' | 'from' | 'to'>): Where | null {
-  const lines = q.lines === undefined ? (q.line === undefined ? undefined : [q.line]) : q.lines.filter((l) => q.line === undefined || l === q.line)
-  if (lines !== undefined && lines.length === 0) return null
-  const w = new Where()
-  if (lines) w.clauses.push(`line IN (${lines.map((l) => w.p(l)).join(', ')})`)
+  const w = Where.forLines(q, 'line')
+  if (!w) return null
   if (q.station !== undefined) w.clauses.push(`station = ${w.p(q.station)}`)
-  if (q.from !== undefined) {
-    if (!Number.isFinite(q.from)) throw invalid('from must be a time in ms')
-    w.clauses.push(`opened_at >= ${w.p(Math.round(q.from))}`)
-  }
-  if (q.to !== undefined) {
-    if (!Number.isFinite(q.to)) throw invalid('to must be a time in ms')
-    w.clauses.push(`opened_at < ${w.p(Math.round(q.to))}`)
-  }
-  return w
+  return w.timeRange('opened_at', q, true)
 }

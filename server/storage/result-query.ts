@@ -3,54 +3,20 @@
  * parameter; the only text spliced into SQL is placeholders and fixed column names.
  */
 import type { InspectionResult } from '../../shared/domain/result.ts'
-import { decodeCursor, encodeCursor, pageSize } from './cursor.ts'
+import { decodeCursor, pageSize } from './cursor.ts'
 import { invalid } from './errors.ts'
-import type { Param, Sql } from './sql.ts'
+import type { Sql } from './sql.ts'
 import type { ClassCount, HourCount, ResultPage, ResultQuery } from './types.ts'
+import { keysetPage, Where } from './where.ts'
 
 export const DEFAULT_PAGE = 100
 export const MAX_PAGE = 1000
 
 type Scope = Pick<ResultQuery, 'line' | 'lines' | 'from' | 'to'>
 
-class Where {
-  readonly clauses: string[] = []
-  readonly params: Param[] = []
-  /** Adds a value and returns its placeholder. */
-  p(value: Param): string {
-    this.params.push(value)
-    return `$${this.params.length}`
-  }
-  get sql(): string {
-    return this.clauses.length ? `WHERE ${this.clauses.join(' AND ')}` : ''
-  }
-}
-
-/**
- * The lines a query may see: `line` intersected with `lines` (a token's scope). Null when the
- * intersection is empty, so nothing can match and no query needs to run.
- */
-function linesOf(q: Scope): readonly string[] | undefined | null {
-  if (q.lines === undefined) return q.line === undefined ? undefined : [q.line]
-  const scoped = q.line === undefined ? q.lines : q.lines.filter((l) => l === q.line)
-  return scoped.length ? scoped : null
-}
-
 /** Filters on line and capture time, for `results` and `detections` alike (same column names). */
 function scopeWhere(q: Scope, alias: string): Where | null {
-  const lines = linesOf(q)
-  if (lines === null) return null
-  const w = new Where()
-  if (lines) w.clauses.push(lines.length === 1 ? `${alias}.line = ${w.p(lines[0]!)}` : `${alias}.line IN (${lines.map((l) => w.p(l)).join(', ')})`)
-  if (q.from !== undefined) {
-    if (!Number.isFinite(q.from)) throw invalid('from must be a time in ms')
-    w.clauses.push(`${alias}.captured_at >= ${w.p(q.from)}`)
-  }
-  if (q.to !== undefined) {
-    if (!Number.isFinite(q.to)) throw invalid('to must be a time in ms')
-    w.clauses.push(`${alias}.captured_at < ${w.p(q.to)}`)
-  }
-  return w
+  return Where.forLines(q, `${alias}.line`)?.timeRange(`${alias}.captured_at`, q) ?? null
 }
 
 export async function queryResults(sql: Sql, q: ResultQuery): Promise<ResultPage> {
@@ -73,10 +39,12 @@ export async function queryResults(sql: Sql, q: ResultQuery): Promise<ResultPage
     `SELECT r.doc, r.captured_at, r.frame_id FROM results r ${w.sql} ORDER BY r.captured_at DESC, r.frame_id DESC LIMIT ${w.p(limit + 1)}`,
     w.params,
   )
-  const page = rows.slice(0, limit)
-  const items = page.map((r) => JSON.parse(r.doc) as InspectionResult)
-  const last = page[page.length - 1]
-  return rows.length > limit && last ? { items, nextCursor: encodeCursor([Number(last.captured_at), last.frame_id]) } : { items }
+  return keysetPage(
+    rows,
+    limit,
+    (r) => JSON.parse(r.doc) as InspectionResult,
+    (_, r) => [Number(r.captured_at), r.frame_id],
+  )
 }
 
 export async function countResultsByHour(sql: Sql, q: Scope): Promise<HourCount[]> {

@@ -8,9 +8,10 @@
  */
 import { REVIEW_REASONS, REVIEW_STATUSES, type Review, type ReviewedDetection, type ReviewQueueItem, type ReviewReason, type ReviewStatus } from '../../shared/domain/review.ts'
 import type { AuditLog } from './audit.ts'
-import { decodeCursor, encodeCursor, pageSize } from './cursor.ts'
+import { decodeCursor, pageSize } from './cursor.ts'
 import { invalid } from './errors.ts'
-import type { Db, Param } from './sql.ts'
+import type { Db } from './sql.ts'
+import { keysetPage, Where } from './where.ts'
 
 export interface ReviewQueueQuery {
   line?: string
@@ -97,12 +98,6 @@ const reason = (r: ReviewReason) => {
   return r
 }
 
-/** Lines a query may see: undefined for all, [] for none. */
-function scopeLines(q: { line?: string; lines?: readonly string[] }): readonly string[] | undefined {
-  if (q.lines === undefined) return q.line === undefined ? undefined : [q.line]
-  return q.lines.filter((l) => q.line === undefined || l === q.line)
-}
-
 export class ReviewStore {
   constructor(
     readonly db: Db,
@@ -176,32 +171,24 @@ export class ReviewStore {
   /** The queue, newest capture first, each entry with its latest review. */
   async list(q: ReviewQueueQuery = {}): Promise<{ items: ReviewQueueItem[]; nextCursor?: string }> {
     const limit = pageSize(q.limit, 50, 500)
-    const clauses: string[] = []
-    const params: Param[] = []
-    const p = (v: Param) => (params.push(v), `$${params.length}`)
-    const lines = scopeLines(q)
-    if (lines !== undefined) {
-      if (!lines.length) return { items: [] }
-      clauses.push(`q.line IN (${lines.map(p).join(', ')})`)
-    }
+    const w = Where.forLines(q, 'q.line')
+    if (!w) return { items: [] }
     if (q.status !== undefined) {
       if (!REVIEW_STATUSES.includes(q.status)) throw invalid(`status must be one of ${REVIEW_STATUSES.join(', ')}`)
-      clauses.push(`q.status = ${p(q.status)}`)
+      w.clauses.push(`q.status = ${w.p(q.status)}`)
     }
     if (q.cursor !== undefined) {
       const [capturedAt, frameId] = decodeCursor(q.cursor, ['number', 'string'] as const)
-      clauses.push(`(q.captured_at, q.frame_id) < (${p(capturedAt)}, ${p(frameId)})`)
+      w.clauses.push(`(q.captured_at, q.frame_id) < (${w.p(capturedAt)}, ${w.p(frameId)})`)
     }
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
-    const rows = await this.db.all<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM review_queue q ${where} ORDER BY q.captured_at DESC, q.frame_id DESC LIMIT ${p(limit + 1)}`, params)
-    const items = rows.slice(0, limit).map(toItem)
-    const latest = await this.#latest(items.map((i) => i.frameId))
-    for (const item of items) {
+    const rows = await this.db.all<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM review_queue q ${w.sql} ORDER BY q.captured_at DESC, q.frame_id DESC LIMIT ${w.p(limit + 1)}`, w.params)
+    const page = keysetPage(rows, limit, toItem, (item) => [item.capturedAt, item.frameId])
+    const latest = await this.#latest(page.items.map((i) => i.frameId))
+    for (const item of page.items) {
       const r = latest.get(item.frameId)
       if (r) item.review = r
     }
-    const last = items[items.length - 1]
-    return rows.length > limit && last ? { items, nextCursor: encodeCursor([last.capturedAt, last.frameId]) } : { items }
+    return page
   }
 
   /** Open entries per line, for the backlog gauge. */
@@ -216,22 +203,18 @@ export class ReviewStore {
    */
   async latestInRange(q: ReviewedRange): Promise<{ items: Review[]; nextCursor?: string }> {
     const limit = pageSize(q.limit, 500, 5000)
-    const params: Param[] = []
-    const p = (v: Param) => (params.push(v), `$${params.length}`)
-    const clauses = [`r.line = ${p(q.line)}`, `r.id = (SELECT MAX(id) FROM reviews x WHERE x.frame_id = r.frame_id)`]
-    if (q.from !== undefined) clauses.push(`r.captured_at >= ${p(q.from)}`)
-    if (q.to !== undefined) clauses.push(`r.captured_at < ${p(q.to)}`)
+    const w = new Where()
+    w.clauses.push(`r.line = ${w.p(q.line)}`, `r.id = (SELECT MAX(id) FROM reviews x WHERE x.frame_id = r.frame_id)`)
+    w.timeRange('r.captured_at', q)
     if (q.cursor !== undefined) {
       const [capturedAt, frameId] = decodeCursor(q.cursor, ['number', 'string'] as const)
-      clauses.push(`(r.captured_at, r.frame_id) > (${p(capturedAt)}, ${p(frameId)})`)
+      w.clauses.push(`(r.captured_at, r.frame_id) > (${w.p(capturedAt)}, ${w.p(frameId)})`)
     }
     const rows = await this.db.all<ReviewRow>(
-      `SELECT ${REVIEW_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM reviews r WHERE ${clauses.join(' AND ')} ORDER BY r.captured_at, r.frame_id LIMIT ${p(limit + 1)}`,
-      params,
+      `SELECT ${REVIEW_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM reviews r ${w.sql} ORDER BY r.captured_at, r.frame_id LIMIT ${w.p(limit + 1)}`,
+      w.params,
     )
-    const items = rows.slice(0, limit).map(toReview)
-    const last = items[items.length - 1]
-    return rows.length > limit && last ? { items, nextCursor: encodeCursor([last.capturedAt, last.frameId]) } : { items }
+    return keysetPage(rows, limit, toReview, (review) => [review.capturedAt, review.frameId])
   }
 
   /** The latest review of each of these frames. */

@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto'
 import { isId } from '../../shared/domain/ids.ts'
 import { invalid } from './errors.ts'
-import type { Db, Param } from './sql.ts'
+import type { Db } from './sql.ts'
+import { Where } from './where.ts'
 
 export const WEBHOOK_EVENTS = ['part.failed', 'part.inspected', 'station.offline'] as const
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
@@ -202,17 +203,14 @@ export class WebhookStore {
 
   /** Newest first. */
   async deliveries(q: { status?: DeliveryStatus; webhookId?: string; limit?: number } = {}): Promise<Delivery[]> {
-    const clauses: string[] = []
-    const params: Param[] = []
-    const p = (v: Param) => (params.push(v), `$${params.length}`)
+    const w = new Where()
     if (q.status !== undefined) {
       if (!DELIVERY_STATUSES.includes(q.status)) throw invalid(`status must be one of ${DELIVERY_STATUSES.join(', ')}`)
-      clauses.push(`status = ${p(q.status)}`)
+      w.clauses.push(`status = ${w.p(q.status)}`)
     }
-    if (q.webhookId !== undefined) clauses.push(`webhook_id = ${p(q.webhookId)}`)
+    if (q.webhookId !== undefined) w.clauses.push(`webhook_id = ${w.p(q.webhookId)}`)
     const limit = Math.min(Math.max(1, q.limit ?? 100), 1000)
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
-    const rows = await this.db.all<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries ${where} ORDER BY created_at DESC, message_id DESC LIMIT ${p(limit)}`, params)
+    const rows = await this.db.all<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries ${w.sql} ORDER BY created_at DESC, message_id DESC LIMIT ${w.p(limit)}`, w.params)
     return rows.map(delivery)
   }
 
