@@ -17,7 +17,7 @@ import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import type { DeviceInfo } from '../storage/devices.ts'
 import { StorageError } from '../storage/errors.ts'
-import { parseJson } from './tokens.ts'
+import { parseBody } from './body.ts'
 import { json, ok, type RequestContext, type Route } from './types.ts'
 
 const Name = z.string().min(1).max(100)
@@ -30,12 +30,6 @@ const RenameBody = z.strictObject({ name: Name })
 
 /** Ten years: a paired tablet stays paired until an administrator revokes it. */
 const COOKIE_MAX_AGE_S = 10 * 365 * 24 * 3600
-
-function parse<T>(schema: z.ZodType<T>, body: Uint8Array, code: string): T {
-  const parsed = schema.safeParse(parseJson(body))
-  if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '), code)
-  return parsed.data
-}
 
 /** Where a paired device lands: its station page or its kiosk. */
 export function deviceLink(d: Pick<DeviceInfo, 'kind' | 'lines' | 'station'>): string {
@@ -73,7 +67,7 @@ export function deviceRoutes(core: Core): Route[] {
       access: 'admin',
       bodyLimit: 16 * 1024,
       handler: async (ctx) => {
-        const b = parse(NewDeviceBody, ctx.body, 'invalid_device')
+        const b = parseBody(NewDeviceBody, ctx.body, 'invalid_device')
         const input = b.kind === 'station' ? { kind: b.kind, lines: [b.line], station: b.station } : { kind: b.kind, lines: b.lines }
         const { device, code } = await devices()
           .create({ ...input, ...(b.name ? { name: b.name } : {}) }, describePrincipal(ctx.principal))
@@ -100,7 +94,7 @@ export function deviceRoutes(core: Core): Route[] {
       bodyLimit: 16 * 1024,
       handler: async (ctx) => {
         const id = idParam(ctx)
-        const { name } = parse(RenameBody, ctx.body, 'invalid_device')
+        const { name } = parseBody(RenameBody, ctx.body, 'invalid_device')
         const device = await devices()
           .rename(id, name, describePrincipal(ctx.principal))
           .catch((err: unknown) => storageError(err, 'invalid_device'))
@@ -129,7 +123,7 @@ export function deviceRoutes(core: Core): Route[] {
       bodyLimit: 4 * 1024,
       handler: async (ctx) => {
         core.auth?.checkLimit(ctx.remoteAddress)
-        const { code } = parse(PairBody, ctx.body, 'invalid_pairing')
+        const { code } = parseBody(PairBody, ctx.body, 'invalid_pairing')
         const paired = await devices().pair(code, { address: ctx.remoteAddress, userAgent: ctx.headers['user-agent'] ?? '' })
         if (!paired) {
           core.auth?.failed(ctx.remoteAddress, 'bad_pairing_code')

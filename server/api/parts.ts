@@ -16,6 +16,7 @@ import { HttpError, badRequest, notFound } from '../errors.ts'
 import { partCounts } from '../parts/counts.ts'
 import type { PartTracker } from '../parts/tracker.ts'
 import type { PartQuery } from '../storage/parts.ts'
+import { jsonBody } from './body.ts'
 import { partsCsv } from './csv.ts'
 import { queryCursor, queryLimit, queryTime } from './query.ts'
 import { ok, type Route } from './types.ts'
@@ -33,12 +34,7 @@ function partIdOf(v: string | undefined): string {
 
 function parseBody(body: Uint8Array): { partId?: string } {
   if (body.length === 0) return {}
-  let value: unknown
-  try {
-    value = JSON.parse(Buffer.from(body).toString('utf8'))
-  } catch {
-    throw badRequest('body must be JSON', 'bad_json')
-  }
+  const value = jsonBody(body)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('body must be a JSON object', 'bad_json')
   const partId = (value as { partId?: unknown }).partId
   if (partId === undefined) return {}

@@ -18,6 +18,7 @@ import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import { checkDetections, parseReviewInput, ReviewError, type ReviewErrorCode } from '../review/validate.ts'
 import { StorageError } from '../storage/errors.ts'
+import { jsonBody } from './body.ts'
 import { json, ok, type RequestContext, type Route } from './types.ts'
 
 const REVIEW_BODY_LIMIT = 64 * 1024
@@ -31,14 +32,6 @@ const REVIEW_STATUS: Record<ReviewErrorCode, number> = {
   empty_box: 422,
   no_image_size: 409,
   unknown_model: 409,
-}
-
-function parseJson(body: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(body)) as unknown
-  } catch {
-    throw badRequest('the body must be JSON', 'bad_json')
-  }
 }
 
 async function frameFor(core: Core, ctx: RequestContext): Promise<InspectionResult> {
@@ -82,7 +75,7 @@ export function reviewRoutes(core: Core): Route[] {
       handler: async (ctx) => {
         const r = await frameFor(core, ctx)
         try {
-          const input = parseReviewInput(parseJson(ctx.body))
+          const input = parseReviewInput(jsonBody(ctx.body))
           const detections = checkDetections(input, classesOf(core, r), await imageSize(core, r))
           const review = await core.review.review({ frameId: r.frameId, verdict: input.verdict, detections, reviewer: describePrincipal(ctx.principal) }, r.verdict)
           // the record was there a moment ago; only a retention sweep in between removes it
@@ -106,7 +99,7 @@ export function reviewRoutes(core: Core): Route[] {
       bodyLimit: FLAG_BODY_LIMIT,
       handler: async (ctx) => {
         const r = await frameFor(core, ctx)
-        const parsed = FlagInputSchema.safeParse(ctx.body.length ? parseJson(ctx.body) : {})
+        const parsed = FlagInputSchema.safeParse(ctx.body.length ? jsonBody(ctx.body) : {})
         if (!parsed.success) throw badRequest(`expected {"note"?: string of at most 500 characters}: ${parsed.error.issues.map((i) => i.message).join('; ')}`, 'invalid_flag')
         const by = describePrincipal(ctx.principal)
         await core.review.enqueue(r.frameId, r.line, 'flag', { by, ...(parsed.data.note ? { note: parsed.data.note } : {}) })

@@ -9,21 +9,14 @@ import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { scalingFor } from '../scaling/index.ts'
+import { jsonBody } from './body.ts'
 import { queryTime } from './query.ts'
-import { ok, type RequestContext, type Route } from './types.ts'
+import { ok, type Route } from './types.ts'
 
 const BODY_LIMIT = 64 * 1024
 /** A what-if may carry a load trace (2 MB of CSV at most, WhatIfRequestSchema) besides the settings. */
 const WHAT_IF_BODY_LIMIT = 2 * 1024 * 1024 + BODY_LIMIT
 const HOUR_MS = 3_600_000
-
-function body(ctx: RequestContext): unknown {
-  try {
-    return JSON.parse(Buffer.from(ctx.body).toString('utf8'))
-  } catch {
-    throw badRequest('body must be JSON', 'bad_json')
-  }
-}
 
 export function scalingRoutes(core: Core): Route[] {
   const scaling = scalingFor(core)
@@ -42,7 +35,7 @@ export function scalingRoutes(core: Core): Route[] {
       pattern: '/api/v1/admin/scaling',
       access: 'admin',
       bodyLimit: BODY_LIMIT,
-      handler: async (ctx) => ok(await scaling.save(body(ctx), describePrincipal(ctx.principal))),
+      handler: async (ctx) => ok(await scaling.save(jsonBody(ctx.body), describePrincipal(ctx.principal))),
     },
     {
       method: 'post',
@@ -50,7 +43,7 @@ export function scalingRoutes(core: Core): Route[] {
       access: 'admin',
       bodyLimit: WHAT_IF_BODY_LIMIT,
       handler: async (ctx) => {
-        const parsed = WhatIfRequestSchema.safeParse(body(ctx))
+        const parsed = WhatIfRequestSchema.safeParse(jsonBody(ctx.body))
         if (!parsed.success) throw new HttpError(422, 'invalid_settings', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '))
         return ok(await scaling.whatIf(parsed.data))
       },

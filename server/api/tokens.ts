@@ -11,6 +11,7 @@ import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import { StorageError } from '../storage/errors.ts'
 import { TOKEN_ROLES } from '../storage/tokens.ts'
+import { parseBody } from './body.ts'
 import { json, ok, type Route } from './types.ts'
 
 const NewTokenBody = z.strictObject({
@@ -18,14 +19,6 @@ const NewTokenBody = z.strictObject({
   lines: z.array(z.string().max(64)).max(1000).optional(),
   label: z.string().min(1).max(100),
 })
-
-export function parseJson(body: Uint8Array): unknown {
-  try {
-    return JSON.parse(Buffer.from(body).toString('utf8'))
-  } catch {
-    throw badRequest('body must be JSON', 'bad_json')
-  }
-}
 
 export function tokenRoutes(core: Core): Route[] {
   const store = () => core.store.tokens
@@ -36,9 +29,8 @@ export function tokenRoutes(core: Core): Route[] {
       access: 'admin',
       bodyLimit: 16 * 1024,
       handler: async (ctx) => {
-        const parsed = NewTokenBody.safeParse(parseJson(ctx.body))
-        if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '), 'invalid_token')
-        const { role, lines, label } = parsed.data
+        const body = parseBody(NewTokenBody, ctx.body, 'invalid_token')
+        const { role, lines, label } = body
         try {
           const { secret, token } = await store().createToken({ role: role as (typeof TOKEN_ROLES)[number], lines: lines ?? [], label, createdBy: describePrincipal(ctx.principal) })
           // an administrator naming a line makes it

@@ -11,6 +11,7 @@ import { badRequest, notFound } from '../errors.ts'
 import { checkWebhookUrl } from '../outputs/webhooks/hosts.ts'
 import { DELIVERY_STATUSES, WEBHOOK_EVENTS, withoutSecret, type DeliveryStatus } from '../storage/webhooks.ts'
 import { StorageError } from '../storage/errors.ts'
+import { parseBody } from './body.ts'
 import { json, ok, type Route } from './types.ts'
 
 const NewWebhookBody = z.strictObject({
@@ -20,18 +21,6 @@ const NewWebhookBody = z.strictObject({
 })
 
 const ResendBody = z.strictObject({ webhookId: z.string().min(1).max(64), messageId: z.string().min(1).max(200) })
-
-function parseBody<T>(schema: z.ZodType<T>, body: Uint8Array, code: string): T {
-  let value: unknown
-  try {
-    value = JSON.parse(Buffer.from(body).toString('utf8'))
-  } catch {
-    throw badRequest('body must be JSON', 'bad_json')
-  }
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '), code)
-  return parsed.data
-}
 
 export function webhookRoutes(core: Core): Route[] {
   // read when a request comes: building the route table needs no store (the authz test lists it)
