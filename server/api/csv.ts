@@ -1,5 +1,6 @@
 import type { PartRecord } from '../../shared/domain/part.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
+import type { Reply } from './types.ts'
 
 /** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
 export function csvField(v: string | number | null | undefined): string {
@@ -58,4 +59,31 @@ export function partsCsv(parts: readonly PartRecord[]): string {
       .join(','),
   )
   return [PART_CSV_HEADER.join(','), ...rows].join('\r\n') + '\r\n'
+}
+
+/** At most this many pages of 1000 rows go into one CSV reply, so one request cannot run forever. */
+export const CSV_MAX_PAGES = 100
+
+/**
+ * A CSV reply of every page of a listing from `cursor` on (at most CSV_MAX_PAGES pages of 1000):
+ * `query` fetches one page, `toCsv` renders the rows with their header.
+ */
+export async function csvExport<T>(
+  query: (page: { limit: number; cursor?: string }) => Promise<{ items: T[]; nextCursor?: string }>,
+  cursor: string | undefined,
+  toCsv: (items: readonly T[]) => string,
+  filename: string,
+): Promise<Reply> {
+  const items: T[] = []
+  for (let pages = 0; pages < CSV_MAX_PAGES; pages++) {
+    const page = await query({ limit: 1000, ...(cursor ? { cursor } : {}) })
+    items.push(...page.items)
+    if (!page.nextCursor) break
+    cursor = page.nextCursor
+  }
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"` },
+    body: toCsv(items),
+  }
 }

@@ -17,7 +17,7 @@ import { partCounts } from '../parts/counts.ts'
 import type { PartTracker } from '../parts/tracker.ts'
 import type { PartQuery } from '../storage/parts.ts'
 import { jsonBody } from './body.ts'
-import { partsCsv } from './csv.ts'
+import { csvExport, partsCsv } from './csv.ts'
 import { queryCursor, queryLimit, queryTime } from './query.ts'
 import { ok, type Route } from './types.ts'
 
@@ -92,20 +92,7 @@ export function partRoutes(core: Core): Route[] {
         const line = lineOf(ctx.params.line, ctx.principal)
         const q = parseQuery(line, ctx.query)
         if (ctx.query.get('format') === 'csv') {
-          // every page of the filter, bounded so one request cannot run forever
-          const items = []
-          let cursor = q.cursor
-          for (let pages = 0; pages < 100; pages++) {
-            const page = await core.store.parts.query({ ...q, limit: 1000, ...(cursor ? { cursor } : {}) })
-            items.push(...page.items)
-            if (!page.nextCursor) break
-            cursor = page.nextCursor
-          }
-          return {
-            status: 200,
-            headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="linesight-parts-${line}.csv"` },
-            body: partsCsv(items),
-          }
+          return csvExport((page) => core.store.parts.query({ ...q, ...page }), q.cursor, partsCsv, `linesight-parts-${line}.csv`)
         }
         return ok(await core.store.parts.query(q))
       },

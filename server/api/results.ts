@@ -7,7 +7,7 @@ import { canUseLine, type Principal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import type { ResultQuery } from '../storage/types.ts'
-import { resultsCsv } from './csv.ts'
+import { csvExport, resultsCsv } from './csv.ts'
 import { queryCursor, queryLimit, queryTime } from './query.ts'
 import { ok, type Route } from './types.ts'
 
@@ -60,20 +60,7 @@ export function resultRoutes(core: Core): Route[] {
       handler: async (ctx) => {
         const q = parseResultQuery(ctx.query, ctx.principal)
         if (ctx.query.get('format') === 'csv') {
-          // CSV export walks every page of the filter, bounded so one request cannot run forever
-          const items = []
-          let cursor = q.cursor
-          for (let pages = 0; pages < 100; pages++) {
-            const page = await core.store.query({ ...q, limit: 1000, ...(cursor ? { cursor } : {}) })
-            items.push(...page.items)
-            if (!page.nextCursor) break
-            cursor = page.nextCursor
-          }
-          return {
-            status: 200,
-            headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="linesight-results.csv"' },
-            body: resultsCsv(items),
-          }
+          return csvExport((page) => core.store.query({ ...q, ...page }), q.cursor, resultsCsv, 'linesight-results.csv')
         }
         return ok(await core.store.query(q))
       },
