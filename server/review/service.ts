@@ -14,6 +14,9 @@ export interface ReviewServiceDeps {
 
 export class ReviewService {
   readonly #lines = new Set<string>()
+  /** The backlog query running now, and the one callers who came during it wait for. */
+  #refresh: Promise<void> | null = null
+  #nextRefresh: Promise<void> | null = null
   constructor(private readonly deps: ReviewServiceDeps) {}
 
   get store(): ReviewStore {
@@ -47,7 +50,27 @@ export class ReviewService {
     return review
   }
 
-  async #refreshBacklog(): Promise<void> {
+  /**
+   * Brings the backlog gauge up to date. Called for every queued frame (near-threshold frames can
+   * come at the line's frame rate), so refreshes coalesce: while one runs, every caller shares the
+   * single next one, which starts after it and so sees all their changes. One backlog query in
+   * flight at a time, however fast frames are queued.
+   */
+  #refreshBacklog(): Promise<void> {
+    if (this.#nextRefresh) return this.#nextRefresh
+    if (!this.#refresh) {
+      this.#refresh = this.#readBacklog().finally(() => (this.#refresh = null))
+      return this.#refresh
+    }
+    const next = this.#refresh.catch(() => undefined).then(() => {
+      this.#nextRefresh = null
+      return this.#refreshBacklog()
+    })
+    this.#nextRefresh = next
+    return next
+  }
+
+  async #readBacklog(): Promise<void> {
     const counts = new Map((await this.deps.reviews.backlog()).map((b) => [b.line, b.open]))
     // a line whose backlog emptied is not in the counts but must read 0, not its last value
     for (const line of new Set([...this.#lines, ...counts.keys()])) {

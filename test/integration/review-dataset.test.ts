@@ -75,6 +75,25 @@ describe.each([
     expect((await post(`/api/v1/results/${frame.frameId}/flag`, { note: 'x'.repeat(501) })).status).toBe(400)
   })
 
+  it.skipIf(skip)('keeps the backlog gauge equal to the open queue when many frames are flagged at once', async () => {
+    const busy = `${line}-many`
+    const frames = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const res = await server.admin(`/api/v1/detect?line=${busy}&station=st-1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(scratch.bytes) })
+        expect(res.status).toBe(200)
+        return (await res.json()) as InspectionResult
+      }),
+    )
+    const flags = await Promise.all(frames.map((f) => post(`/api/v1/results/${f.frameId}/flag`, {})))
+    expect(flags.map((r) => r.status)).toEqual(frames.map(() => 201))
+    const queue = (await (await server.admin(`/api/v1/review?line=${busy}&status=open`)).json()) as { items: ReviewQueueItem[] }
+    expect(queue.items).toHaveLength(6)
+    // each flag's reply comes after a backlog refresh that began after its frame was queued
+    const metrics = await (await server.admin('/metrics')).text()
+    const gauge = metrics.split('\n').find((l) => l.startsWith(`linesight_review_backlog{line="${busy}"}`))
+    expect(gauge?.split(' ').pop()).toBe('6')
+  })
+
   it.skipIf(skip)('refuses a review with an unknown class, a box outside the image or a malformed body, saying which', async () => {
     const cases: [unknown, number, string][] = [
       [{ verdict: 'fail', detections: [{ class: 'bubble', box: [1, 1, 5, 5] }] }, 422, 'unknown_class'],
