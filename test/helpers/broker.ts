@@ -6,15 +6,14 @@
  *
  * Tests need AMQP_URL; without it they skip (`describe.skipIf(!amqpUrl)`) and say so.
  */
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { createTestVhost, rabbitmqctl, type TestVhost } from './rabbit-vhost.ts'
 import { startServer, type RunningServer } from './server.ts'
 import { authHeaders } from './server.ts'
 import { waitFor } from './wait.ts'
+import { pgSchema } from './pg.ts'
 
 
 export const amqpUrl = process.env.AMQP_URL
@@ -96,21 +95,8 @@ export async function createSharedStore(): Promise<SharedStore> {
     const dataDir = await mkdtemp(join(tmpdir(), 'linesight-dist-'))
     return { kind: 'sqlite', env: {}, dataDir, drop: () => rm(dataDir, { recursive: true, force: true }) }
   }
-  // our own name (fixed prefix and hex), never input; the pool's search_path comes from the URL
-  const schema = `ls_dist_${randomBytes(4).toString('hex')}`
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: databaseUrl })
-    await c.connect()
-    try {
-      await c.query(sql)
-    } finally {
-      await c.end()
-    }
-  }
-  await admin(`CREATE SCHEMA "${schema}"`)
-  const url = new URL(databaseUrl)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return { kind: 'postgres', env: { DATABASE_URL: url.toString() }, drop: () => admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`) }
+  const schema = await pgSchema(databaseUrl, 'ls_dist')
+  return { kind: 'postgres', env: { DATABASE_URL: schema.url }, drop: schema.drop }
 }
 
 /**

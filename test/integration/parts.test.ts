@@ -3,13 +3,12 @@
  * `majority`), how parts close (station burst, PART_IDLE_MS, request) and the HTTP contract of
  * issue 14 (trigger, detect with `part`, part by id, listing and CSV, close).
  */
-import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PartCounts } from '../../shared/domain/part-counts.ts'
 import type { PartRecord } from '../../shared/domain/part.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { TriggerMessage } from '../../shared/protocol/messages/trigger.ts'
+import { pgSchema, type PgSchema } from '../helpers/pg.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { StationClient } from '../helpers/station-client.ts'
@@ -29,28 +28,17 @@ interface Backend {
   cleanup(): Promise<void>
 }
 
-const schema = `ls_parts_${randomBytes(4).toString('hex')}`
-async function onPg<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: pgUrl })
-  await c.connect()
-  try {
-    return await fn(c)
-  } finally {
-    await c.end()
-  }
-}
+let schema: PgSchema | undefined
 
 const BACKENDS: Backend[] = [
   { name: 'sqlite', env: async () => ({}), cleanup: async () => undefined },
   {
     name: 'postgres',
     env: async () => {
-      await onPg((c) => c.query(`CREATE SCHEMA "${schema}"`))
-      const url = new URL(pgUrl!)
-      url.searchParams.set('options', `-c search_path=${schema}`)
-      return { DATABASE_URL: url.toString() }
+      schema = await pgSchema(pgUrl!, 'ls_parts')
+      return { DATABASE_URL: schema.url }
     },
-    cleanup: async () => void (await onPg((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`))),
+    cleanup: async () => schema?.drop(),
   },
 ]
 

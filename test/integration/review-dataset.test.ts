@@ -5,11 +5,11 @@
  * corrected label at the right normalised coordinates.
  */
 import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import { parse } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { Review, ReviewQueueItem } from '../../shared/domain/review.ts'
+import { pgSchema, type PgSchema } from '../helpers/pg.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { readZip } from '../helpers/zip.ts'
@@ -19,16 +19,6 @@ const scratch = loadSamples().find((s) => s.file === 'scratch.jpg')!
 const CLASSES = ['part', 'scratch', 'dent', 'stain', 'crack'] // models/detector/manifest.json
 const ENV = { HTTPS_ENABLED: 'false', INFERENCE_WORKERS: '1', INFERENCE_THREADS: '1', MODELS_WATCH: 'false', GPU_METRICS_INTERVAL_MS: '0', LOAD_HISTORY_FLUSH_MS: '0' }
 
-async function pgAdmin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: databaseUrl })
-  await c.connect()
-  try {
-    await c.query(sql)
-  } finally {
-    await c.end()
-  }
-}
-
 describe.each([
   ['sqlite', false],
   ['postgres', true],
@@ -36,8 +26,7 @@ describe.each([
   const skip = postgres && !databaseUrl
   if (skip) console.warn('review-dataset: DATABASE_URL is not set; skipping the PostgreSQL run')
   let server: RunningServer
-  // our own name (fixed prefix and hex), never input
-  const schema = `ls_review_${randomBytes(4).toString('hex')}`
+  let schema: PgSchema | undefined
   const line = `rv-${randomBytes(3).toString('hex')}`
   let frame: InspectionResult
 
@@ -45,10 +34,8 @@ describe.each([
     if (skip) return
     const env: Record<string, string> = { ...ENV }
     if (postgres) {
-      await pgAdmin(`CREATE SCHEMA "${schema}"`)
-      const url = new URL(databaseUrl!)
-      url.searchParams.set('options', `-c search_path=${schema}`)
-      env.DATABASE_URL = url.toString()
+      schema = await pgSchema(databaseUrl!, 'ls_review')
+      env.DATABASE_URL = schema.url
     }
     server = await startServer({ env })
     const res = await server.admin(`/api/v1/detect?line=${line}&station=st-1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(scratch.bytes) })
@@ -58,7 +45,7 @@ describe.each([
   }, 120_000)
   afterAll(async () => {
     await server?.stop()
-    if (postgres && !skip) await pgAdmin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    await schema?.drop()
   })
 
   const post = (path: string, body: unknown) => server.admin(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
