@@ -33,10 +33,12 @@ const EMPTY_BELT = 'empty-belt.jpg'
 export interface PartsVideoOptions {
   parts: number
   seed: number
-  /** Empty-belt frames before each part (and after the last). */
+  /** Empty-belt frames between parts. */
   gapFrames?: number
   /** Frames a part is in view, the blurred entry and exit included. */
   passFrames?: number
+  /** Empty-belt frames before the first part (default: gapFrames). */
+  leadFrames?: number
   /** Empty-belt frames after the last part, so a looping player shows no part for a while. */
   tailFrames?: number
 }
@@ -94,6 +96,8 @@ export async function partsVideo(o: PartsVideoOptions): Promise<{ frames: Y4mFra
   const gap = o.gapFrames ?? 6
   const pass = o.passFrames ?? 6
   const tail = o.tailFrames ?? gap
+  const lead = o.leadFrames ?? gap
+  if (![gap, lead, tail].every((n) => Number.isInteger(n) && n >= 1)) throw new Error('gaps of empty belt take at least 1 frame')
   if (pass < 3) throw new Error('a passage takes at least 3 frames (blurred entry, sharp, blurred exit)')
   const random = seeded(o.seed)
   const frames: Y4mFrame[] = []
@@ -106,8 +110,9 @@ export async function partsVideo(o: PartsVideoOptions): Promise<{ frames: Y4mFra
     const pool = PART_SAMPLES.filter((s) => (s.verdict === 'fail') === defective)
     const sample = pool[Math.floor(random() * pool.length)]!
     const partId = partIdOf(o.seed, i)
-    frames.push({ file: empty, frames: gap })
-    at += gap
+    const before = i === 0 ? lead : gap
+    frames.push({ file: empty, frames: before })
+    at += before
     const sharpImage = await partImage(sample.file, partId)
     const blurred = await sharp(sharpImage).blur(4).png().toBuffer()
     frames.push({ file: blurred, frames: 1 }, { file: sharpImage, frames: pass - 2 }, { file: blurred, frames: 1 })
