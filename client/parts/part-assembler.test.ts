@@ -107,3 +107,21 @@ describe('part assembler', () => {
     expect(ends).toEqual([{ partId: 'LS-1', frames: ['p1', 'p2'], reason: 'passage', idSource: 'barcode' }])
   })
 })
+
+describe('part assembler when the station changes', () => {
+  it('ends an open passage with the frames it has when the mode changes, so none waits forever', async () => {
+    const settings = { ...DEFAULT_INSPECTION, mode: 'presence' as InspectionSettings['mode'], presenceFrames: 3 }
+    const ends: Omit<PartEndMessage, 'type'>[] = []
+    const a = new PartAssembler({ station: 'S1', view: () => stationInspection(settings, 'S1'), onEnd: (e) => ends.push(e) })
+    a.observePresence('p1', 0.9, 0.5, true)
+    const placed = a.place('p1', 0.02)
+    a.followMode()
+    expect(a.open).toBe(true)
+    settings.mode = 'continuous'
+    a.followMode()
+    const id = await placed
+    expect(id).toMatch(/^S1-/)
+    a.settle('p1', true)
+    expect(ends).toEqual([{ partId: id, frames: ['p1'], reason: 'passage', idSource: 'sequence' }])
+  })
+})

@@ -94,6 +94,21 @@ export class PartAssembler {
     return this.#part !== null && !this.#part.over
   }
 
+  /**
+   * Ends the open part now, with the frames it has (the station's mode changed under it, or the
+   * prefilter a passage needs stopped): its waiting frames are not left waiting for frames that
+   * will never come.
+   */
+  end(): void {
+    this.#endNow()
+  }
+
+  /** Ends an open part the station's current mode does not make (its mode was changed meanwhile). */
+  followMode(): void {
+    const p = this.#part
+    if (p && (p.reason === 'burst' ? 'trigger' : 'presence') !== this.mode) this.#endNow()
+  }
+
   /** Starts a burst (trigger mode). A part still collecting frames is ended first. */
   trigger(partId?: string, frames?: number): void {
     this.#endNow()

@@ -96,6 +96,7 @@ export class StationSession {
   handleFrame(grabbed: GrabbedFrame): void {
     const frame: Frame = { id: newFrameId(), capturedAt: grabbed.capturedAt, width: grabbed.width, height: grabbed.height, audit: false, timings: { capture: grabbed.captureMs }, inPart: false, counted: false }
     const parts = this.#o.parts
+    parts?.followMode()
     if (parts?.mode === 'trigger') {
       // a camera waiting for its trigger inspects nothing
       if (!parts.claimForBurst(frame.id)) return grabbed.bitmap.close()
@@ -165,6 +166,8 @@ export class StationSession {
         return false
       }
     }
+    // a passage cannot end without the prefilter's part-present score: end it with what it has
+    if (!pre && this.#o.parts?.mode === 'presence') this.#o.parts.end()
     if (frame.inPart && this.#o.parts) {
       const partId = await this.#placeInPart(frame, this.#o.parts, pre?.outputs.sharpness ?? 0)
       if (!partId) {
