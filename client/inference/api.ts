@@ -137,4 +137,6 @@ export interface InferenceWorkerApi {
   finish(frameId: string, options: FinishOptions): Promise<WorkerReply<Finished>>
   /** Drops a held frame (skipped, or no credit to send it). */
   release(frameId: string): void
+  /** The first barcode / QR / DataMatrix in a held frame (its text), or null (client/inference/codes.ts). */
+  readCode(frameId: string): Promise<WorkerReply<string | null>>
 }

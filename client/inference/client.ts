@@ -47,6 +47,10 @@ export class InferenceClient {
     return this.#call(() => this.#api.finish(frameId, options))
   }
 
+  readCode(frameId: string): Promise<WorkerReply<string | null>> {
+    return this.#call(() => this.#api.readCode(frameId))
+  }
+
   release(frameId: string): void {
     if (this.#failure) return
     // fire and forget: a frame the worker no longer has is simply not there to drop

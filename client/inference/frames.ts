@@ -16,8 +16,12 @@ export interface HeldFrame {
   small?: Float32Array
 }
 
-/** More than the session ever has in flight; beyond it the oldest frame is dropped. */
-const MAX_HELD = 8
+/**
+ * More than the session ever has in flight: the frames at work, plus a part's frames waiting for
+ * its choice (up to 30 presence or burst frames, shared/domain/inspection.ts); beyond it the
+ * oldest frame is dropped.
+ */
+const MAX_HELD = 40
 const MAX_AGE_MS = 30_000
 
 export class FrameStore {

@@ -11,6 +11,7 @@ import type { ModelRef } from '../../shared/protocol/messages/welcome.ts'
 import { CANDIDATE_EPS, type Admitted, type CandidateReport, type Finished, type FinishOptions, type InferenceWorkerApi, type InitOptions, type InitReport, type ModelLoad, type WorkerReply } from './api.ts'
 import { measure, releaseRunners, type LoadedModels, type Runners } from './candidates.ts'
 import { pickFastest } from './timing.ts'
+import { readCode as readCodeIn } from './codes.ts'
 import { encodeBitmap, transferEncoded } from './encode.ts'
 import { FrameStore } from './frames.ts'
 import { fetchImmutable, fetchManifest, MODEL_CACHE, pruneCaches } from './model-cache.ts'
@@ -150,5 +151,17 @@ function release(frameId: string): void {
   frames.release(frameId)
 }
 
-const api: InferenceWorkerApi = { init, admit, finish, release }
+async function readCode(frameId: string): Promise<WorkerReply<string | null>> {
+  const frame = frames.get(frameId)
+  if (!frame) return fail('frame_gone', `frame ${frameId} is not held by the worker (released or expired)`)
+  try {
+    // the pixels the prefilter read back already, when it ran
+    const p = frames.pixels(frame)
+    return await readCodeIn(new ImageData(p.data as Uint8ClampedArray<ArrayBuffer>, p.width, p.height))
+  } catch (e) {
+    return fail('code_read_failed', (e as Error).message)
+  }
+}
+
+const api: InferenceWorkerApi = { init, admit, finish, release, readCode }
 Comlink.expose(api)

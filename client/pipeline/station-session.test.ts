@@ -62,6 +62,13 @@ class ScriptedWorker implements FrameWorker {
     this.calls.push(`release ${frameId}`)
   }
 
+  /** What each code read finds, in turn (null: no code in the frame). */
+  codes: (string | null)[] = []
+  async readCode(frameId: string): Promise<WorkerReply<string | null>> {
+    this.calls.push(`code ${frameId}`)
+    return { ok: true, value: this.codes.shift() ?? null }
+  }
+
   releaseHeld(): void {
     for (const r of this.#held.splice(0)) r()
   }
@@ -233,26 +240,74 @@ describe('station session with parts', () => {
     expect(t.link.sent.map((f) => f.partId)).toEqual(['PLC-10'])
   })
 
-  it('in presence mode inspects the passage of a part and ends it when the part has left', async () => {
+  it('names a burst triggered without an id from a code read in its frames', async () => {
+    const p = parts({ mode: 'trigger', burstFrames: 2 })
+    const t = setup({}, () => 0.5, p.assembler)
+    t.worker.codes = [null, 'SN-0042/7']
+    p.assembler.trigger()
+    t.frame()
+    t.frame()
+    await t.settle()
+    expect(t.link.sent.map((f) => f.partId)).toEqual(['SN-0042/7', 'SN-0042/7'])
+    expect(p.ends).toEqual([{ partId: 'SN-0042/7', frames: t.link.sent.map((f) => f.frameId), reason: 'burst', idSource: 'barcode' }])
+  })
+
+  it('reads no code when the trigger named the part', async () => {
+    const p = parts({ mode: 'trigger', burstFrames: 1 })
+    const t = setup({}, () => 0.5, p.assembler)
+    t.worker.codes = ['SN-1']
+    p.assembler.trigger('PLC-11')
+    t.frame()
+    await t.settle()
+    expect(t.worker.calls.filter((c) => c.startsWith('code '))).toEqual([])
+    expect(t.link.sent.map((f) => f.partId)).toEqual(['PLC-11'])
+  })
+
+  it('in presence mode inspects the sharpest frames of a passage once the part has left, named by its code', async () => {
     const p = parts({ mode: 'presence', presenceFrames: 2 })
     const t = setup({}, () => 0.5, p.assembler)
     t.worker.outputs = { ...sharp, part_present: 0.1 }
     t.frame()
     await t.settle()
     expect(t.link.sent).toEqual([])
-    t.worker.outputs = sharp
-    for (let i = 0; i < 3; i++) {
+    // the frame ids in the order captured, from the worker's calls
+    const admitted = () => t.worker.calls.filter((c) => c.startsWith('code ')).map((c) => c.slice(5))
+    t.worker.codes = [null, 'LS-7-001']
+    for (const sharpness of [0.01, 0.03, 0.02, 0.05]) {
+      t.worker.outputs = { ...sharp, sharpness }
       t.frame()
       await t.settle()
     }
-    expect(t.link.sent).toHaveLength(2)
-    const partId = t.link.sent[0]!.partId!
-    expect(t.link.sent[1]!.partId).toBe(partId)
+    // the code is read until found, and nothing is sent while the part is in view
+    expect(admitted()).toHaveLength(2)
+    expect(t.link.sent).toEqual([])
     t.worker.outputs = { ...sharp, part_present: 0.1 }
     for (let i = 0; i < 2; i++) {
       t.frame()
       await t.settle()
     }
-    expect(p.ends).toEqual([{ partId, frames: t.link.sent.map((f) => f.frameId), reason: 'passage', idSource: 'sequence' }])
+    expect(t.link.sent.map((f) => f.partId)).toEqual(['LS-7-001', 'LS-7-001'])
+    expect(p.ends).toEqual([{ partId: 'LS-7-001', frames: t.link.sent.map((f) => f.frameId), reason: 'passage', idSource: 'barcode' }])
+    // the second (0.03) and the fourth (0.05) captured frames: the sharpest two, in capture order
+    const [, second] = admitted()
+    expect(t.link.sent[0]!.frameId).toBe(second)
+    expect(t.worker.calls.filter((c) => c.startsWith('release ')).length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('in presence mode names a passage without a code from the station\'s sequence', async () => {
+    const p = parts({ mode: 'presence', presenceFrames: 3 })
+    const t = setup({}, () => 0.5, p.assembler)
+    for (let i = 0; i < 2; i++) {
+      t.frame()
+      await t.settle()
+    }
+    t.worker.outputs = { ...sharp, part_present: 0.1 }
+    for (let i = 0; i < 2; i++) {
+      t.frame()
+      await t.settle()
+    }
+    expect(t.link.sent).toHaveLength(2)
+    expect(t.link.sent[0]!.partId).toMatch(/^S1-/)
+    expect(p.ends).toEqual([{ partId: t.link.sent[0]!.partId, frames: t.link.sent.map((f) => f.frameId), reason: 'passage', idSource: 'sequence' }])
   })
 })

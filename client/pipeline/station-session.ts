@@ -45,6 +45,8 @@ export interface FrameWorker {
   admit(frameId: string, bitmap: ImageBitmap, options: { prefilter: boolean }): Promise<WorkerReply<Admitted>>
   finish(frameId: string, options: FinishOptions): Promise<WorkerReply<Finished>>
   release(frameId: string): void
+  /** The first barcode / QR / DataMatrix in the held frame, or null; absent where codes are not read. */
+  readCode?(frameId: string): Promise<WorkerReply<string | null>>
 }
 
 export interface StationSessionOptions {
@@ -74,6 +76,10 @@ interface Frame {
   audit: boolean
   timings: Record<string, number>
   partId?: string
+  /** Claimed by a part (a burst, or a presence passage): it waits for the part's choice. */
+  inPart: boolean
+  /** Counted in the frames at work in the worker. */
+  counted: boolean
 }
 
 export class StationSession {
@@ -88,13 +94,13 @@ export class StationSession {
 
   /** Takes ownership of the frame's bitmap. */
   handleFrame(grabbed: GrabbedFrame): void {
-    const frame: Frame = { id: newFrameId(), capturedAt: grabbed.capturedAt, width: grabbed.width, height: grabbed.height, audit: false, timings: { capture: grabbed.captureMs } }
+    const frame: Frame = { id: newFrameId(), capturedAt: grabbed.capturedAt, width: grabbed.width, height: grabbed.height, audit: false, timings: { capture: grabbed.captureMs }, inPart: false, counted: false }
     const parts = this.#o.parts
+    parts?.followMode()
     if (parts?.mode === 'trigger') {
       // a camera waiting for its trigger inspects nothing
-      const partId = parts.claimForBurst(frame.id)
-      if (!partId) return grabbed.bitmap.close()
-      frame.partId = partId
+      if (!parts.claimForBurst(frame.id)) return grabbed.bitmap.close()
+      frame.inPart = true
     }
     if (this.#inWorker >= this.#o.maxInWorker) {
       grabbed.bitmap.close()
@@ -102,7 +108,7 @@ export class StationSession {
       parts?.settle(frame.id, false)
       return
     }
-    this.#inWorker++
+    this.#count(frame, true)
     this.#process(frame, grabbed)
       .then(
         (handedOff) => parts?.settle(frame.id, handedOff),
@@ -111,7 +117,14 @@ export class StationSession {
           this.#o.onEvent({ type: 'error', error: { code: 'pipeline_failed', message: (e as Error).message } })
         },
       )
-      .finally(() => this.#inWorker--)
+      .finally(() => this.#count(frame, false))
+  }
+
+  /** Frames at work in the worker; a part's frame waiting for its part to choose is not at work. */
+  #count(frame: Frame, counted: boolean): void {
+    if (frame.counted === counted) return
+    frame.counted = counted
+    this.#inWorker += counted ? 1 : -1
   }
 
   /** True when the frame was handed off: sent to the server or inferred here. */
@@ -128,7 +141,7 @@ export class StationSession {
     frame.width = admitted.value.width
     frame.height = admitted.value.height
 
-    const s = this.#o.state()
+    let s = this.#o.state()
     const pre = admitted.value.prefilter
     if (pre && s.settings) {
       frame.timings.prefilter = pre.ms
@@ -140,21 +153,32 @@ export class StationSession {
       this.#o.onEvent({ type: 'prefilter', frameId: frame.id, verdict, outputs: pre.outputs, audit: frame.audit })
       const parts = this.#o.parts
       if (parts?.mode === 'presence') {
-        // a passage is inspected in its first usable frames, whatever their change from the last one sent
+        // a passage is inspected in its sharpest usable frames, whatever their change from the last one sent
         const usable = verdict.skip === null || verdict.skip === 'unchanged'
-        const partId = parts.observePresence(frame.id, pre.outputs.part_present, s.settings.prefilter.partPresent, usable)
-        if (!partId) {
+        if (!parts.observePresence(frame.id, pre.outputs.part_present, s.settings.prefilter.partPresent, usable)) {
           worker.release(frame.id)
           return false
         }
-        frame.partId = partId
+        frame.inPart = true
         frame.audit = false
-      } else if (verdict.skip && !frame.audit && !frame.partId) {
+      } else if (verdict.skip && !frame.audit && !frame.inPart) {
         worker.release(frame.id)
         return false
       }
     }
+    // a passage cannot end without the prefilter's part-present score: end it with what it has
+    if (!pre && this.#o.parts?.mode === 'presence') this.#o.parts.end()
+    if (frame.inPart && this.#o.parts) {
+      const partId = await this.#placeInPart(frame, this.#o.parts, pre?.outputs.sharpness ?? 0)
+      if (!partId) {
+        worker.release(frame.id)
+        return false
+      }
+      frame.partId = partId
+    }
 
+    // a part's frame may have waited: route it with the state of now
+    if (frame.inPart) s = this.#o.state()
     const decision = this.#o.router.route({
       now: Date.now(),
       policy: s.settings?.policy ?? null,
@@ -170,6 +194,30 @@ export class StationSession {
     worker.release(frame.id)
     link.drop('offline')
     return false
+  }
+
+  /**
+   * A part's frame: its code read while the part has no id, then it waits, not counted as at work,
+   * for the part to choose its frames (the sharpest of a passage, all of a burst).
+   */
+  async #placeInPart(frame: Frame, parts: PartAssembler, sharpness: number): Promise<string | null> {
+    if (parts.wantsCode(frame.id) && this.#o.worker.readCode) {
+      const read = await this.#o.worker.readCode(frame.id)
+      // a reader that cannot run is not a reason to lose the frame: the part takes the sequence
+      parts.offerCode(frame.id, read.ok ? read.value : null)
+      if (!read.ok) this.#codeError(read.error)
+    }
+    this.#count(frame, false)
+    const partId = await parts.place(frame.id, sharpness)
+    this.#count(frame, true)
+    return partId
+  }
+
+  #codeErrorShown = false
+  #codeError(error: WireError): void {
+    if (this.#codeErrorShown) return
+    this.#codeErrorShown = true
+    this.#failed(error)
   }
 
   #finishOptions(s: SessionState, o: Pick<FinishOptions, 'encode' | 'detect' | 'reference'>, fit?: { width: number; height: number }): FinishOptions {

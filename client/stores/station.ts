@@ -143,10 +143,11 @@ export const useStationStore = defineStore('station', () => {
     return s
   }
 
-  /** A key or foot pedal at the station (trigger mode): one burst, its id from the station's sequence. */
-  function triggerPart(): string | null {
-    if (!assembler || inspection.value.mode !== 'trigger') return null
-    return assembler.trigger()
+  /** A key or foot pedal at the station (trigger mode): one burst, its id from a code in its frames, else the station's sequence. */
+  function triggerPart(): boolean {
+    if (!assembler || inspection.value.mode !== 'trigger') return false
+    assembler.trigger()
+    return true
   }
 
   function acknowledge(): void {

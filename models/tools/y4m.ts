@@ -5,8 +5,11 @@
  * a second), so it is made when needed, never committed:
  *
  *   npm run models:y4m -- out.y4m [--fps 5] [--seconds 2] [--width 640 --height 480] [image ...]
+ *   npm run models:y4m -- out.y4m --parts 6 [--seed 1] [--fps 5]
  *
  * Without images it plays every sample in models/samples (samples.json) for `--seconds` each.
+ * `--parts N` makes a video of N parts passing the camera on an empty belt, each with a QR code
+ * carrying its id, and writes the truth beside it as out.truth.json (models/tools/parts-video.ts).
  */
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -14,12 +17,13 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import sharp from 'sharp'
+import { partsVideo } from './parts-video.ts'
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)))
 
 export interface Y4mFrame {
-  /** An image file under models/samples (or an absolute path). */
-  file: string
+  /** An image file under models/samples (or an absolute path), or the encoded image itself. */
+  file: string | Buffer
   /** Video frames this image stays in view. */
   frames: number
 }
@@ -29,15 +33,13 @@ export interface Y4mFrame {
  * --use-file-for-fake-video-capture plays in a loop. All images take the first one's size.
  */
 export async function writeY4m(images: Y4mFrame[], path: string, fps: number, size?: { width: number; height: number }): Promise<{ width: number; height: number; frames: number }> {
-  const first = join(ROOT, 'models/samples', images[0]!.file)
-  const meta = await sharp(first).metadata()
+  const meta = await sharp(imageInput(images[0]!.file)).metadata()
   const width = size?.width ?? meta.width!
   const height = size?.height ?? meta.height!
   const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`)]
   let frames = 0
   for (const img of images) {
-    const file = img.file.startsWith('/') ? img.file : join(ROOT, 'models/samples', img.file)
-    const frame = Buffer.concat([Buffer.from('FRAME\n'), await toI420(file, width, height)])
+    const frame = Buffer.concat([Buffer.from('FRAME\n'), await toI420(imageInput(img.file), width, height)])
     for (let k = 0; k < img.frames; k++) parts.push(frame)
     frames += img.frames
   }
@@ -45,7 +47,11 @@ export async function writeY4m(images: Y4mFrame[], path: string, fps: number, si
   return { width, height, frames }
 }
 
-async function toI420(file: string, width: number, height: number): Promise<Buffer> {
+function imageInput(file: string | Buffer): string | Buffer {
+  return typeof file !== 'string' || file.startsWith('/') ? file : join(ROOT, 'models/samples', file)
+}
+
+async function toI420(file: string | Buffer, width: number, height: number): Promise<Buffer> {
   const rgb = await sharp(file).resize(width, height, { fit: 'contain' }).removeAlpha().raw().toBuffer()
   const y = Buffer.alloc(width * height)
   const u = Buffer.alloc((width / 2) * (height / 2))
@@ -70,15 +76,37 @@ async function toI420(file: string, width: number, height: number): Promise<Buff
   return Buffer.concat([y, u, v])
 }
 
+/** The truth file beside a parts video: out.y4m -> out.truth.json. */
+export function truthPathOf(video: string): string {
+  return video.replace(/(\.y4m)?$/, '.truth.json')
+}
+
+/** Writes a parts video and its truth (models/tools/parts-video.ts). */
+export async function writePartsVideo(path: string, options: Parameters<typeof partsVideo>[0], fps: number) {
+  const { frames, truth } = await partsVideo(options)
+  const video = await writeY4m(frames, path, fps)
+  await writeFile(truthPathOf(path), `${JSON.stringify({ ...truth, fps, width: video.width, height: video.height }, null, 1)}\n`)
+  return { truth: { ...truth, fps, width: video.width, height: video.height }, video }
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { fps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '2' }, width: { type: 'string' }, height: { type: 'string' } },
+    options: { fps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '2' }, width: { type: 'string' }, height: { type: 'string' }, parts: { type: 'string' }, seed: { type: 'string', default: '1' } },
   })
   const [out, ...images] = positionals
   if (!out) {
-    console.error('usage: npm run models:y4m -- out.y4m [--fps 5] [--seconds 2] [--width W --height H] [image ...]')
+    console.error('usage: npm run models:y4m -- out.y4m [--fps 5] [--seconds 2] [--width W --height H] [image ...]\n       npm run models:y4m -- out.y4m --parts N [--seed S] [--fps 5]')
     process.exitCode = 2
+    return
+  }
+  if (values.parts !== undefined) {
+    const fps = Number(values.fps)
+    if (!(fps > 0 && fps <= 60)) throw new Error('--fps must be in (0, 60]')
+    const seed = Number(values.seed)
+    if (!Number.isInteger(seed) || seed < 0) throw new Error('--seed must be a non-negative integer')
+    const { truth, video } = await writePartsVideo(out, { parts: Number(values.parts), seed }, fps)
+    console.log(`${out}: ${video.width}x${video.height}, ${video.frames} frames at ${fps} fps, ${truth.parts.length} parts (${truth.parts.filter((p) => p.verdict === 'fail').length} defective); truth in ${truthPathOf(out)}`)
     return
   }
   const fps = Number(values.fps)
