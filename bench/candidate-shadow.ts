@@ -14,7 +14,9 @@
  * must be counted by the candidate (inferred, skipped or failed) before the next run starts, so
  * no shadow work of one run falls into the next. Prints per-round capture -> verdict p50/p99 (send to
  * result at the load generator), the candidate's share run and skipped
- * (`linesight_candidate_frames_total`), and the medians of the per-round B/A latency ratios.
+ * (`linesight_candidate_frames_total`), and the medians of the per-round B/A ratios of latency, of
+ * the current model's own infer stage (timings.infer, less blurred by queueing on a shared machine)
+ * and of server CPU per frame.
  * Reports, never asserts; writes nothing.
  */
 import { existsSync } from 'node:fs'
@@ -118,6 +120,8 @@ try {
   console.log(`candidate ${candidateName}; closed loop on A: ${closed.fps.toFixed(1)} frames/s; offered ${rate.toFixed(1)} frames/s (half load), ${stations} stations, ${frames.width}x${frames.height} frames, ${rounds} rounds of ${seconds} s; load average ${load0.one.toFixed(2)}`)
   const p50Ratio: number[] = []
   const p99Ratio: number[] = []
+  const inferRatio: number[] = []
+  const cpuRatio: number[] = []
   let offered = 0
   let ran = 0
   let skipped = 0
@@ -146,11 +150,16 @@ try {
     const rb = r.get(B)!
     p50Ratio.push(rb.latency.p50 / ra.latency.p50)
     p99Ratio.push(rb.latency.p99 / ra.latency.p99)
+    inferRatio.push((rb.stagesP50.infer ?? NaN) / (ra.stagesP50.infer ?? NaN))
+    cpuRatio.push(rb.server.cpuMsPerFrame / ra.server.cpuMsPerFrame)
     console.log(`round ${i + 1}\n  A (no candidate) ${fmt(ra)}\n  B (candidate)    ${fmt(rb)}`)
   }
   const load1 = loadAverage()
   console.log(
     `B/A over ${rounds} rounds (median): capture -> verdict p50 ${median(p50Ratio).toFixed(3)} (rounds ${p50Ratio.map((x) => x.toFixed(2)).join(' ')}), p99 ${median(p99Ratio).toFixed(3)} (rounds ${p99Ratio.map((x) => x.toFixed(2)).join(' ')})`,
+  )
+  console.log(
+    `B/A (median): the current model's own infer stage p50 ${median(inferRatio).toFixed(3)} (rounds ${inferRatio.map((x) => x.toFixed(2)).join(' ')}); server CPU per current frame ${median(cpuRatio).toFixed(3)} (the candidate's work included)`,
   )
   console.log(`candidate share run: ${ran} of ${offered} offered (${((100 * ran) / offered).toFixed(1)} %), skipped ${skipped} (${((100 * skipped) / offered).toFixed(1)} %), failed ${failed}; load average ${load0.one.toFixed(2)} -> ${load1.one.toFixed(2)}`)
 } finally {
