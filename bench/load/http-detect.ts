@@ -8,9 +8,9 @@ import { latencyOf } from '../stats.ts'
 import { inWindow, windowFromNow } from '../window.ts'
 import type { HttpCommand, LoadResult } from './protocol.ts'
 
-function post(agent: http.Agent, url: URL, body: Uint8Array): Promise<{ status: number; text: string }> {
+function post(agent: http.Agent, url: URL, body: Uint8Array, token?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'image/jpeg', 'content-length': body.length } }, (res) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'image/jpeg', 'content-length': body.length, ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
@@ -37,7 +37,7 @@ export async function runHttp(cmd: HttpCommand, onWindow: (win: { startAt: numbe
     while (Date.now() < win.endAt) {
       const body = cmd.images[next++ % cmd.images.length]!
       const t0 = performance.now()
-      const res = await post(agent, url, body)
+      const res = await post(agent, url, body, cmd.token)
       const ms = performance.now() - t0
       if (!inWindow(Date.now(), win)) continue
       if (res.status !== 200) {

@@ -10,6 +10,8 @@ export interface StationsCommand extends Window {
   type: 'stations'
   /** ws://host:port/ws/station */
   url: string
+  /** Bearer token for the socket (filled in by LoadGenerator.run for servers this process started). */
+  token?: string
   stations: number
   line: string
   /** Image payloads, sent in turn. */
@@ -33,6 +35,8 @@ export interface HttpCommand extends Window {
   type: 'http'
   /** http://host:port/api/v1/detect?line=..&station=.. */
   url: string
+  /** Bearer token (filled in by LoadGenerator.run for servers this process started). */
+  token?: string
   concurrency: number
   images: Uint8Array[]
 }

@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { tokenFor } from '../../test/helpers/server.ts'
 import { processCpuMs } from '../cpu.ts'
 import type { GeneratorReply, LoadCommand, LoadResult } from './protocol.ts'
 
@@ -46,7 +47,10 @@ export class LoadGenerator {
   async run(cmd: LoadCommand, onWindow?: (w: { startAt: number; endAt: number }) => void): Promise<LoadResult> {
     this.#onWindow = onWindow
     const reply = this.#next()
-    this.child.send(cmd)
+    // servers run with AUTH_REQUIRED on: the generator signs in with the admin token of a server
+    // this process started (test/helpers/server.ts), none for the bare transport servers
+    const token = cmd.token ?? tokenFor(cmd.url)
+    this.child.send(token ? { ...cmd, token } : cmd)
     const r = await reply
     if (r.type !== 'result') throw new Error(`load generator: ${r.type === 'failed' ? r.message : 'unexpected reply'}`)
     return r.result

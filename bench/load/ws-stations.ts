@@ -73,9 +73,9 @@ class Station {
   }
 }
 
-function connect(url: string, name: string, line: string): Promise<{ socket: WebSocket; credit: number }> {
+function connect(url: string, name: string, line: string, token?: string): Promise<{ socket: WebSocket; credit: number }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false })
+    const socket = new WebSocket(url, { perMessageDeflate: false, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) })
     const timer = setTimeout(() => {
       socket.terminate()
       reject(new Error(`station ${name}: no welcome from ${url} within ${CONNECT_TIMEOUT_MS} ms`))
@@ -97,7 +97,7 @@ function connect(url: string, name: string, line: string): Promise<{ socket: Web
 export async function runStations(cmd: StationsCommand, onWindow: (win: { startAt: number; endAt: number }) => void): Promise<LoadResult> {
   const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`
   const names = Array.from({ length: cmd.stations }, (_, i) => `b${run}s${i}`)
-  const connected = await Promise.all(names.map((n) => connect(cmd.url, n, cmd.line)))
+  const connected = await Promise.all(names.map((n) => connect(cmd.url, n, cmd.line, cmd.token)))
   const stations = connected.map((c, i) => new Station(names[i]!, c.socket, c.credit, cmd, i * c.credit))
 
   const win = windowFromNow(cmd)

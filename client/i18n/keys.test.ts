@@ -46,6 +46,19 @@ describe('locale files', () => {
     walk(load(locale), '')
     expect(empty).toEqual([])
   })
+
+  // vue-i18n reads a bare @ as a linked message and throws when the message is shown ("mAP@0.5" did)
+  it.each(LOCALES)("%s writes a literal @ as {'@'}", (locale) => {
+    const bare: string[] = []
+    const walk = (t: Tree, p: string) => {
+      for (const [k, v] of Object.entries(t)) {
+        if (typeof v !== 'string') walk(v, `${p}${k}.`)
+        else if (v.replaceAll("{'@'}", '').includes('@')) bare.push(p + k)
+      }
+    }
+    walk(load(locale), '')
+    expect(bare).toEqual([])
+  })
 })
 
 function sources(dir: string): string[] {

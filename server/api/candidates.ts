@@ -4,7 +4,8 @@
  *    agreement of the two over the latest COMPARISON_LIMIT shadow frames, per class; precision,
  *    recall and AP@0.5 of both on the reviewed ones.
  *  - `PUT /api/v1/admin/lines/:line/candidate` `{"model", "share"}` (share in (0, 1]): run it in
- *    shadow on that share of the line's frames. Its classes must be the current model's.
+ *    shadow on that share of the line's frames. Its classes must be the current model's
+ *    (`server/candidates/check.ts`, the same check the line-settings PUT makes).
  *  - `DELETE .../candidate`: discard. `POST .../candidate/promote`: the candidate becomes the
  *    line's model and the current one is kept as `previousModel`, in one settings write (each
  *    frame reads the line's model once, when it is inferred, so no frame is lost or inferred
@@ -16,6 +17,7 @@ import { isId } from '../../shared/domain/ids.ts'
 import type { LineSettings } from '../../shared/domain/line-settings.ts'
 import { matchDetections } from '../../shared/inference/match.ts'
 import { describePrincipal } from '../auth/principal.ts'
+import { checkCandidate, detectorManifest } from '../candidates/check.ts'
 import { compareOnReviewed } from '../candidates/compare.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
@@ -30,11 +32,8 @@ function lineOf(ctx: RequestContext): string {
 }
 
 export function candidateRoutes(core: Core): Route[] {
-  const detector = (name: string) => {
-    const m = core.models.get(name)?.manifest
-    if (!m || m.task !== 'detect') throw new HttpError(422, 'unknown_model', `no detector named ${name} in the models folder (add one with models:add or POST /api/v1/admin/models)`)
-    return m
-  }
+  const lookup = (name: string) => core.models.get(name)
+  const detector = (name: string) => detectorManifest(lookup, name)
   const change = async (ctx: RequestContext, line: string, action: string, patch: Partial<LineSettings>): Promise<LineSettings> => {
     const before = core.settings.get(line)
     const actor = describePrincipal(ctx.principal)
@@ -93,12 +92,7 @@ export function candidateRoutes(core: Core): Route[] {
         }
         const parsed = CandidateInput.safeParse(body)
         if (!parsed.success) throw badRequest(`expected {"model": name, "share": number in (0, 1]}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'invalid_candidate')
-        const current = detector(core.settings.get(line).model)
-        const cand = detector(parsed.data.model)
-        if (cand.name === current.name) throw new HttpError(409, 'same_model', `${cand.name} is already the line's model`)
-        if (cand.classes.join('\n') !== current.classes.join('\n')) {
-          throw new HttpError(422, 'classes_differ', `${cand.name}'s classes (${cand.classes.join(', ')}) are not the line's model's (${current.classes.join(', ')}); the two cannot be compared box by box`)
-        }
+        checkCandidate(lookup, core.settings.get(line).model, parsed.data.model)
         return ok(await change(ctx, line, 'candidate.set', { candidate: parsed.data }))
       },
     },

@@ -1,6 +1,12 @@
-/** Line settings: read by anyone who may use the line, changed by administrators (audited). */
+/**
+ * Line settings: read by anyone who may use the line, changed by administrators (audited). A
+ * `candidate` in the body, or a `model` change while the line has one, passes the same check as
+ * `PUT /api/v1/admin/lines/:line/candidate` (server/candidates/check.ts): 422 `unknown_model` or
+ * `classes_differ`, 409 `same_model`.
+ */
 import { isId } from '../../shared/domain/ids.ts'
 import { canUseLine, describePrincipal } from '../auth/principal.ts'
+import { checkCandidate } from '../candidates/check.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { ok, type Route } from './types.ts'
@@ -44,6 +50,13 @@ export function lineRoutes(core: Core): Route[] {
         const model = (patch as { model?: unknown }).model
         if (model !== undefined && (typeof model !== 'string' || core.models.get(model)?.manifest.task !== 'detect')) {
           throw new HttpError(422, 'unknown_model', `model "${(typeof model === 'string' ? model : JSON.stringify(model)).slice(0, 64)}" is not a loaded detector`)
+        }
+        // a candidate set here, or kept across a model change, passes the candidate route's check
+        if ('candidate' in patch || model !== undefined) {
+          const current = core.settings.get(line)
+          const candidate = 'candidate' in patch ? (patch as { candidate?: unknown }).candidate : current.candidate
+          const name = typeof candidate === 'object' && candidate !== null ? (candidate as { model?: unknown }).model : undefined
+          if (typeof name === 'string') checkCandidate((n) => core.models.get(n), typeof model === 'string' ? model : current.model, name)
         }
         // an administrator setting up a line makes it: stations may then send frames for it
         await core.store.lines.create(line, describePrincipal(ctx.principal))

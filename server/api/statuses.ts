@@ -16,6 +16,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   not_trigger_mode: 409, // parts: a trigger for a station that takes none
   station_offline: 409, // parts: a trigger for a station not connected here
   conflict: 409,
+  same_model: 409, // candidates: the line's own model put as its candidate
+  classes_differ: 422, // candidates: a candidate whose classes are not the line's model's
+  unknown_model: 422, // candidates, line settings: no such detector in the models folder
   too_many_pixels: 413, // a frame the worker refused to decode
   invalid_settings: 422, // line or scaling settings that fail their schema
   undecodable: 422,
