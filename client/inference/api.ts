@@ -113,6 +113,8 @@ export interface FinishOptions {
   reference: boolean
   /** Per-class score thresholds of the line (LineSettings.scoreThresholds). */
   scoreOverrides: Readonly<Record<string, number>>
+  /** A frame resized for the uplink keeps its camera original in the evidence ring (evidence-ring.ts). */
+  keepOriginal?: boolean
 }
 
 export interface LocalDetection {
@@ -137,4 +139,9 @@ export interface InferenceWorkerApi {
   finish(frameId: string, options: FinishOptions): Promise<WorkerReply<Finished>>
   /** Drops a held frame (skipped, or no credit to send it). */
   release(frameId: string): void
+  /**
+   * Encodes the camera original of a frame sent at the model's size, from the evidence ring, at full
+   * size (`options.fit` is ignored); `gone` once it left the ring. It leaves the ring either way.
+   */
+  evidence(frameId: string, options: Omit<EncodeOptions, 'fit'>): Promise<WorkerReply<EncodedFrame>>
 }
