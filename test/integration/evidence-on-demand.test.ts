@@ -3,7 +3,7 @@
  * keeps the camera's originals; the server asks for the original of a failing frame (line setting
  * `evidence`: `failing` by default, `never`, `all`) and stores it as the record's image, which the
  * image route then serves at the camera's resolution. The station here is the protocol-level
- * client; the browser's own ring is in test/e2e/station-evidence.test.ts.
+ * client; the browser's own ring answers in test/e2e/station-kiosk.test.ts.
  */
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
