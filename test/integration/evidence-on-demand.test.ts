@@ -101,6 +101,11 @@ describe('evidence on demand', () => {
       expect(await storedSize('ev-f-scratch')).toEqual(CAMERA)
       // the thumbnail is made again from the original: same aspect, 320 px wide
       expect(await storedSize('ev-f-scratch', 'thumbnail')).toEqual({ width: 320, height: 240 })
+      // a frame sent at full size is its own original: nothing to ask for
+      const full = sample('scratch')
+      station.send({ frameId: 'ev-f-full', bytes: full.bytes, width: full.width, height: full.height })
+      await waitFor(() => station.results.get('ev-f-full'), { timeoutMs: 60_000, what: 'the full frame\'s result' })
+      expect(await storedSize('ev-f-full')).toEqual({ width: full.width, height: full.height })
       expect(station.evidenceRequests).toEqual(['ev-f-scratch'])
       expect(await storedSize('ev-f-clean')).toBeNull()
       // the record's detections were already in camera pixels and stay as they were
@@ -114,6 +119,12 @@ describe('evidence on demand', () => {
       await station.close()
     }
   }, 120_000)
+
+  it('refuses an evidence setting that is not never, failing or all', async () => {
+    const res = await server.admin('/api/v1/lines/ev-bad/settings', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ evidence: 'sometimes' }) })
+    expect(res.status).toBe(400)
+    expect(await res.text()).toContain('evidence')
+  })
 
   it('asks for no original with `never`: the failing frame keeps its model-size image', async () => {
     const station = await connect('ev-never', 'never')
