@@ -122,7 +122,7 @@ describe('evidence on demand', () => {
 
   it('refuses an evidence setting that is not never, failing or all', async () => {
     const res = await server.admin('/api/v1/lines/ev-bad/settings', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ evidence: 'sometimes' }) })
-    expect(res.status).toBe(400)
+    expect(res.status).toBe(422)
     expect(await res.text()).toContain('evidence')
   })
 
