@@ -16,6 +16,9 @@ export const JPEG_QUALITY = 0.8
  */
 export const MODEL_SIZE_JPEG_QUALITY = 0.9
 
+/** JPEG quality of a failing frame's camera original sent on the server's request (evidence on demand): kept for people to look at. */
+export const EVIDENCE_JPEG_QUALITY = 0.9
+
 /**
  * Frames in the inference worker at once (prefilter, encode, local detection); beyond it a frame is
  * dropped as 'encoder' (the worker is behind). Three lets one frame be inferred locally while the

@@ -19,6 +19,7 @@ import { startGateway, type Gateway } from './gateway/server.ts'
 import { ensureTls } from './gateway/tls.ts'
 import { selectUws } from './gateway/uws.ts'
 import { FrameIngest } from './ingest/ingest.ts'
+import { evidenceDeps } from './ingest/evidence.ts'
 import type { Logger } from './log.ts'
 import { startGpuMetrics } from './metrics/gpu.ts'
 import { createMetrics } from './metrics/metrics.ts'
@@ -231,6 +232,7 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       ...(parts ? { parts } : {}),
       ...(recovery ? { recovery } : {}),
       onShadowDisagreement: (frameId: string, line: string) => review.enqueueInBackground(frameId, line, 'shadow'),
+      evidence: evidenceDeps({ settings, store: storage.store, keepsOriginals: config.storeImages !== 'none' && config.storeOriginals }),
     }
     gateway = await startGateway({
       host: config.host,

@@ -113,6 +113,8 @@ export interface FinishOptions {
   reference: boolean
   /** Per-class score thresholds of the line (LineSettings.scoreThresholds). */
   scoreOverrides: Readonly<Record<string, number>>
+  /** A frame resized for the uplink keeps its camera original in the evidence ring (evidence-ring.ts). */
+  keepOriginal?: boolean
 }
 
 export interface LocalDetection {
@@ -139,4 +141,9 @@ export interface InferenceWorkerApi {
   release(frameId: string): void
   /** The first barcode / QR / DataMatrix in a held frame (its text), or null (client/inference/codes.ts). */
   readCode(frameId: string): Promise<WorkerReply<string | null>>
+  /**
+   * Encodes the camera original of a frame sent at the model's size, from the evidence ring, at full
+   * size (`options.fit` is ignored); `gone` once it left the ring. It leaves the ring either way.
+   */
+  evidence(frameId: string, options: Omit<EncodeOptions, 'fit'>): Promise<WorkerReply<EncodedFrame>>
 }

@@ -3,7 +3,7 @@
  * pixels move to the worker without a copy and the main thread can no longer touch them.
  */
 import * as Comlink from 'comlink'
-import type { Admitted, Finished, FinishOptions, InferenceWorkerApi, InitOptions, InitReport, WorkerReply } from './api.ts'
+import type { Admitted, EncodedFrame, EncodeOptions, Finished, FinishOptions, InferenceWorkerApi, InitOptions, InitReport, WorkerReply } from './api.ts'
 
 export class InferenceClient {
   readonly #worker: Worker
@@ -49,6 +49,11 @@ export class InferenceClient {
 
   readCode(frameId: string): Promise<WorkerReply<string | null>> {
     return this.#call(() => this.#api.readCode(frameId))
+  }
+
+  /** The camera original of a frame sent at the model's size, encoded at full size (evidence on demand). */
+  evidence(frameId: string, options: Omit<EncodeOptions, 'fit'>): Promise<WorkerReply<EncodedFrame>> {
+    return this.#call(() => this.#api.evidence(frameId, options))
   }
 
   release(frameId: string): void {

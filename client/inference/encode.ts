@@ -10,8 +10,11 @@ import type { EncodedFrame, EncodeOptions, WorkerReply } from './api.ts'
 let canvas: OffscreenCanvas | null = null
 let renderer: ImageBitmapRenderingContext | null = null
 
-/** Takes ownership of the bitmap (closed in every case). */
-export async function encodeBitmap(frame: ImageBitmap, options: EncodeOptions): Promise<WorkerReply<EncodedFrame>> {
+/**
+ * Takes ownership of the bitmap (closed in every case). A frame resized for the uplink is handed,
+ * once encoded, to `keepOriginal` instead of being closed (the evidence ring).
+ */
+export async function encodeBitmap(frame: ImageBitmap, options: EncodeOptions, keepOriginal?: (original: ImageBitmap) => void): Promise<WorkerReply<EncodedFrame>> {
   const started = performance.now()
   let bitmap = frame
   const from = { width: frame.width, height: frame.height }
@@ -21,7 +24,7 @@ export async function encodeBitmap(frame: ImageBitmap, options: EncodeOptions): 
     if (resized) {
       // the model-size uplink: the browser scales on its GPU, the server then only decodes
       bitmap = await createImageBitmap(frame, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'medium' })
-      frame.close()
+      if (!keepOriginal) frame.close()
     }
     const { width, height } = bitmap
     if (!canvas || !renderer) {
@@ -29,6 +32,7 @@ export async function encodeBitmap(frame: ImageBitmap, options: EncodeOptions): 
       renderer = canvas.getContext('bitmaprenderer')
       if (!renderer) {
         bitmap.close()
+        if (resized) frame.close()
         return { ok: false, error: { code: 'no_canvas', message: 'OffscreenCanvas bitmaprenderer context is not available' } }
       }
     }
@@ -38,9 +42,11 @@ export async function encodeBitmap(frame: ImageBitmap, options: EncodeOptions): 
     renderer.transferFromImageBitmap(bitmap)
     const blob = await canvas.convertToBlob({ type: options.mime, quality: options.quality })
     if (blob.type !== options.mime) {
+      if (resized) frame.close()
       return { ok: false, error: { code: 'unsupported_type', message: `this browser encodes ${blob.type}, not ${options.mime}` } }
     }
     const bytes = new Uint8Array(await blob.arrayBuffer())
+    if (resized) keepOriginal?.(frame)
     return { ok: true, value: { bytes, mime: options.mime, width, height, ...(resized ? { from } : {}), encodeMs: performance.now() - started } }
   } catch (e) {
     bitmap.close()

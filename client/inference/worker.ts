@@ -8,16 +8,18 @@ import * as Comlink from 'comlink'
 import type { DetectManifest, PrefilterManifest } from '../../shared/domain/manifest.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { ModelRef } from '../../shared/protocol/messages/welcome.ts'
-import { CANDIDATE_EPS, type Admitted, type CandidateReport, type Finished, type FinishOptions, type InferenceWorkerApi, type InitOptions, type InitReport, type ModelLoad, type WorkerReply } from './api.ts'
+import { CANDIDATE_EPS, type Admitted, type EncodedFrame, type EncodeOptions, type CandidateReport, type Finished, type FinishOptions, type InferenceWorkerApi, type InitOptions, type InitReport, type ModelLoad, type WorkerReply } from './api.ts'
 import { measure, releaseRunners, type LoadedModels, type Runners } from './candidates.ts'
 import { pickFastest } from './timing.ts'
 import { readCode as readCodeIn } from './codes.ts'
 import { encodeBitmap, transferEncoded } from './encode.ts'
+import { EvidenceRing } from './evidence-ring.ts'
 import { FrameStore } from './frames.ts'
 import { fetchImmutable, fetchManifest, MODEL_CACHE, pruneCaches } from './model-cache.ts'
 import { configureOrt, RUNTIME_WASM_URL } from './ort-runtime.ts'
 
 const frames = new FrameStore()
+const originals = new EvidenceRing()
 let runners: Runners | null = null
 // a second init (new model version) waits for the first, so two never measure at once
 let initializing: Promise<unknown> = Promise.resolve()
@@ -141,7 +143,7 @@ async function finish(frameId: string, o: FinishOptions): Promise<WorkerReply<Fi
     return { ok: true, value: done }
   }
   frames.take(frameId)
-  const encoded = await encodeBitmap(frame.bitmap, o.encodeOptions)
+  const encoded = await encodeBitmap(frame.bitmap, o.encodeOptions, o.keepOriginal ? (original) => originals.put(frameId, original) : undefined)
   if (!encoded.ok) return encoded
   done.encoded = encoded.value
   return { ok: true, value: transferEncoded(done) }
@@ -163,5 +165,12 @@ async function readCode(frameId: string): Promise<WorkerReply<string | null>> {
   }
 }
 
-const api: InferenceWorkerApi = { init, admit, finish, release, readCode }
+async function evidence(frameId: string, options: Omit<EncodeOptions, 'fit'>): Promise<WorkerReply<EncodedFrame>> {
+  const original = originals.take(frameId)
+  if (!original) return fail('gone', `the original of frame ${frameId} is no longer held`)
+  const encoded = await encodeBitmap(original, { mime: options.mime, quality: options.quality })
+  return encoded.ok ? { ok: true, value: Comlink.transfer(encoded.value, [encoded.value.bytes.buffer]) } : encoded
+}
+
+const api: InferenceWorkerApi = { init, admit, finish, release, readCode, evidence }
 Comlink.expose(api)

@@ -10,7 +10,7 @@
  */
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
-import type { LineSettings } from '../../shared/domain/line-settings.ts'
+import { evidenceMode, type LineSettings } from '../../shared/domain/line-settings.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { GrabbedFrame } from '../capture/grabber.ts'
 import { newFrameId } from '../capture/frame-id.ts'
@@ -235,7 +235,9 @@ export class StationSession {
     const shadow = !frame.audit && s.local !== null && this.#random() < (s.settings?.shadowFraction ?? 0)
     // an audit frame was judged unchanged/blurred/...: it must not become the reference
     // frames for the server go at its model's size; a local result's evidence image stays full size
-    const done = await worker.finish(frame.id, this.#finishOptions(s, { encode: 'always', detect: shadow, reference: !frame.audit }, link.uplink))
+    // a frame sent resized keeps its camera original in the worker's ring, should the server ask for it
+    const keepOriginal = link.uplink !== undefined && s.settings !== null && evidenceMode(s.settings) !== 'never'
+    const done = await worker.finish(frame.id, { ...this.#finishOptions(s, { encode: 'always', detect: shadow, reference: !frame.audit }, link.uplink), keepOriginal })
     if (!done.ok || !done.value.encoded) {
       link.cancel(frame.id, 'error')
       this.#failed(done.ok ? { code: 'encode_failed', message: 'the worker returned no image' } : done.error)

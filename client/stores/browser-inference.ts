@@ -12,13 +12,14 @@ import type { BackendMessage } from '../../shared/protocol/messages/backend.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { SkipReason } from '../../shared/protocol/messages/skips.ts'
 import type { WelcomeMessage } from '../../shared/protocol/messages/welcome.ts'
-import { BACKEND_BUDGET_MS, BACKEND_RUNS, HINT_HOLD_MS, JPEG_QUALITY, MAX_IN_WORKER, OUTBOX_MAX_IN_FLIGHT, SHADOW_MAX_AGE_MS } from '../config.ts'
+import { BACKEND_BUDGET_MS, BACKEND_RUNS, EVIDENCE_JPEG_QUALITY, HINT_HOLD_MS, JPEG_QUALITY, MAX_IN_WORKER, OUTBOX_MAX_IN_FLIGHT, SHADOW_MAX_AGE_MS } from '../config.ts'
 import type { InitReport } from '../inference/api.ts'
 import { chooseBackend } from '../inference/backend-choice.ts'
 import { InferenceClient } from '../inference/client.ts'
 import { IdbOutboxStore, InspectedJournal, openStationDb } from '../outbox/idb-store.ts'
 import { Outbox } from '../outbox/outbox.ts'
 import type { OutboxCounts } from '../outbox/types.ts'
+import { answerEvidence } from '../pipeline/evidence.ts'
 import { LatencyEstimates } from '../pipeline/estimates.ts'
 import { loadWelcome, saveWelcome } from '../pipeline/last-welcome.ts'
 import { AdaptiveRouter, type RouteDecision } from '../pipeline/route.ts'
@@ -183,6 +184,9 @@ export const useBrowserInferenceStore = defineStore('browserInference', () => {
       }
       case 'error':
         if (e.id) pump?.onError(e.id, e.error)
+        return
+      case 'evidence-request':
+        if (worker && link) void answerEvidence(e.frameId, worker, link, { mime: 'image/jpeg', quality: EVIDENCE_JPEG_QUALITY })
         return
       default:
         return

@@ -134,6 +134,21 @@ describe('station link', () => {
     expect(counts).toMatchObject({ type: 'counts', inFlight: 2, counts: { sent: 4, accepted: 1, busy: 1, completed: 1, dropped: { credit: 5 } } })
   })
 
+  it('hands an evidence request on, and sends the original as an evidence envelope outside the credit', async () => {
+    const { server, link, events } = await setup(1)
+    const peer = server.peers[0]!
+    expect(offer(link)).toBe(true)
+    peer.socket.send(encodeMessage({ type: 'evidence-request', frameId: 'f-old' }))
+    await waitFor(() => events.some((e) => e.type === 'evidence-request'), { what: 'the evidence request', intervalMs: 5 })
+    expect(events.find((e) => e.type === 'evidence-request')).toEqual({ type: 'evidence-request', frameId: 'f-old' })
+    const original = { frameId: 'f-old', capturedAt: 1, mime: 'image/jpeg' as const, width: 1280, height: 960, bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]) }
+    expect(link.sendEvidence(original)).toBe(true)
+    // over the server's maxFrameBytes it does not go: the caller says evidence-missing instead
+    expect(link.sendEvidence({ ...original, bytes: new Uint8Array((1 << 20) + 1) })).toBe(false)
+    await waitFor(() => peer.frames.some((f) => f.kind === 'evidence'), { what: 'the evidence envelope', intervalMs: 5 })
+    expect(peer.frames.filter((f) => f.kind === 'evidence').map((f) => [f.frameId, f.width, f.height])).toEqual([['f-old', 1280, 960]])
+  })
+
   it('follows a credit change from the server', async () => {
     const { server, link, events } = await setup(1)
     server.peers[0]!.socket.send(encodeMessage({ type: 'credit', credit: 3 }))

@@ -9,6 +9,7 @@ import type { AckMessage } from '../../shared/protocol/messages/ack.ts'
 import type { BackendMessage } from '../../shared/protocol/messages/backend.ts'
 import type { BrowserResultMessage } from '../../shared/protocol/messages/browser-result.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
+import type { EvidenceMissingMessage } from '../../shared/protocol/messages/evidence.ts'
 import type { PartEndMessage } from '../../shared/protocol/messages/part-end.ts'
 import type { ShadowMessage } from '../../shared/protocol/messages/shadow.ts'
 import type { SkipsMessage } from '../../shared/protocol/messages/skips.ts'
@@ -42,6 +43,7 @@ export type StationLinkEvent =
   | { type: 'result'; result: InspectionResult; frame?: SentFrame; receivedAt: number }
   | { type: 'load'; load: LoadReport }
   | { type: 'trigger'; partId: string; frames: number }
+  | { type: 'evidence-request'; frameId: string }
   | { type: 'settings'; settings: LineSettings }
   | { type: 'credit'; credit: number }
   | { type: 'error'; error: WireError; frameId?: string; id?: string }
@@ -215,7 +217,7 @@ export class StationLink {
    * Sends a JSON message of the station's own (skips, backend, shadow) on the live connection.
    * False when there is none: nothing is queued here, the caller keeps what it must resend.
    */
-  sendMessage(message: SkipsMessage | BackendMessage | ShadowMessage | PartEndMessage): boolean {
+  sendMessage(message: SkipsMessage | BackendMessage | ShadowMessage | PartEndMessage | EvidenceMissingMessage): boolean {
     return this.online && this.#socket.send(encodeMessage(message))
   }
 
@@ -242,6 +244,18 @@ export class StationLink {
         shadow: false,
         payload: image.bytes,
       }),
+    )
+  }
+
+  /**
+   * The camera original of a frame the server asked for (`evidence-request`), as an envelope of
+   * kind `evidence`. False when it cannot go: offline, or over the server's `maxFrameBytes`.
+   */
+  sendEvidence(image: { frameId: string; capturedAt: number; mime: ImageMime; width: number; height: number; bytes: Uint8Array }): boolean {
+    const max = this.#welcome?.maxFrameBytes
+    if (!this.online || (max !== undefined && image.bytes.length > max)) return false
+    return this.#socket.send(
+      encodeEnvelope({ kind: 'evidence', frameId: image.frameId, line: this.#o.line, station: this.#o.station, capturedAt: image.capturedAt, mime: image.mime, width: image.width, height: image.height, audit: false, shadow: false, payload: image.bytes }),
     )
   }
 
@@ -295,6 +309,9 @@ export class StationLink {
         return
       case 'trigger':
         this.#o.onEvent({ type: 'trigger', partId: m.partId, frames: m.frames })
+        return
+      case 'evidence-request':
+        this.#o.onEvent({ type: 'evidence-request', frameId: m.frameId })
         return
       case 'subscribed':
         this.#o.onEvent({ type: 'error', error: { code: 'unexpected_message', message: `"${m.type}" is not sent to stations` } })

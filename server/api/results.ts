@@ -90,7 +90,8 @@ export function resultRoutes(core: Core): Route[] {
         if (!r || !canUseLine(ctx.principal, r.line)) throw notFound(`no result for frame ${frameId}`)
         const img = await core.store.getImage(frameId, variant)
         if (!img) throw notFound(`no ${variant} image stored for frame ${frameId}`)
-        return { status: 200, headers: { 'content-type': img.mime, 'cache-control': 'private, max-age=86400, immutable' }, body: img.bytes }
+        // not immutable: a station's full-resolution evidence replaces the image shortly after the result
+        return { status: 200, headers: { 'content-type': img.mime, 'cache-control': 'private, no-cache' }, body: img.bytes }
       },
     },
   ]

@@ -80,6 +80,32 @@ describe('admitBinary', () => {
   })
 })
 
+describe('evidence (a full-resolution original the server asked for)', () => {
+  const asked = { ...ready, inFlight: new Map([['a', {}], ['b', {}]]), pendingEvidence: new Map([['f1', { width: 640, height: 480 }]]) }
+
+  it('admits the original of a frame it was asked for, outside the frame credit', () => {
+    const a = admitBinary(envelope({ kind: 'evidence' }), limits, asked)
+    expect(a.ok && a.kind).toBe('evidence')
+  })
+
+  it('refuses evidence nobody asked for (an unknown frame, or one already sent) as unexpected_evidence, counting no frame dropped', () => {
+    const a = admitBinary(envelope({ kind: 'evidence', frameId: 'f2' }), limits, asked)
+    expect(a).toEqual({ ok: false, refusal: { reply: 'error', frameId: 'f2', error: { code: 'unexpected_evidence', message: 'no evidence was asked for this frame, or it was already sent' }, evidence: true } })
+    expect(admitBinary(envelope({ kind: 'evidence' }), limits, ready)).toMatchObject({ ok: false, refusal: { error: { code: 'unexpected_evidence' } } })
+  })
+
+  it('refuses an original that is not the camera frame\'s size (bad_field) or over MAX_PIXELS (too_large)', () => {
+    expect(admitBinary(envelope({ kind: 'evidence', width: 320, height: 240 }), limits, asked)).toMatchObject({ ok: false, refusal: { reply: 'error', error: { code: 'bad_field', message: 'the original must be the camera frame, 640x480, not 320x240' } } })
+    const big = { ...asked, pendingEvidence: new Map([['f1', { width: 641, height: 480 }]]) }
+    expect(admitBinary(envelope({ kind: 'evidence', width: 641, height: 480 }), limits, big)).toMatchObject({ ok: false, refusal: { error: { code: 'too_large' } } })
+  })
+
+  it('refuses evidence over MAX_FRAME_BYTES before reading it, like any envelope', () => {
+    const a = admitBinary(envelope({ kind: 'evidence', payload: new Uint8Array(limits.maxFrameBytes + 1) }), limits, asked)
+    expect(a).toMatchObject({ ok: false, refusal: { reply: 'error', error: { code: 'too_large' } } })
+  })
+})
+
 describe('browser results', () => {
   it('rejects a browser result for another station (wrong_station)', () => {
     expect(refuseBrowserResult({ frameId: 'b1', line: 'L1', station: 'S2' }, hello)).toMatchObject({ reply: 'rejected', frameId: 'b1', error: { code: 'wrong_station' } })

@@ -1,7 +1,8 @@
 /**
  * Whether a station's binary message may go on, decided without a socket: the checks run in the
  * order the protocol promises (decodable, hello first, this socket's station, then per kind) and
- * the first that fails names the refusal. server/ingest/station-session.ts sends what this returns;
+ * the first that fails names the refusal. An evidence envelope (a frame's full-resolution original)
+ * is taken only when the session asked for it. server/ingest/station-session.ts sends what this returns;
  * admission.test.ts calls it with plain values, one test per refusal reason.
  */
 import { decodeEnvelope, type FrameEnvelope } from '../../shared/protocol/envelope.ts'
@@ -14,6 +15,8 @@ export interface Refusal {
   frameId?: string
   /** The `frames_dropped_total` reason it counts under; absent where it is not counted. */
   dropped?: string
+  /** A refused evidence envelope (counted under `linesight_evidence_total`, outcome `refused`). */
+  evidence?: true
 }
 
 export interface AdmissionLimits {
@@ -31,6 +34,8 @@ export interface StationState {
   inFlight: ReadonlyMap<string, unknown>
   /** Browser results waiting for their JPEG, by frame id. */
   pendingImages: ReadonlyMap<string, unknown>
+  /** Originals this server asked for (evidence on demand), by frame id, with the camera size each must have. */
+  pendingEvidence?: ReadonlyMap<string, { width: number; height: number }>
 }
 
 export type Admitted = { ok: true; kind: FrameEnvelope['kind']; envelope: FrameEnvelope } | { ok: false; refusal: Refusal }
@@ -57,6 +62,7 @@ function refuseEnvelope(env: FrameEnvelope, limits: AdmissionLimits, state: Stat
   if (env.kind === 'resultImage') {
     return state.pendingImages.has(env.frameId) ? undefined : rejected(env.frameId, { code: 'unexpected_image', message: 'no browser result is waiting for this image' })
   }
+  if (env.kind === 'evidence') return refuseEvidence(env, limits, state)
   if (env.width * env.height > limits.maxPixels) {
     return rejected(env.frameId, { code: 'too_large', message: `${env.width}x${env.height} exceeds ${limits.maxPixels} pixels` })
   }
@@ -66,6 +72,18 @@ function refuseEnvelope(env: FrameEnvelope, limits: AdmissionLimits, state: Stat
   if (state.inFlight.has(env.frameId)) return rejected(env.frameId, { code: 'duplicate', message: 'this frame id is already in flight' })
   if (state.inFlight.size >= limits.credit) {
     return { reply: 'busy', frameId: env.frameId, error: { code: 'over_credit', message: `more than ${limits.credit} frames in flight` }, dropped: 'over_credit' }
+  }
+  return undefined
+}
+
+/** An original is taken once, for a frame it was asked for, at that frame's camera size. */
+function refuseEvidence(env: FrameEnvelope, limits: AdmissionLimits, state: StationState): Refusal | undefined {
+  const refuse = (code: string, message: string): Refusal => ({ reply: 'error', frameId: env.frameId, error: { code, message }, evidence: true })
+  const asked = state.pendingEvidence?.get(env.frameId)
+  if (!asked) return refuse('unexpected_evidence', 'no evidence was asked for this frame, or it was already sent')
+  if (env.width * env.height > limits.maxPixels) return refuse('too_large', `${env.width}x${env.height} exceeds ${limits.maxPixels} pixels`)
+  if (env.width !== asked.width || env.height !== asked.height) {
+    return refuse('bad_field', `the original must be the camera frame, ${asked.width}x${asked.height}, not ${env.width}x${env.height}`)
   }
   return undefined
 }

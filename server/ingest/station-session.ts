@@ -28,7 +28,10 @@ import type { PartEnd } from '../parts/tracker.ts'
 import type { ResultHub } from '../results/hub.ts'
 import type { Recorder } from '../results/recorder.ts'
 import type { LineSettingsService } from '../lines/line-settings.ts'
+import { sniffImageSize } from '../inference/image-header.ts'
+import { StorageError } from '../storage/errors.ts'
 import { admitBinary, refuseBrowserResult, refuseImageWait, type Refusal } from './admission.ts'
+import { EVIDENCE_WAIT_MS, EvidenceBook, wantsEvidence, type EvidenceDeps } from './evidence.ts'
 import { FrameRefused, type FrameIngest } from './ingest.ts'
 
 export interface StationSocket {
@@ -60,6 +63,8 @@ export interface StationDeps {
   onShadowDisagreement?(frameId: string, line: string): void
   /** Part tracking; absent, `part-end` messages are answered with an error. */
   parts?: { endPart(end: PartEnd): void }
+  /** Evidence on demand (server/ingest/evidence.ts); absent, no original is ever asked for. */
+  evidence?: EvidenceDeps
 }
 
 export interface ResultRecovery {
@@ -77,6 +82,8 @@ interface InFlight {
   /** Set once the queue confirmed it (before that, a store lookup cannot find it). */
   accepted: boolean
   lookedUpAt: number
+  /** The camera frame's size, when the station sent it resized (the model-size uplink). */
+  from?: { width: number; height: number }
 }
 
 /** A browser result whose JPEG has not arrived yet is held this long at most. */
@@ -87,6 +94,7 @@ export class StationSession {
   #hello: HelloMessage | undefined
   readonly #inFlight = new Map<string, InFlight>()
   readonly #pendingImages = new Map<string, { message: BrowserResultMessage; timer: ReturnType<typeof setTimeout> }>()
+  readonly #evidence = new EvidenceBook()
   #closed = false
   #backendEp: string | undefined
   #releaseLine: (() => void) | undefined
@@ -152,6 +160,13 @@ export class StationSession {
         return this.#onBrowserResult(m)
       case 'part-end':
         return this.#onPartEnd(m)
+      case 'evidence-missing':
+        // the station's ring no longer had it: counted and logged, the verdict never waited for it
+        if (this.#evidence.take(m.frameId)) {
+          this.deps.metrics.evidence.inc({ line, outcome: 'missed' })
+          this.deps.log.warn({ frameId: m.frameId, line, station: this.#hello.station, reason: m.reason }, 'a station could not send the evidence asked for')
+        }
+        return
       case 'subscribe':
         return this.#error({ code: 'wrong_socket', message: 'subscribe on /ws/kiosk, not /ws/station' }, m.id ? { id: m.id } : {})
     }
@@ -204,16 +219,22 @@ export class StationSession {
    * returns: everything needed later is copied before the first await.
    */
   onBinary(bytes: Uint8Array): Promise<void> {
-    const admitted = admitBinary(bytes, this.deps, { hello: this.#hello, inFlight: this.#inFlight, pendingImages: this.#pendingImages })
+    const admitted = admitBinary(bytes, this.deps, { hello: this.#hello, inFlight: this.#inFlight, pendingImages: this.#pendingImages, pendingEvidence: this.#evidence.pending })
     if (!admitted.ok) {
       this.#refuse(admitted.refusal)
       return Promise.resolve()
     }
     if (admitted.kind === 'resultImage') return this.#onResultImage(admitted.envelope)
+    if (admitted.kind === 'evidence') return this.#onEvidence(admitted.envelope)
     return this.#onFrame(admitted.envelope)
   }
 
   #refuse(r: Refusal): void {
+    if (r.evidence && this.#hello) {
+      this.deps.metrics.evidence.inc({ line: this.#hello.line, outcome: 'refused' })
+      // a wrong original closes its request; one nobody asked for has none to close
+      if (r.frameId !== undefined) this.#evidence.take(r.frameId)
+    }
     if (r.dropped) this.deps.metrics.framesDropped.inc({ reason: r.dropped })
     if (r.reply === 'error') this.#error(r.error, r.frameId === undefined ? {} : { frameId: r.frameId })
     else this.#send({ type: 'ack', frameId: r.frameId!, status: r.reply, error: r.error })
@@ -224,13 +245,13 @@ export class StationSession {
     const receivedAt = Date.now()
     const image = env.payload.slice() // the transport's buffer is neutered after this call
     const stop = this.deps.hub.wait(frameId, {
-      result: (r) => this.#deliver(r, receivedAt),
+      result: (r) => this.#deliver(r, receivedAt, env.from),
       failed: (error) => {
         this.#inFlight.delete(frameId)
         this.#send({ type: 'ack', frameId, status: 'rejected', error })
       },
     })
-    const flight: InFlight = { stop, receivedAt, accepted: false, lookedUpAt: receivedAt }
+    const flight: InFlight = { stop, receivedAt, accepted: false, lookedUpAt: receivedAt, ...(env.from ? { from: env.from } : {}) }
     this.#inFlight.set(frameId, flight)
     try {
       await this.deps.ingest.submit({
@@ -258,7 +279,7 @@ export class StationSession {
     }
   }
 
-  #deliver(result: InspectionResult, receivedAt: number): void {
+  #deliver(result: InspectionResult, receivedAt: number, from: InFlight['from']): void {
     this.#inFlight.get(result.frameId)?.stop()
     this.#inFlight.delete(result.frameId)
     const e2e = Date.now() - receivedAt
@@ -267,6 +288,49 @@ export class StationSession {
     this.deps.metrics.e2eSeconds.observe({ source: 'ws' }, e2e / 1000)
     this.deps.metrics.stageSeconds.observe({ stage: 'push' }, timings.push / 1000)
     this.#send({ type: 'result', result: { ...result, timings }, load: this.deps.load(result.line) })
+    if (from) this.#askEvidence(result, from)
+  }
+
+  /**
+   * After the result went out (so the verdict never waits), asks for the camera's original of a
+   * frame the station sent resized, when the line's `evidence` setting wants it.
+   */
+  #askEvidence(result: InspectionResult, from: { width: number; height: number }): void {
+    const ev = this.deps.evidence
+    if (!ev || this.#closed || !wantsEvidence(ev.mode(result.line), result.verdict)) return
+    const line = result.line
+    if (this.#evidence.full) {
+      this.deps.metrics.evidence.inc({ line, outcome: 'missed' })
+      return
+    }
+    this.#evidence.expect(result.frameId, from, ev.waitMs ?? EVIDENCE_WAIT_MS, () => {
+      this.deps.metrics.evidence.inc({ line, outcome: 'missed' })
+      this.deps.log.warn({ frameId: result.frameId, line, station: result.station }, 'a station did not answer an evidence request')
+    })
+    this.deps.metrics.evidence.inc({ line, outcome: 'requested' })
+    this.#send({ type: 'evidence-request', frameId: result.frameId })
+  }
+
+  async #onEvidence(env: FrameEnvelope): Promise<void> {
+    const line = env.line
+    const bytes = env.payload.slice() // the transport's buffer is neutered after this call
+    // admission saw it asked for, and nothing ran between then and now
+    this.#evidence.take(env.frameId)
+    const refuse = (code: string, message: string) => {
+      this.deps.metrics.evidence.inc({ line, outcome: 'refused' })
+      this.#error({ code, message }, { frameId: env.frameId })
+    }
+    // the header's size is the envelope's claim; the JPEG's own size is what gets stored
+    const real = sniffImageSize(bytes)
+    if (real && (real.width !== env.width || real.height !== env.height)) return refuse('bad_field', `the image is ${real.width}x${real.height}, the envelope says ${env.width}x${env.height}`)
+    try {
+      if (await this.deps.evidence!.store(env.frameId, bytes)) this.deps.metrics.evidence.inc({ line, outcome: 'received' })
+      else refuse('unknown_frame', 'no result is recorded for this frame')
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'invalid') return refuse('bad_image', err.message)
+      this.deps.metrics.evidence.inc({ line, outcome: 'missed' })
+      this.deps.log.warn({ frameId: env.frameId, err: String(err) }, 'storing a station\'s evidence failed')
+    }
   }
 
   async #onBrowserResult(m: BrowserResultMessage): Promise<void> {
@@ -325,7 +389,7 @@ export class StationSession {
         // its result may have come the normal way while we looked
         if (this.#inFlight.get(frameId) !== f) continue
         if (result) {
-          this.#deliver(result, f.receivedAt)
+          this.#deliver(result, f.receivedAt, f.from)
           recovered++
         } else if (now - f.receivedAt >= r.giveUpMs) {
           f.stop()
@@ -367,6 +431,7 @@ export class StationSession {
     this.#inFlight.clear()
     for (const p of this.#pendingImages.values()) clearTimeout(p.timer)
     this.#pendingImages.clear()
+    this.#evidence.clear()
     if (this.#hello && this.#backendEp) this.deps.metrics.stationBackend.remove({ line: this.#hello.line, station: this.#hello.station, ep: this.#backendEp })
   }
 }

@@ -46,6 +46,11 @@ export class DiskImageStore implements ImageStore {
     }
   }
 
+  /** Files are renamed over: a reader sees the old image or the new one, never half of either. */
+  replace(sql: unknown, frameId: string, images: PreparedImages): Promise<void> {
+    return this.save(sql, frameId, images)
+  }
+
   close(): Promise<void> {
     return this.#writer.close()
   }

@@ -18,6 +18,14 @@ export class TableImageStore implements ImageStore {
     }
   }
 
+  async replace(sql: Sql, frameId: string, images: PreparedImages): Promise<void> {
+    for (const variant of ['original', 'thumbnail'] as const) {
+      const image = images[variant]
+      if (!image) continue
+      await sql.run('INSERT INTO images (frame_id, variant, mime, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (frame_id, variant) DO UPDATE SET mime = EXCLUDED.mime, bytes = EXCLUDED.bytes', [frameId, variant, image.mime, image.bytes])
+    }
+  }
+
   async load(sql: Sql, frameId: string, variant: ImageVariant): Promise<Uint8Array | null> {
     const row = await sql.one<{ bytes: Uint8Array }>('SELECT bytes FROM images WHERE frame_id = $1 AND variant = $2', [frameId, variant])
     // node-postgres hands out a Buffer; the contract's type is a plain Uint8Array

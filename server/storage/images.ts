@@ -84,6 +84,8 @@ export interface ImageStore {
    */
   readonly transactional: boolean
   save(sql: Sql, frameId: string, images: PreparedImages): Promise<void>
+  /** As `save`, over whatever the frame had (a station's full-resolution evidence replaces its model-size image). */
+  replace(sql: Sql, frameId: string, images: PreparedImages): Promise<void>
   load(sql: Sql, frameId: string, variant: ImageVariant): Promise<Uint8Array | null>
   /** Called after the rows of these frames were deleted (files) or in that transaction (table). */
   remove(sql: Sql, frameIds: readonly string[]): Promise<void>

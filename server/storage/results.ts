@@ -5,7 +5,7 @@
 import { ID_PATTERN } from '../../shared/domain/ids.ts'
 import { InspectionResultSchema, type InspectionResult } from '../../shared/domain/result.ts'
 import { StorageError, type Logger } from './errors.ts'
-import { prepareImages, type ImagePolicy, type ImageStore, type ImageVariant, type PreparedImages } from './images.ts'
+import { makeThumbnail, prepareImages, sniffMime, THUMBNAIL_MIME, type ImagePolicy, type ImageStore, type ImageVariant, type PreparedImages } from './images.ts'
 import type { Db, Tx } from './sql.ts'
 import type { RecordOptions, StoredImage } from './types.ts'
 
@@ -160,6 +160,37 @@ export class ResultWriter {
       // one variant may have been written before the other failed
       await this.#images.remove(this.#db, [frameId]).catch((removeErr: unknown) => this.#log.error({ err: removeErr, frameId }, 'storage: a partly written image stays on disk'))
     }
+  }
+
+  /**
+   * A station's full-resolution original of a recorded frame (evidence on demand) becomes its
+   * original image, and its thumbnail is made again from it; the record and its detections (in
+   * camera pixels already) stay as they are. False when no record has this frame id. Throws
+   * `invalid` for bytes that are not an image sharp can read: nothing is stored then.
+   */
+  async saveEvidence(frameId: string, original: Uint8Array): Promise<boolean> {
+    if (!(await this.#db.one('SELECT 1 AS found FROM results WHERE frame_id = $1', [frameId]))) return false
+    let thumbnail: Uint8Array
+    try {
+      thumbnail = await makeThumbnail(original)
+    } catch (err) {
+      throw new StorageError('invalid', `the evidence of frame ${frameId} is not an image that can be read`, { cause: err })
+    }
+    const images: PreparedImages = { thumbnail: { mime: THUMBNAIL_MIME, bytes: thumbnail } }
+    if (this.#policy.originals) images.original = { mime: sniffMime(original), bytes: original }
+    const mark = (sql: Db | Tx) =>
+      sql.run('UPDATE results SET original_mime = $2, thumbnail_mime = $3 WHERE frame_id = $1', [frameId, images.original?.mime ?? null, THUMBNAIL_MIME])
+    if (this.#images.transactional) {
+      await this.#db.transaction(async (tx) => {
+        await this.#images.replace(tx, frameId, images)
+        await mark(tx)
+      })
+    } else {
+      // files first: a row never names an image that is not there yet
+      await this.#images.replace(this.#db, frameId, images)
+      await mark(this.#db)
+    }
+    return true
   }
 
   async get(frameId: string): Promise<InspectionResult | null> {

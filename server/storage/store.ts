@@ -89,6 +89,10 @@ export class SqlStore implements Store {
     return this.#results.record(result, image, opts)
   }
 
+  saveEvidence(frameId: string, original: Uint8Array): Promise<boolean> {
+    return this.#results.saveEvidence(frameId, original)
+  }
+
   get(frameId: string): Promise<InspectionResult | null> {
     return this.#results.get(frameId)
   }

@@ -85,6 +85,11 @@ export interface ResultStore {
    * for this frame id already existed, in which case nothing changes.
    */
   record(result: InspectionResult, image?: StoredImage, opts?: RecordOptions): Promise<boolean>
+  /**
+   * Stores a station's full-resolution original (evidence on demand) as the recorded frame's
+   * image, its thumbnail made again from it; false when no record has this frame id.
+   */
+  saveEvidence(frameId: string, original: Uint8Array): Promise<boolean>
   get(frameId: string): Promise<InspectionResult | null>
   getImage(frameId: string, variant: 'original' | 'thumbnail'): Promise<{ mime: string; bytes: Uint8Array } | null>
   query(q: ResultQuery): Promise<ResultPage>

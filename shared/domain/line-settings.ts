@@ -17,6 +17,15 @@ export const PrefilterThresholdsSchema = z.object({
 })
 export type PrefilterThresholds = z.infer<typeof PrefilterThresholdsSchema>
 
+/**
+ * Which frames' full-resolution originals the server asks the line's stations for (evidence on
+ * demand, shared/protocol/messages/evidence.ts): none, the failing ones, or every frame.
+ */
+export const EVIDENCE_MODES = ['never', 'failing', 'all'] as const
+export const EvidenceMode = z.enum(EVIDENCE_MODES)
+export type EvidenceMode = z.infer<typeof EvidenceMode>
+export const DEFAULT_EVIDENCE: EvidenceMode = 'failing'
+
 /** Settings of one line, pushed to its stations. */
 export const LineSettingsSchema = z.object({
   line: z.string(),
@@ -37,5 +46,12 @@ export const LineSettingsSchema = z.object({
   previousModel: z.string().min(1).max(64).optional(),
   /** Parts: the inspection mode per station and the part rule; absent means every station is `continuous`. */
   inspection: InspectionSettingsSchema.optional(),
+  /** Evidence on demand (EVIDENCE_MODES); absent means `failing`. */
+  evidence: EvidenceMode.optional(),
 })
 export type LineSettings = z.infer<typeof LineSettingsSchema>
+
+/** The line's evidence mode, its default filled in. */
+export function evidenceMode(s: Pick<LineSettings, 'evidence'>): EvidenceMode {
+  return s.evidence ?? DEFAULT_EVIDENCE
+}

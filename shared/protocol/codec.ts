@@ -8,6 +8,7 @@ import { BackendMessageSchema } from './messages/backend.ts'
 import { BrowserResultMessageSchema } from './messages/browser-result.ts'
 import { CreditMessageSchema } from './messages/credit.ts'
 import { ErrorMessageSchema, type WireError } from './messages/error.ts'
+import { EvidenceMissingMessageSchema, EvidenceRequestMessageSchema } from './messages/evidence.ts'
 import { HelloMessageSchema } from './messages/hello.ts'
 import { LoadMessageSchema } from './messages/load.ts'
 import { PartEndMessageSchema } from './messages/part-end.ts'
@@ -28,6 +29,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   BackendMessageSchema,
   ShadowMessageSchema,
   PartEndMessageSchema,
+  EvidenceMissingMessageSchema,
 ])
 export type ClientMessage = z.infer<typeof ClientMessageSchema>
 
@@ -42,6 +44,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   SubscribedMessageSchema,
   ErrorMessageSchema,
   TriggerMessageSchema,
+  EvidenceRequestMessageSchema,
 ])
 export type ServerMessage = z.infer<typeof ServerMessageSchema>
 

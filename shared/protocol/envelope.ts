@@ -38,9 +38,9 @@ export const FIXED_HEADER_V2 = 28
 export const IMAGE_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const
 export type ImageMime = (typeof IMAGE_MIME_TYPES)[number]
 
-export const EnvelopeKind = { frame: 1, resultImage: 2 } as const
+export const EnvelopeKind = { frame: 1, resultImage: 2, evidence: 3 } as const
 export type EnvelopeKind = keyof typeof EnvelopeKind
-const KIND_BY_CODE: Record<number, EnvelopeKind> = { 1: 'frame', 2: 'resultImage' }
+const KIND_BY_CODE: Record<number, EnvelopeKind> = { 1: 'frame', 2: 'resultImage', 3: 'evidence' }
 
 export interface FrameEnvelope {
   kind: EnvelopeKind

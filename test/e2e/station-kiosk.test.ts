@@ -10,7 +10,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { uplinkSize } from '../../shared/inference/letterbox.ts'
 import { buildClient, clientIsStale } from '../../server/client-build.ts'
-import { chromiumMissing, collectProblems, launchChromium, writeY4m } from '../helpers/browser.ts'
+import { chromiumMissing, collectProblems, launchChromium, metricValue, writeY4m } from '../helpers/browser.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
@@ -98,14 +98,30 @@ describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
     )
     for (const r of recorded) expect({ width: r.width, height: r.height, source: r.source }).toEqual({ width: video.width, height: video.height, source: 'ws' })
 
-    // ...though what crossed the socket was the model-size frame the station resized on its GPU:
-    // a failing frame's stored image is that frame (the model-size uplink, ARCHITECTURE.md)
-    const failing = recorded.find((r) => r.verdict === 'fail')
-    expect(failing, 'a failing frame among the recorded ones').toBeDefined()
-    const original = await server.admin(`/api/v1/results/${failing!.frameId}/image?variant=original`)
-    expect(original.status).toBe(200)
-    const meta = await sharp(Buffer.from(await original.arrayBuffer())).metadata()
-    expect({ width: meta.width, height: meta.height }).toEqual(uplinkSize(video, { width: 320, height: 320 }))
+    // ...though what crossed the socket was the model-size frame the station resized on its GPU;
+    // the server then asked for a failing frame's original (evidence on demand, line setting
+    // `evidence` = failing by default) and the station answered from the camera originals it keeps
+    // in its worker: the stored image has the camera's resolution, not the model's
+    expect(uplinkSize(video, { width: 320, height: 320 })).not.toEqual({ width: video.width, height: video.height })
+    const failing = recorded.filter((r) => r.verdict === 'fail')
+    expect(failing.length, 'a failing frame among the recorded ones').toBeGreaterThan(0)
+    const storedSize = async (frameId: string) => {
+      const res = await server.admin(`/api/v1/results/${frameId}/image?variant=original`)
+      if (res.status !== 200) return null
+      const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata()
+      return { width: meta.width, height: meta.height }
+    }
+    const withEvidence = await waitFor(
+      async () => {
+        for (const f of failing) if ((await storedSize(f.frameId))?.width === video.width) return f.frameId
+        return null
+      },
+      { timeoutMs: 30_000, what: 'a failing frame stored at the camera\'s resolution' },
+    )
+    expect(await storedSize(withEvidence)).toEqual({ width: video.width, height: video.height })
+    const evidence = await (await server.admin('/metrics')).text()
+    expect(metricValue(evidence, 'linesight_evidence_total', { line: 'L1', outcome: 'received' })).toBeGreaterThan(0)
+    expect(metricValue(evidence, 'linesight_evidence_total', { line: 'L1', outcome: 'refused' })).toBe(0)
 
     // The kiosk shows the classes of the samples' ground truth that the server's detector finds in
     // them: asked over HTTP on the original JPEGs, so the test follows the model in models/

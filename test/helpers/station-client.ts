@@ -106,6 +106,10 @@ export class StationClient extends ProtocolClient {
   readonly results = new Map<string, InspectionResult[]>()
   /** Frame ids in the order they were sent. */
   readonly sent: string[] = []
+  /** Frame ids the server asked the original of (`evidence-request`), in order. */
+  readonly evidenceRequests: string[] = []
+  /** Called for each `evidence-request`, to answer it as a station would (sendEvidence / evidence-missing). */
+  onEvidenceRequest: ((frameId: string) => void) | undefined
   #unsettled = new Set<string>()
 
   private constructor(
@@ -134,6 +138,9 @@ export class StationClient extends ProtocolClient {
       list.push(m)
       this.acks.set(m.frameId, list)
       if (m.status === 'busy' || m.status === 'rejected') this.#unsettled.delete(m.frameId)
+    } else if (m.type === 'evidence-request') {
+      this.evidenceRequests.push(m.frameId)
+      this.onEvidenceRequest?.(m.frameId)
     } else if (m.type === 'result') {
       const id = m.result.frameId
       const list = this.results.get(id) ?? []
@@ -161,6 +168,24 @@ export class StationClient extends ProtocolClient {
     })
     this.sent.push(frame.frameId)
     this.#unsettled.add(frame.frameId)
+    this.ws.send(envelope, { binary: true })
+  }
+
+  /** A frame's full-resolution original, as a binary envelope of kind `evidence`. */
+  sendEvidence(frame: Omit<OutgoingFrame, 'from' | 'partId'>): void {
+    const envelope = encodeEnvelope({
+      kind: 'evidence',
+      frameId: frame.frameId,
+      line: this.line,
+      station: this.station,
+      capturedAt: Date.now(),
+      mime: frame.mime ?? 'image/jpeg',
+      width: frame.width ?? 640,
+      height: frame.height ?? 480,
+      audit: false,
+      shadow: false,
+      payload: frame.bytes,
+    })
     this.ws.send(envelope, { binary: true })
   }
 

@@ -45,6 +45,38 @@ export function imagesContract(factory: TestDatabaseFactory): void {
       expect((await h.store.getImage(r.frameId, 'thumbnail'))?.mime).toBe('image/jpeg')
     })
 
+    it('replaces a frame\'s model-size image by its full-resolution evidence, thumbnail made again', async () => {
+      const r = failing()
+      await h.store.record(r, { mime: 'image/jpeg', original: await jpeg(320, 180) })
+      const evidence = await jpeg(1280, 720)
+      expect(await h.store.saveEvidence(r.frameId, evidence)).toBe(true)
+      const o = await h.store.getImage(r.frameId, 'original')
+      expect(o?.mime).toBe('image/jpeg')
+      expect(Buffer.compare(Buffer.from(o!.bytes), Buffer.from(evidence))).toBe(0)
+      const t = await sharp((await h.store.getImage(r.frameId, 'thumbnail'))!.bytes).metadata()
+      expect([t.width, t.height]).toEqual([THUMBNAIL_MAX_PX, 180])
+      expect(await h.store.get(r.frameId)).toEqual(r)
+    })
+
+    it('keeps evidence of a frame that had no image (a passing frame, evidence `all`)', async () => {
+      const r = result()
+      await h.store.record(r)
+      expect(await h.store.getImage(r.frameId, 'original')).toBeNull()
+      expect(await h.store.saveEvidence(r.frameId, await png(64, 48))).toBe(true)
+      expect((await h.store.getImage(r.frameId, 'original'))?.mime).toBe('image/png')
+      expect((await h.store.getImage(r.frameId, 'thumbnail'))?.mime).toBe('image/jpeg')
+    })
+
+    it('stores no evidence for a frame with no record, nor bytes that are not an image', async () => {
+      expect(await h.store.saveEvidence('no-such-frame', await jpeg(64, 48))).toBe(false)
+      expect(await h.store.getImage('no-such-frame', 'original')).toBeNull()
+      const r = failing()
+      const first = await jpeg(32, 24)
+      await h.store.record(r, { mime: 'image/jpeg', original: first })
+      await expect(h.store.saveEvidence(r.frameId, new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]))).rejects.toMatchObject({ code: 'invalid' })
+      expect(Buffer.compare(Buffer.from((await h.store.getImage(r.frameId, 'original'))!.bytes), Buffer.from(first))).toBe(0)
+    })
+
     it('does not replace the image of a frame recorded before', async () => {
       const first = await jpeg(100, 100)
       const r = failing()
