@@ -11,6 +11,7 @@
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
 import type { LineSettings } from '../../shared/domain/line-settings.ts'
+import { stationInspection } from '../../shared/domain/inspection.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { GrabbedFrame } from '../capture/grabber.ts'
 import { newFrameId } from '../capture/frame-id.ts'
@@ -218,7 +219,7 @@ export class StationSession {
     this.#o.estimates.local.add(localMs(d))
     const e = done.value.encoded
     if (e) frame.timings.encode = e.encodeMs
-    const result = browserResult({ frameId: frame.id, line: this.#o.line, station: this.#o.station, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, audit: frame.audit, timings: frame.timings }, manifest, d)
+    const result = browserResult({ frameId: frame.id, line: this.#o.line, station: this.#o.station, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, audit: frame.audit, timings: frame.timings }, manifest, d, stationInspection(s.settings?.inspection, this.#o.station).roi)
     if (frame.partId) result.partId = frame.partId
     this.#o.onEvent(e ? { type: 'local-result', result, image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } } : { type: 'local-result', result })
     return true
