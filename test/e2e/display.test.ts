@@ -20,12 +20,12 @@ if (missing) console.warn(`display e2e skipped: ${missing}`)
 function spyFullscreen(): void {
   const w = window as unknown as { fsCalls: { request: number; exit: number } }
   w.fsCalls = { request: 0, exit: 0 }
-  const request = Element.prototype.requestFullscreen
+  const request = Object.getOwnPropertyDescriptor(Element.prototype, 'requestFullscreen')!.value as (this: Element, o?: FullscreenOptions) => Promise<void>
   Element.prototype.requestFullscreen = function (this: Element, o?: FullscreenOptions) {
     w.fsCalls.request++
     return request.call(this, o)
   }
-  const exit = Document.prototype.exitFullscreen
+  const exit = Object.getOwnPropertyDescriptor(Document.prototype, 'exitFullscreen')!.value as (this: Document) => Promise<void>
   Document.prototype.exitFullscreen = function (this: Document) {
     w.fsCalls.exit++
     return exit.call(this)
