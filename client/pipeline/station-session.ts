@@ -203,7 +203,8 @@ export class StationSession {
     }
     // the bytes stay the caller's: the station keeps a part's inspected image to draw its verdict on
     const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, ...(e.from ? { from: e.from } : {}), ...(frame.partId ? { partId: frame.partId } : {}), timings: { encode: e.encodeMs } })
-    if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined, ...(frame.partId ? { partId: frame.partId, image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } } : {}) })
+    // every sent frame's image goes with the event: the station draws a verdict on the image it belongs to
+    if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined, ...(frame.partId ? { partId: frame.partId } : {}), image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } })
     else this.#o.shadow.forget(frame.id)
     return sent
   }
