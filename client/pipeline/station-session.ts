@@ -12,6 +12,7 @@ import type { LoadReport } from '../../shared/domain/load.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
 import type { LineSettings } from '../../shared/domain/line-settings.ts'
 import { stationInspection } from '../../shared/domain/inspection.ts'
+import { withinRoi } from '../../shared/domain/roi.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { GrabbedFrame } from '../capture/grabber.ts'
 import { newFrameId } from '../capture/frame-id.ts'
@@ -199,7 +200,8 @@ export class StationSession {
     const d = done.value.detection
     if (d) {
       this.#o.estimates.local.add(localMs(d))
-      this.#o.shadow.expect(frame.id, d.detections, d.ep, Date.now())
+      // compared with the server's result, which left out what lies outside the station's region of interest
+      this.#o.shadow.expect(frame.id, withinRoi(d.detections, frame.width, frame.height, stationInspection(s.settings?.inspection, this.#o.station).roi), d.ep, Date.now())
     }
     // the bytes stay the caller's: the station keeps a part's inspected image to draw its verdict on
     const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, ...(e.from ? { from: e.from } : {}), ...(frame.partId ? { partId: frame.partId } : {}), timings: { encode: e.encodeMs } })

@@ -82,6 +82,9 @@ describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
     await station.goto(`${server.url}/station?line=L1&station=S1`)
     await station.locator('.stage[data-source=camera]').waitFor({ timeout: 30_000 })
     expect(await station.locator('[data-testid=demo-label]').count()).toBe(0)
+    // a mounted tablet has its full-screen button and theme toggle on the station screen itself
+    expect(await station.locator('[data-testid=station] [data-testid=fullscreen]').count()).toBe(1)
+    expect(await station.locator('[data-testid=station] [data-testid=theme-toggle]').count()).toBe(1)
     await station.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 30_000 })
 
     // enough results for every sample to have passed the camera at least once
