@@ -120,7 +120,7 @@ export const useStationStore = defineStore('station', () => {
         results.value++
         latest.value = e.frame ? { result: e.result, frame: e.frame, receivedAt: e.receivedAt } : { result: e.result, receivedAt: e.receivedAt }
         screen?.addResult(e.result)
-        if (!e.result.partId) still?.addResult(e.result)
+        if (!e.result.partId && inspection.value.mode === 'continuous') still?.addResult(e.result)
         return
       case 'trigger':
         assembler?.trigger(e.partId, e.frames)
@@ -262,13 +262,13 @@ export const useStationStore = defineStore('station', () => {
         if (e.type === 'error') fail(e.error)
         else if (e.type === 'sent' && e.image) {
           if (e.partId) partScreen.addImage(e.partId, e.frameId, e.image)
-          else frameStill.addImage(e.frameId, e.image)
+          else if (inspection.value.mode === 'continuous') frameStill.addImage(e.frameId, e.image)
         } else if (e.type === 'local-result') {
           results.value++
           latest.value = { result: e.result, receivedAt: Date.now() }
           if (e.result.partId && e.image) partScreen.addImage(e.result.partId, e.result.frameId, e.image)
           partScreen.addResult(e.result)
-          if (!e.result.partId) frameStill.addResult(e.result, e.image)
+          if (!e.result.partId && inspection.value.mode === 'continuous') frameStill.addResult(e.result, e.image)
         }
       },
     })
