@@ -6,6 +6,8 @@
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
 import type { BrowserResult } from '../outbox/types.ts'
 import type { LocalDetection } from '../inference/api.ts'
+import { withinRoi, type RoiRect } from '../../shared/domain/roi.ts'
+import { verdictOf } from '../../shared/domain/verdict.ts'
 
 export interface LocalFrame {
   frameId: string
@@ -19,7 +21,12 @@ export interface LocalFrame {
   timings: Record<string, number>
 }
 
-export function browserResult(frame: LocalFrame, manifest: DetectManifest, d: LocalDetection): BrowserResult {
+/**
+ * `roi`: the station's region of interest; detections centred outside it are dropped and the
+ * verdict is decided again without them, exactly as the server does (shared/domain/roi.ts).
+ */
+export function browserResult(frame: LocalFrame, manifest: DetectManifest, d: LocalDetection, roi?: readonly RoiRect[]): BrowserResult {
+  const kept = roi ? withinRoi(d.detections, frame.width, frame.height, roi) : d.detections
   const r: BrowserResult = {
     frameId: frame.frameId,
     line: frame.line,
@@ -28,8 +35,8 @@ export function browserResult(frame: LocalFrame, manifest: DetectManifest, d: Lo
     model: { name: manifest.name, version: manifest.version },
     inferredAt: 'browser',
     ep: d.ep,
-    detections: d.detections.map((x) => ({ classId: x.classId, class: x.class, score: Math.min(1, Math.max(0, x.score)), box: [x.box[0], x.box[1], x.box[2], x.box[3]] })),
-    verdict: d.verdict,
+    detections: kept.map((x) => ({ classId: x.classId, class: x.class, score: Math.min(1, Math.max(0, x.score)), box: [x.box[0], x.box[1], x.box[2], x.box[3]] })),
+    verdict: kept.length === d.detections.length ? d.verdict : verdictOf(kept, manifest.defectClasses),
     timings: { ...frame.timings, preprocess: d.timings.preprocess, infer: d.timings.infer, postprocess: d.timings.postprocess },
     source: 'browser',
     width: frame.width,

@@ -11,6 +11,8 @@
 import type { LoadReport } from '../../shared/domain/load.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
 import { evidenceMode, type LineSettings } from '../../shared/domain/line-settings.ts'
+import { stationInspection } from '../../shared/domain/inspection.ts'
+import { withinRoi } from '../../shared/domain/roi.ts'
 import type { WireError } from '../../shared/protocol/messages/error.ts'
 import type { GrabbedFrame } from '../capture/grabber.ts'
 import { newFrameId } from '../capture/frame-id.ts'
@@ -248,11 +250,13 @@ export class StationSession {
     const d = done.value.detection
     if (d) {
       this.#o.estimates.local.add(localMs(d))
-      this.#o.shadow.expect(frame.id, d.detections, d.ep, Date.now())
+      // compared with the server's result, which left out what lies outside the station's region of interest
+      this.#o.shadow.expect(frame.id, withinRoi(d.detections, frame.width, frame.height, stationInspection(s.settings?.inspection, this.#o.station).roi), d.ep, Date.now())
     }
     // the bytes stay the caller's: the station keeps a part's inspected image to draw its verdict on
     const sent = link.send({ frameId: frame.id, capturedAt: frame.capturedAt, width: e.width, height: e.height, mime: e.mime, bytes: e.bytes, audit: frame.audit, shadow: d !== undefined, ...(e.from ? { from: e.from } : {}), ...(frame.partId ? { partId: frame.partId } : {}), timings: { encode: e.encodeMs } })
-    if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined, ...(frame.partId ? { partId: frame.partId, image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } } : {}) })
+    // every sent frame's image goes with the event: the station draws a verdict on the image it belongs to
+    if (sent) this.#o.onEvent({ type: 'sent', frameId: frame.id, bytes: e.bytes.length, audit: frame.audit, shadow: d !== undefined, ...(frame.partId ? { partId: frame.partId } : {}), image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } })
     else this.#o.shadow.forget(frame.id)
     return sent
   }
@@ -268,7 +272,7 @@ export class StationSession {
     this.#o.estimates.local.add(localMs(d))
     const e = done.value.encoded
     if (e) frame.timings.encode = e.encodeMs
-    const result = browserResult({ frameId: frame.id, line: this.#o.line, station: this.#o.station, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, audit: frame.audit, timings: frame.timings }, manifest, d)
+    const result = browserResult({ frameId: frame.id, line: this.#o.line, station: this.#o.station, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, audit: frame.audit, timings: frame.timings }, manifest, d, stationInspection(s.settings?.inspection, this.#o.station).roi)
     if (frame.partId) result.partId = frame.partId
     this.#o.onEvent(e ? { type: 'local-result', result, image: { mime: e.mime, width: e.width, height: e.height, bytes: e.bytes } } : { type: 'local-result', result })
     return true

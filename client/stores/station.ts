@@ -16,6 +16,7 @@ import { startGrabber, type GrabMethod, type Grabber } from '../capture/grabber.
 import type { CaptureSource, SourceKind, SourceResult } from '../capture/source.ts'
 import { loadSourceChoice, saveSourceChoice, type SourceChoice } from '../capture/source-choice.ts'
 import { ANSWER_TIMEOUT_MS, APP_VERSION, DEFAULT_CAPTURE_FPS } from '../config.ts'
+import { FrameStill } from '../pipeline/frame-still.ts'
 import type { StationSession } from '../pipeline/station-session.ts'
 import { stationInspection } from '../../shared/domain/inspection.ts'
 import { soundAlarm } from '../parts/alarm.ts'
@@ -70,6 +71,9 @@ export const useStationStore = defineStore('station', () => {
   /** The part on screen (the held failing one, else the latest) and the held one; copies, redrawn on change. */
   const partShown = shallowRef<PartView | null>(null)
   const partHeld = shallowRef<PartView | null>(null)
+  /** Continuous mode: the latest inspected frame with its own result (client/pipeline/frame-still.ts). */
+  const frameShown = shallowRef<PartView | null>(null)
+  let still: FrameStill | null = null
   /** Failing parts alarmed since the station started (the e2e checks the alarm against it). */
   const alarms = ref(0)
   let assembler: PartAssembler | null = null
@@ -116,6 +120,7 @@ export const useStationStore = defineStore('station', () => {
         results.value++
         latest.value = e.frame ? { result: e.result, frame: e.frame, receivedAt: e.receivedAt } : { result: e.result, receivedAt: e.receivedAt }
         screen?.addResult(e.result)
+        if (!e.result.partId && inspection.value.mode === 'continuous') still?.addResult(e.result)
         return
       case 'trigger':
         assembler?.trigger(e.partId, e.frames)
@@ -238,6 +243,8 @@ export const useStationStore = defineStore('station', () => {
     const partLink = link
     screen = newPartScreen()
     const partScreen = screen
+    still = new FrameStill({ onChange: (v) => (frameShown.value = v ? { ...v, images: v.images.map((i) => ({ ...i })) } : null) })
+    const frameStill = still
     assembler = new PartAssembler({
       station: stationId,
       view: () => inspection.value,
@@ -254,12 +261,15 @@ export const useStationStore = defineStore('station', () => {
       state: () => ({ settings: settings.value, load: load.value }),
       onEvent: (e) => {
         if (e.type === 'error') fail(e.error)
-        else if (e.type === 'sent' && e.partId && e.image) partScreen.addImage(e.partId, e.frameId, e.image)
-        else if (e.type === 'local-result') {
+        else if (e.type === 'sent' && e.image) {
+          if (e.partId) partScreen.addImage(e.partId, e.frameId, e.image)
+          else if (inspection.value.mode === 'continuous') frameStill.addImage(e.frameId, e.image)
+        } else if (e.type === 'local-result') {
           results.value++
           latest.value = { result: e.result, receivedAt: Date.now() }
           if (e.result.partId && e.image) partScreen.addImage(e.result.partId, e.result.frameId, e.image)
           partScreen.addResult(e.result)
+          if (!e.result.partId && inspection.value.mode === 'continuous') frameStill.addResult(e.result, e.image)
         }
       },
     })
@@ -276,7 +286,9 @@ export const useStationStore = defineStore('station', () => {
     session = null
     assembler = null
     screen = null
-    partShown.value = partHeld.value = null
+    still?.clear()
+    still = null
+    partShown.value = partHeld.value = frameShown.value = null
     connection.forget('station')
     settings.value = load.value = models.value = null
     latest.value = null
@@ -308,7 +320,7 @@ export const useStationStore = defineStore('station', () => {
   return {
     line, station, source, sourceError, opening, stream, cameras, grabMethod, paused,
     settings, load, models, credit, inFlight, counts, latest, results, lastError, captureFps,
-    inspection, partShown, partHeld, alarms,
+    inspection, partShown, partHeld, frameShown, alarms,
     start, stop, chooseSource, setPaused, retryNow, triggerPart, acknowledge,
   }
 })

@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import { verdictOf } from '../../shared/domain/verdict.ts'
+import { stationInspection } from '../../shared/domain/inspection.ts'
+import { withinRoi, type RoiRect } from '../../shared/domain/roi.ts'
 import { matchDetections } from '../../shared/inference/match.ts'
 import type { InferenceEngine } from '../inference/types.ts'
 import type { Metrics } from '../metrics/metrics.ts'
@@ -60,17 +62,20 @@ export class ShadowRunner {
       return
     }
     this.#inFlight++
-    void this.#run(image, current, c.model, line.scoreThresholds).finally(() => this.#inFlight--)
+    const roi = stationInspection(line.inspection, current.station).roi
+    void this.#run(image, current, c.model, line.scoreThresholds, roi).finally(() => this.#inFlight--)
   }
 
-  async #run(image: Uint8Array, current: InspectionResult, model: string, scoreThresholds: Record<string, number>): Promise<void> {
+  async #run(image: Uint8Array, current: InspectionResult, model: string, scoreThresholds: Record<string, number>, roi: RoiRect[] | undefined): Promise<void> {
     const { engine, candidates, metrics, review, log } = this.deps
     try {
       const out = await engine.infer({ frameId: current.frameId, image, model, scoreThresholds })
-      const verdict = verdictOf(out.detections, out.defectClasses)
-      const m = matchDetections(current.detections, out.detections)
+      // the station's region of interest holds for the candidate as for the current model (fractions of the frame)
+      const detections = withinRoi(out.detections, out.width, out.height, roi)
+      const verdict = verdictOf(detections, out.defectClasses)
+      const m = matchDetections(current.detections, detections)
       const agrees = verdict === current.verdict && m.onlyA === 0 && m.onlyB === 0
-      const stored = await candidates.record({ frameId: current.frameId, model: out.model.name, version: out.model.version, line: current.line, capturedAt: current.capturedAt, verdict, detections: out.detections, agrees })
+      const stored = await candidates.record({ frameId: current.frameId, model: out.model.name, version: out.model.version, line: current.line, capturedAt: current.capturedAt, verdict, detections, agrees })
       if (!stored) return // a redelivered frame: counted the first time
       metrics.candidateFrames.inc({ line: current.line, outcome: 'inferred' })
       metrics.candidateAgreement.inc({ line: current.line, result: agrees ? 'agree' : 'disagree' })

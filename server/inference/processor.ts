@@ -4,6 +4,8 @@
  * A failure is nacked for redelivery; the queue dead-letters a frame that keeps failing.
  */
 import { verdictOf } from '../../shared/domain/verdict.ts'
+import { stationInspection } from '../../shared/domain/inspection.ts'
+import { withinRoi } from '../../shared/domain/roi.ts'
 import { uplinkBoxToFrame } from '../../shared/inference/letterbox.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import { fromQueueMessage, type FrameJob } from '../queue/frame-job.ts'
@@ -96,7 +98,11 @@ export class Processor {
       })
       // a model-size frame's boxes are in its own pixels; the station and the record want the camera's
       const from = job.from
-      const detections = from ? outcome.detections.map((d) => ({ ...d, box: uplinkBoxToFrame(d.box, from, outcome) })) : outcome.detections
+      const inFrame = from ? outcome.detections.map((d) => ({ ...d, box: uplinkBoxToFrame(d.box, from, outcome) })) : outcome.detections
+      const width = job.from?.width ?? outcome.width
+      const height = job.from?.height ?? outcome.height
+      // the station's region of interest: detections centred outside it are ignored (shared/domain/roi.ts)
+      const detections = withinRoi(inFrame, width, height, stationInspection(line.inspection, job.station).roi)
       const result: InspectionResult = {
         frameId: job.frameId,
         line: job.line,
@@ -115,8 +121,8 @@ export class Processor {
           postprocess: outcome.timings.postprocess,
         },
         source: job.source,
-        width: job.from?.width ?? outcome.width,
-        height: job.from?.height ?? outcome.height,
+        width,
+        height,
       }
       if (job.jobId) result.jobId = job.jobId
       if (job.audit) result.audit = true

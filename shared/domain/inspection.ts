@@ -6,11 +6,14 @@
 import { z } from 'zod'
 import { Id } from './ids.ts'
 import { InspectionMode, PartRule } from './part.ts'
+import { RoiSchema, type Roi } from './roi.ts'
 
 export const StationInspectionSchema = z.object({
   mode: InspectionMode.optional(),
   /** The station's failure alarm stays silent (the red NG still shows). */
   muted: z.boolean().optional(),
+  /** Region of interest (shared/domain/roi.ts): detections whose box centre lies outside are ignored. */
+  roi: RoiSchema.optional(),
 })
 export type StationInspection = z.infer<typeof StationInspectionSchema>
 
@@ -45,6 +48,8 @@ export interface StationInspectionView {
   presenceFrames: number
   holdFailures: boolean
   muted: boolean
+  /** The station's region of interest; undefined: the whole frame. */
+  roi: Roi | undefined
 }
 
 export function stationInspection(inspection: InspectionSettings | undefined, station: string): StationInspectionView {
@@ -57,5 +62,6 @@ export function stationInspection(inspection: InspectionSettings | undefined, st
     presenceFrames: i.presenceFrames,
     holdFailures: i.holdFailures,
     muted: own?.muted ?? false,
+    roi: own?.roi,
   }
 }

@@ -2,8 +2,9 @@
  * The admin panel in a real Chromium against a real linesight process: a station token is
  * refused, the admin token signs in, an edit to the scaling settings changes the what-if
  * replay of the recorded day before anything is saved, saving applies it (the API serves it
- * back) and audits it, a line's settings are saved the same way, and the status page charts the
- * recorded load. Any console error or page error other than the refused sign-in fails the test.
+ * back) and audits it, a line's settings are saved the same way, a station's region of interest
+ * is drawn on its latest image and saved, and the status page charts the recorded load. Any
+ * console error or page error other than the refused sign-in fails the test.
  */
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
@@ -131,6 +132,42 @@ describe.skipIf(skip)('admin panel in Chromium', () => {
     const audit2 = (await (await server.admin('/api/v1/admin/audit?limit=10')).json()) as { items: { target: string }[] }
     expect(audit2.items.some((e) => e.target === `line:${LINE}`)).toBe(true)
 
+    expect(problems).toEqual([])
+  })
+
+  it("draws a station's region of interest on its latest stored image and saves it with the line", async () => {
+    const page = await ctx.newPage()
+    collectProblems(page, problems)
+    await page.goto(`${server.url}/admin#token=${server.adminToken}`)
+    await page.locator('[data-testid=line-select]').waitFor({ timeout: 15_000 })
+    await page.selectOption('[data-testid=line-select]', LINE)
+    await page.fill('[data-testid=inspection-new-station]', 'S1')
+    await page.click('[data-testid=inspection-add-station]')
+    await page.click('[data-testid=roi-edit]')
+    // the station's failing frame recorded in beforeAll is the snapshot drawn on
+    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('[data-testid=roi-snapshot]')?.naturalWidth ?? 0) > 0, undefined, { timeout: 15_000 })
+    await page.locator('[data-testid=roi-surface]').scrollIntoViewIfNeeded()
+    const box = (await page.locator('[data-testid=roi-surface]').boundingBox())!
+    expect(box.width / box.height).toBeCloseTo(640 / 480, 1)
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height * 0.2)
+    await page.mouse.down()
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5, { steps: 4 })
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.7, { steps: 4 })
+    await page.mouse.up()
+    await page.locator('[data-testid=roi-rect]').waitFor({ timeout: 5000 })
+    expect(await page.locator('[data-testid=roi-count]').textContent()).toBe('1 of 8')
+    // a tap adds nothing
+    await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.8)
+    expect(await page.locator('[data-testid=roi-count]').textContent()).toBe('1 of 8')
+    expect(await page.locator('[data-testid=roi-rect]').count()).toBe(1)
+
+    await page.click('[data-testid=line-save]')
+    await page.locator('[data-testid=line-saved]').waitFor({ timeout: 15_000 })
+    const line = (await (await server.admin(`/api/v1/lines/${LINE}/settings`)).json()) as LineSettings
+    const roi = line.inspection?.stations.S1?.roi
+    expect(roi).toHaveLength(1)
+    const expected = [0.1, 0.2, 0.6, 0.7]
+    roi![0]!.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 1))
     expect(problems).toEqual([])
   })
 

@@ -1,7 +1,8 @@
 /**
  * The whole way in a real browser: a station page streams Chromium's fake camera (playing the
  * committed sample images as a .y4m video) to a real linesight process, and a kiosk page on the
- * same line shows the detections. Either page logging an error fails the test.
+ * same line shows the detections; the station draws each verdict on the still of its own frame,
+ * never boxes over the live video. Either page logging an error fails the test.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -81,6 +82,9 @@ describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
     await station.goto(`${server.url}/station?line=L1&station=S1`)
     await station.locator('.stage[data-source=camera]').waitFor({ timeout: 30_000 })
     expect(await station.locator('[data-testid=demo-label]').count()).toBe(0)
+    // a mounted tablet has its full-screen button and theme toggle on the station screen itself
+    expect(await station.locator('[data-testid=station] [data-testid=fullscreen]').count()).toBe(1)
+    expect(await station.locator('[data-testid=station] [data-testid=theme-toggle]').count()).toBe(1)
     await station.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 30_000 })
 
     // enough results for every sample to have passed the camera at least once
@@ -161,6 +165,28 @@ describe.skipIf(missing !== null)('station and kiosk in Chromium', () => {
     } else {
       console.warn('station-kiosk e2e: the detector fails none of the samples, so no failure thumbnails were checked')
     }
+
+    // Continuous mode draws each verdict on the still of the frame it belongs to (docs/parts.md),
+    // never boxes over the live video: no box sits on the stage; paused, the still settles on the
+    // station's last recorded frame and carries exactly that frame's boxes on its own image.
+    expect(await station.locator('.stage [data-testid=box]').count()).toBe(0)
+    await station.click('[data-testid=pause]')
+    const stillImage = station.locator('[data-testid=frame-panel] [data-testid=part-image]')
+    const last = await waitFor(
+      async () => {
+        const r = (await (await server.admin('/api/v1/results?line=L1&station=S1&limit=1')).json()) as { items: InspectionResult[] }
+        const onScreen = (await stillImage.count()) === 1 ? await stillImage.getAttribute('data-frame-id') : null
+        return r.items[0] && onScreen === r.items[0].frameId ? r.items[0] : null
+      },
+      { timeoutMs: 30_000, what: "the station's still to show its last recorded frame" },
+    )
+    await waitFor(() => stillImage.locator('img').evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0), { timeoutMs: 10_000, what: 'the still to load' })
+    expect(await stillImage.getAttribute('data-judged')).toBe(last.verdict)
+    await waitFor(async () => (await stillImage.locator('[data-testid=box]').count()) === last.detections.length, {
+      timeoutMs: 10_000,
+      what: `the still to carry the ${last.detections.length} boxes of frame ${last.frameId}`,
+    })
+    expect(await station.locator('.stage [data-testid=box]').count()).toBe(0)
 
     if (process.env.E2E_SCREENSHOTS) {
       await station.screenshot({ path: join(process.env.E2E_SCREENSHOTS, 'e2e-station-1280x800.png') })
