@@ -4,18 +4,26 @@
  */
 import type { Config } from '../config/index.ts'
 import type { Logger } from '../log.ts'
+import { join, resolve } from 'node:path'
 import { EmbeddedQueue, embeddedOptionsFromConfig } from '../queue/embedded.ts'
+import { QueueJournal } from '../queue/journal.ts'
 import { RabbitQueue, rabbitOptionsFromConfig } from '../queue/rabbitmq.ts'
 import type { FrameQueue } from '../queue/types.ts'
 import { LocalResultBus, type ResultBus } from '../results/bus.ts'
 import { RabbitResultBus, resultBusOptionsFromConfig } from '../results/rabbitmq-bus.ts'
 
 const BLOB_MAX_AGE_MS = 24 * 3600_000
+/** The embedded queue's journal, in the data folder (server/queue/journal.ts). */
+export const JOURNAL_FILE = 'queue-journal.db'
 
 export async function openQueue(config: Config, log: Logger): Promise<{ queue: FrameQueue; bus: ResultBus }> {
   const onError = (err: unknown, context: string) => log.error({ err: String(err), context }, 'queue error')
   if (!config.amqpUrl) {
-    return { queue: new EmbeddedQueue({ ...embeddedOptionsFromConfig(config), onError }), bus: new LocalResultBus() }
+    // accepted frames outlive this process (a kill, a crash): replayed by the next one
+    const journal = new QueueJournal(join(resolve(config.dataDir), JOURNAL_FILE), onError)
+    const queue = new EmbeddedQueue({ ...embeddedOptionsFromConfig(config), onError, journal })
+    if (queue.replayed > 0) log.info({ frames: queue.replayed, file: journal.file }, 'replaying frames accepted before the last stop')
+    return { queue, bus: new LocalResultBus() }
   }
   const options = rabbitOptionsFromConfig(config)
   const queue = await RabbitQueue.connect({ ...options, onError })
