@@ -6,9 +6,13 @@
  * frame; a frame recorded just before the kill, whose row was not yet removed, is inferred again
  * and the store's idempotency by frame id keeps its one record.
  *
- * Durability: WAL with `synchronous = NORMAL`. A commit is in the operating system's hands when
- * `add` returns, which survives the process being killed; a power cut may lose the last commits
- * (never corrupt the file). fsync per frame would cost a disk flush on the ingest path.
+ * Durability: against the process dying (a kill, a crash, OOM), not against the machine losing
+ * power. WAL with `synchronous = OFF`: a commit is in the operating system's page cache when
+ * `add` returns, which survives the process; nothing is fsynced, because a flush on the ingest
+ * path (per frame, or at each WAL checkpoint with `NORMAL`) cost the gateway about 3x its
+ * main-thread time per frame (docs/soak.md). After a power cut the file may be lost or corrupt:
+ * one that does not open is moved aside and the process starts without it (server/wiring/queue.ts).
+ * 64 KiB pages: a frame is one or two pages rather than a chain of 4 KiB ones.
  *
  * Removals are batched (one transaction per turn of the event loop): a removal lost to a kill
  * only costs a second inference, never a second record.
@@ -39,8 +43,10 @@ export class QueueJournal {
   ) {
     mkdirSync(dirname(file), { recursive: true })
     this.#db = new Database(file)
+    // before the first table is made (it fixes the file's page size)
+    this.#db.pragma('page_size = 65536')
     this.#db.pragma('journal_mode = WAL')
-    this.#db.pragma('synchronous = NORMAL')
+    this.#db.pragma('synchronous = OFF')
     const version = this.#db.pragma('user_version', { simple: true }) as number
     if (version === 0) {
       this.#db.exec(`CREATE TABLE IF NOT EXISTS frames (

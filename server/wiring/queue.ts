@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/index.ts'
 import type { Logger } from '../log.ts'
+import { existsSync, renameSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { EmbeddedQueue, embeddedOptionsFromConfig } from '../queue/embedded.ts'
 import { QueueJournal } from '../queue/journal.ts'
@@ -20,9 +21,19 @@ export async function openQueue(config: Config, log: Logger): Promise<{ queue: F
   const onError = (err: unknown, context: string) => log.error({ err: String(err), context }, 'queue error')
   if (!config.amqpUrl) {
     // accepted frames outlive this process (a kill, a crash): replayed by the next one
-    const journal = new QueueJournal(join(resolve(config.dataDir), JOURNAL_FILE), onError)
-    const queue = new EmbeddedQueue({ ...embeddedOptionsFromConfig(config), onError, journal })
-    if (queue.replayed > 0) log.info({ frames: queue.replayed, file: journal.file }, 'replaying frames accepted before the last stop')
+    const file = join(resolve(config.dataDir), JOURNAL_FILE)
+    const open = () => new EmbeddedQueue({ ...embeddedOptionsFromConfig(config), onError, journal: new QueueJournal(file, onError) })
+    let queue: EmbeddedQueue
+    try {
+      queue = open()
+    } catch (err) {
+      // a journal that does not open (a power cut, see journal.ts) must not keep the line down: kept aside for a look
+      const aside = `${file}.unreadable-${Date.now()}`
+      for (const suffix of ['', '-wal', '-shm']) renameIfThere(file + suffix, aside + suffix)
+      log.error({ err: String(err), movedTo: aside }, 'the queue journal could not be read; moved aside, starting without its frames')
+      queue = open()
+    }
+    if (queue.replayed > 0) log.info({ frames: queue.replayed, file }, 'replaying frames accepted before the last stop')
     return { queue, bus: new LocalResultBus() }
   }
   const options = rabbitOptionsFromConfig(config)
@@ -39,4 +50,8 @@ export async function openQueue(config: Config, log: Logger): Promise<{ queue: F
   sweep.unref()
   log.info({ url: config.amqpUrl.replace(/\/\/[^@]*@/, '//***@') }, 'connected to RabbitMQ')
   return { queue, bus }
+}
+
+function renameIfThere(from: string, to: string): void {
+  if (existsSync(from)) renameSync(from, to)
 }
