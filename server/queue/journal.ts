@@ -9,7 +9,7 @@
  * Durability: against the process dying (a kill, a crash, OOM), not against the machine losing
  * power. WAL with `synchronous = OFF`: a commit is in the operating system's page cache when
  * `add` returns, which survives the process; nothing is fsynced, because a flush on the ingest
- * path (per frame, or at each WAL checkpoint with `NORMAL`) cost the gateway about 3x its
+ * path (per frame, or at each WAL checkpoint with `NORMAL`) cost the gateway 2.4 times its
  * main-thread time per frame (docs/soak.md). After a power cut the file may be lost or corrupt:
  * one that does not open is moved aside and the process starts without it (server/wiring/queue.ts).
  * 64 KiB pages: a frame is one or two pages rather than a chain of 4 KiB ones.
