@@ -107,7 +107,12 @@ export class EmbeddedQueue implements FrameQueue {
     const expiresAt = Date.now() + ttl
     const w: Waiting = { message, priority: opts.priority, attempts: 0, expiresAt }
     // on disk before the caller is told it is queued; a write that fails (disk full) refuses the frame
-    this.#journal?.add(w)
+    try {
+      this.#journal?.add(w)
+    } catch (err) {
+      this.#report(err, 'writing a frame to the queue journal (refused)')
+      throw err
+    }
     this.#present.add(message.id)
     lane.push(w)
     this.#sweeper.expect(expiresAt)
