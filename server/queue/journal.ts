@@ -47,6 +47,10 @@ export class QueueJournal {
     this.#db.pragma('page_size = 65536')
     this.#db.pragma('journal_mode = WAL')
     this.#db.pragma('synchronous = OFF')
+    // SQLite's default checkpoints the WAL every 1000 pages, 64 MiB at this page size, and never
+    // shrinks it: on a small data disk that alone filled it. Every 1 MiB, truncated back to 1 MiB.
+    this.#db.pragma('wal_autocheckpoint = 16')
+    this.#db.pragma('journal_size_limit = 1048576')
     const version = this.#db.pragma('user_version', { simple: true }) as number
     if (version === 0) {
       this.#db.exec(`CREATE TABLE IF NOT EXISTS frames (
