@@ -4,7 +4,12 @@
  * (its handler may transfer them to a worker thread, and a requeue needs them again); one timer
  * per queue expires live frames. Semantics: types.ts; the shared suite: test/contracts/queue.ts.
  *
- * Frames live in this process's memory only: they are gone when it exits.
+ * With a journal (journal.ts; the all-in-one process keeps one in the data folder) every frame is
+ * also written to disk before `publish` resolves and replayed by the next process: an accepted
+ * frame outlives a kill. Without one, frames live in this process's memory only.
+ *
+ * A frame whose id is already waiting or delivered is not queued twice: a station that resends a
+ * frame after a reconnect gets the result of the copy already queued.
  */
 import type { Config } from '../config/index.ts'
 import { DeadLetterList } from './dead-letter-list.ts'
@@ -12,6 +17,7 @@ import { type Outcome, runHandler, SettleOnceDelivery } from './delivery.ts'
 import { Lane, type Waiting } from './embedded-lane.ts'
 import { reportToConsole, type QueueErrorReporter } from './errors.ts'
 import { ExpirySweeper } from './expiry-sweeper.ts'
+import type { QueueJournal } from './journal.ts'
 import {
   type ConsumeOptions,
   type Consumer,
@@ -37,6 +43,8 @@ export interface EmbeddedQueueOptions {
   /** Dead letters kept (`QUEUE_DEAD_LETTER_MAX`). */
   deadLetterMax: number
   onError?: QueueErrorReporter
+  /** Where accepted frames are kept until acknowledged, and replayed from at start. */
+  journal?: QueueJournal
 }
 
 export function embeddedOptionsFromConfig(config: Config): EmbeddedQueueOptions {
@@ -56,6 +64,13 @@ export class EmbeddedQueue implements FrameQueue {
   readonly #listeners = new Set<(d: DeadLetter) => void>()
   readonly #sweeper = new ExpirySweeper((now) => Math.min(this.#lanes.live.sweep(now, this.#expire), this.#lanes.batch.sweep(now, this.#expire)))
   readonly #report: QueueErrorReporter
+  /** Ids waiting or delivered and not yet settled. */
+  readonly #present = new Set<string>()
+  readonly #journal: QueueJournal | undefined
+  /** Earliest expiry among replayed frames, armed once a consumer (and the dead-letter listeners) exist. */
+  #replayedExpiry = Infinity
+  /** Replayed frames whose runs used up the delivery limit: dead-lettered once someone listens. */
+  #replayedSpent: Waiting[] = []
   #unacked = 0
   #nextConsumer = 0
   #pumping = false
@@ -64,17 +79,42 @@ export class EmbeddedQueue implements FrameQueue {
   constructor(private readonly opts: EmbeddedQueueOptions) {
     this.#dead = new DeadLetterList(opts.deadLetterMax)
     this.#report = opts.onError ?? reportToConsole
+    this.#journal = opts.journal
+    for (const w of this.#journal?.replay() ?? []) {
+      this.#present.add(w.message.id)
+      if (w.attempts >= opts.deliveryLimit) {
+        this.#replayedSpent.push(w)
+        continue
+      }
+      this.#lanes[w.priority].push(w)
+      this.#replayedExpiry = Math.min(this.#replayedExpiry, w.expiresAt)
+    }
+  }
+
+  /** Frames replayed from the journal at start. */
+  get replayed(): number {
+    return this.#lanes.live.size + this.#lanes.batch.size + this.#replayedSpent.length
   }
 
   async publish(message: QueueMessage, opts: PublishOptions): Promise<void> {
     if (this.#closed) throw new QueueClosedError('the embedded queue is closed')
     const lane = this.#lanes[opts.priority]
     if (!lane) throw new TypeError(`unknown priority ${String(opts.priority)}`)
+    if (this.#present.has(message.id)) return
     const max = this.opts.maxLength[opts.priority]
     if (lane.size >= max) throw new QueueFullError(opts.priority, max)
     const ttl = opts.priority === 'live' ? Math.min(opts.ttlMs ?? Infinity, this.opts.liveTtlMs) : (opts.ttlMs ?? Infinity)
     const expiresAt = Date.now() + ttl
-    lane.push({ message, priority: opts.priority, attempts: 0, expiresAt })
+    const w: Waiting = { message, priority: opts.priority, attempts: 0, expiresAt }
+    // on disk before the caller is told it is queued; a write that fails (disk full) refuses the frame
+    try {
+      this.#journal?.add(w)
+    } catch (err) {
+      this.#report(err, 'writing a frame to the queue journal (refused)')
+      throw err
+    }
+    this.#present.add(message.id)
+    lane.push(w)
     this.#sweeper.expect(expiresAt)
     this.#pump()
   }
@@ -92,6 +132,9 @@ export class EmbeddedQueue implements FrameQueue {
       report: this.#report,
     })
     this.#consumers.push(consumer)
+    this.#sweeper.expect(this.#replayedExpiry)
+    this.#replayedExpiry = Infinity
+    for (const w of this.#replayedSpent.splice(0)) this.#deadLetter(w, 'delivery-limit')
     this.#pump()
     return consumer
   }
@@ -136,6 +179,7 @@ export class EmbeddedQueue implements FrameQueue {
     this.#closed = true
     this.#sweeper.stop()
     await Promise.all([...this.#consumers].map((c) => c.close()))
+    this.#journal?.close()
   }
 
   #pump(): void {
@@ -183,7 +227,7 @@ export class EmbeddedQueue implements FrameQueue {
   }
 
   #settle(w: Waiting, outcome: Outcome): void {
-    if (outcome.ack) return
+    if (outcome.ack) return this.#gone(w)
     if (outcome.reason !== undefined) w.lastError = outcome.reason
     if (!outcome.requeue) this.#deadLetter(w, 'rejected')
     else if (w.attempts >= this.opts.deliveryLimit) this.#deadLetter(w, 'delivery-limit')
@@ -195,7 +239,14 @@ export class EmbeddedQueue implements FrameQueue {
 
   readonly #expire = (w: Waiting): void => this.#deadLetter(w, 'expired')
 
+  /** Acknowledged or dead-lettered: no longer this queue's to deliver. */
+  #gone(w: Waiting): void {
+    this.#present.delete(w.message.id)
+    this.#journal?.remove(w.message.id)
+  }
+
   #deadLetter(w: Waiting, reason: DeadLetterReason): void {
+    this.#gone(w)
     const d: DeadLetter = { message: w.message, priority: w.priority, reason, deadAt: Date.now() }
     if (w.lastError !== undefined) d.error = w.lastError
     this.#dead.add(d)

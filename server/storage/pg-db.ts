@@ -77,6 +77,15 @@ export class PgDb implements Db {
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     this.#check()
     const client = await this.pool.connect()
+    let broken: unknown
+    // A checked-out client has no listener of the pool's: one whose connection the server cuts
+    // between two statements (a database restart: 57P01 "terminating connection due to
+    // administrator command") emits 'error' with nobody listening, which ends the process.
+    const onError = (err: Error) => {
+      broken = err
+      this.#log.warn({ err }, 'storage: a PostgreSQL connection failed inside a transaction')
+    }
+    client.on('error', onError)
     const after: (() => void)[] = []
     let open = true
     const guard = () => {
@@ -94,7 +103,6 @@ export class PgDb implements Db {
       },
       afterCommit: (cb) => void after.push(cb),
     }
-    let broken: unknown
     try {
       await client.query('BEGIN')
       const result = await fn(tx)
@@ -111,6 +119,7 @@ export class PgDb implements Db {
       })
       throw err
     } finally {
+      client.removeListener('error', onError)
       client.release(broken instanceof Error ? broken : undefined)
     }
   }

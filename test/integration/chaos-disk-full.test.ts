@@ -12,7 +12,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, unlinkSync, writ
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { resultsOfLine } from '../helpers/broker.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
@@ -101,6 +101,9 @@ describe.skipIf('skip' in disk)('the data folder disk full under an all-in-one p
       },
     })
   }, 180_000)
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail' && server) console.error(`[chaos-disk-full] last log lines:\n${server.logs.slice(-40).map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`)
+  })
   afterAll(() => {
     if (server) void server.kill().catch(() => undefined)
     try {
@@ -136,8 +139,15 @@ describe.skipIf('skip' in disk)('the data folder disk full under an all-in-one p
     })
     console.info(`[chaos-disk-full] logged: ${JSON.stringify(diskError).slice(0, 400)}`)
 
+    // each was answered: accepted (then held by the worker), or busy when the queue journal could not keep it
+    await waitFor(() => whileFull.every((f) => station.ackStatus(f.frameId) !== undefined || station.results.has(f.frameId)), { timeoutMs: 60_000, what: 'an answer to each frame sent while full' })
+    const refused = whileFull.filter((f) => station.outcome(f.frameId) === 'busy')
+    console.info(`[chaos-disk-full] while full: ${whileFull.length - refused.length} accepted, ${refused.length} answered busy`)
+
     unlinkSync(filler)
     await waitFor(async () => (await fetch(`${s.url}/ready`)).status === 200, { timeoutMs: 60_000, what: '/ready 200 once space returned' })
+    // a station sends a frame answered busy again
+    for (const f of refused) station.send(f)
     const after = frames(4)
     await station.sendAll(after, { window: 4, timeoutMs: 120_000 })
     await waitFor(() => after.every((f) => station.results.has(f.frameId)), { timeoutMs: 120_000, what: 'results for the frames sent after space returned' })
@@ -154,11 +164,14 @@ describe.skipIf('skip' in disk)('the data folder disk full under an all-in-one p
 
     await s.stop({ keepData: true })
     server = undefined
-    const db = new Database(join(dir, 'linesight.db'), { readonly: true })
-    try {
-      expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
-    } finally {
-      db.close()
+    // the results database, and the queue journal on the same disk (server/queue/journal.ts)
+    for (const file of ['linesight.db', 'queue-journal.db']) {
+      const db = new Database(join(dir, file), { readonly: true })
+      try {
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
+      } finally {
+        db.close()
+      }
     }
     expect(filesEndingIn(join(dir, 'images'), '.tmp')).toEqual([])
   })

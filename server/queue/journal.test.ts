@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { queueContract } from '../../test/contracts/queue.ts'
+import { waitFor } from '../../test/helpers/wait.ts'
+import { EmbeddedQueue } from './embedded.ts'
+import { QueueJournal } from './journal.ts'
+import type { DeadLetter, QueueMessage } from './types.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'linesight-journal-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let files = 0
+const nextFile = () => join(dir, `journal-${++files}.db`)
+
+queueContract('embedded with a journal', async (opts) => new EmbeddedQueue({ ...opts, deadLetterMax: 100, journal: new QueueJournal(nextFile()) }))
+
+const options = { maxLength: { live: 100, batch: 100 }, deliveryLimit: 3, liveTtlMs: 60_000, deadLetterMax: 10 }
+const message = (id: string, n = 1): QueueMessage => ({ id, headers: { line: 'L', n, audit: n % 2 === 0 }, body: new Uint8Array(4096).fill(n) })
+
+/** A process that dies: its queue is dropped without close(), so nothing is flushed or settled. */
+function crash(q: EmbeddedQueue): void {
+  void q
+}
+
+describe('the embedded queue journal', () => {
+  it('replays, in order and with their bytes, the frames a killed process had accepted and not acknowledged', async () => {
+    const file = nextFile()
+    const first = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    for (let i = 1; i <= 5; i++) await first.publish(message(`f${i}`, i), { priority: i === 5 ? 'batch' : 'live' })
+    // f1 and f2 are recorded and acknowledged; f3 is being inferred when the process dies
+    const held: (() => void)[] = []
+    let acked = 0
+    await first.consume(async (d) => {
+      if (d.message.id === 'f3') return new Promise<void>((resolve) => held.push(resolve))
+      acked++
+    }, { prefetch: 1 })
+    await waitFor(() => held.length === 1 && acked === 2, { what: 'f1, f2 acknowledged and f3 in flight' })
+    await new Promise((r) => setImmediate(r)) // the batched removals of f1, f2
+    crash(first)
+
+    const second = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    expect(second.replayed).toBe(3)
+    const got: { id: string; attempt: number; priority: string; headers: object; first: number; size: number }[] = []
+    await second.consume(async (d) => {
+      got.push({ id: d.message.id, attempt: d.attempt, priority: d.priority, headers: d.message.headers, first: d.message.body[0]!, size: d.message.body.byteLength })
+    }, { prefetch: 1 })
+    await waitFor(() => got.length === 3, { what: 'three replayed deliveries' })
+    expect(got).toEqual([
+      { id: 'f3', attempt: 2, priority: 'live', headers: { line: 'L', n: 3, audit: false }, first: 3, size: 4096 },
+      { id: 'f4', attempt: 2, priority: 'live', headers: { line: 'L', n: 4, audit: true }, first: 4, size: 4096 },
+      { id: 'f5', attempt: 2, priority: 'batch', headers: { line: 'L', n: 5, audit: false }, first: 5, size: 4096 },
+    ])
+    for (const release of held) release()
+    await second.close()
+    const third = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    expect(third.replayed).toBe(0)
+    await third.close()
+  })
+
+  it('does not queue a frame twice when its station resends it (the replayed copy answers)', async () => {
+    const file = nextFile()
+    const first = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    await first.publish(message('dup'), { priority: 'live' })
+    crash(first)
+    const second = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    await second.publish(message('dup'), { priority: 'live' })
+    expect(await second.depth()).toMatchObject({ live: 1 })
+    const ids: string[] = []
+    await second.consume(async (d) => void ids.push(d.message.id), { prefetch: 1 })
+    await waitFor(() => ids.length === 1, { what: 'the delivery' })
+    // once acknowledged, the same id is a new frame again (a resend after its result was lost)
+    await waitFor(async () => (await second.depth()).unacked === 0, { what: 'the ack' })
+    await second.publish(message('dup'), { priority: 'live' })
+    await waitFor(() => ids.length === 2, { what: 'the second delivery' })
+    await second.close()
+  })
+
+  it('dead-letters a replayed frame whose runs used up the delivery limit, instead of crash-looping on it', async () => {
+    const file = nextFile()
+    let q = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    await q.publish(message('poison'), { priority: 'live' })
+    // each process dies while inferring it
+    for (let run = 1; run < options.deliveryLimit; run++) {
+      crash(q)
+      q = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    }
+    crash(q)
+    q = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    const dead: DeadLetter[] = []
+    q.onDeadLetter((d) => dead.push(d))
+    const delivered: string[] = []
+    await q.consume(async (d) => void delivered.push(d.message.id), { prefetch: 1 })
+    await waitFor(() => dead.length === 1, { what: 'the dead letter' })
+    expect(dead[0]).toMatchObject({ reason: 'delivery-limit', message: { id: 'poison' } })
+    expect(delivered).toEqual([])
+    await q.close()
+    const after = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    expect(after.replayed).toBe(0)
+    await after.close()
+  })
+})
