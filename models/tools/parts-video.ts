@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Y4mFrame } from './y4m.ts'
+import { mulberry32 } from '../../shared/random.ts'
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)))
 const SAMPLES = join(ROOT, 'models/samples')
@@ -57,18 +58,6 @@ export interface PartsTruth {
   parts: PartTruth[]
 }
 
-/** A small seeded generator (mulberry32): the same seed makes the same video. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** The id printed on part `index` (0-based) of a video made with `seed`. */
 export function partIdOf(seed: number, index: number): string {
   return `LS-${seed.toString(36).toUpperCase()}-${String(index + 1).padStart(3, '0')}`
@@ -99,7 +88,7 @@ export async function partsVideo(o: PartsVideoOptions): Promise<{ frames: Y4mFra
   const lead = o.leadFrames ?? gap
   if (![gap, lead, tail].every((n) => Number.isInteger(n) && n >= 1)) throw new Error('gaps of empty belt take at least 1 frame')
   if (pass < 3) throw new Error('a passage takes at least 3 frames (blurred entry, sharp, blurred exit)')
-  const random = seeded(o.seed)
+  const random = mulberry32(o.seed) // the same seed makes the same video
   const frames: Y4mFrame[] = []
   const parts: PartTruth[] = []
   let at = 0

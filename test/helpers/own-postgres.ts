@@ -6,10 +6,10 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chown, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { freePort } from './browser.ts'
 
 const run = promisify(execFile)
 export const PG_BIN = '/usr/lib/postgresql/15/bin'
@@ -18,17 +18,6 @@ export const PG_BIN = '/usr/lib/postgresql/15/bin'
 export function ownPostgresMissing(): string | undefined {
   for (const b of ['initdb', 'pg_ctl']) if (!existsSync(join(PG_BIN, b))) return `${join(PG_BIN, b)} is missing`
   return undefined
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 export interface OwnPostgres {
