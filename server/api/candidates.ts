@@ -13,7 +13,6 @@
  *    `previousModel`. Every change is audited.
  */
 import { z } from 'zod'
-import { isId } from '../../shared/domain/ids.ts'
 import type { LineSettings } from '../../shared/domain/line-settings.ts'
 import { matchDetections } from '../../shared/inference/match.ts'
 import { describePrincipal } from '../auth/principal.ts'
@@ -22,13 +21,12 @@ import { compareOnReviewed } from '../candidates/compare.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { ok, type RequestContext, type Route } from './types.ts'
+import { lineParam } from './query.ts'
 
 const CandidateInput = z.strictObject({ model: z.string().min(1).max(64), share: z.number().gt(0).max(1) })
 
 function lineOf(ctx: RequestContext): string {
-  const line = ctx.params.line ?? ''
-  if (!isId(line)) throw badRequest('line must be an id', 'bad_line')
-  return line
+  return lineParam(ctx.params.line)
 }
 
 export function candidateRoutes(core: Core): Route[] {

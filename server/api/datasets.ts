@@ -4,11 +4,10 @@
  * required; `from`/`to` are ms since the epoch or ISO dates, both optional; the classes are those
  * of the model the line runs now.
  */
-import { isId } from '../../shared/domain/ids.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { yoloDatasetZip } from '../datasets/yolo-zip.ts'
-import { queryTime } from './query.ts'
+import { lineParam, queryTime } from './query.ts'
 import type { Route } from './types.ts'
 
 export function datasetRoutes(core: Core): Route[] {
@@ -18,8 +17,7 @@ export function datasetRoutes(core: Core): Route[] {
       pattern: '/api/v1/datasets/yolo',
       access: 'admin',
       handler: (ctx) => {
-        const line = ctx.query.get('line')
-        if (line === null || !isId(line)) throw badRequest('"line" is required and must be an id', 'bad_line')
+        const line = lineParam(ctx.query.get('line'))
         const from = queryTime(ctx.query, 'from')
         const to = queryTime(ctx.query, 'to')
         if (from !== undefined && to !== undefined && to <= from) throw badRequest('"to" must be after "from"', 'bad_range')

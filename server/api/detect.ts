@@ -12,6 +12,7 @@ import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { FrameFailed } from '../ingest/ingest.ts'
 import { ok, type Route } from './types.ts'
+import { lineParam } from './query.ts'
 
 const TYPES = new Set(['image/jpeg', 'image/png'])
 const DETECT_TIMEOUT_MS = 30_000
@@ -26,11 +27,10 @@ export function detectRoutes(core: Core): Route[] {
       handler: async (ctx) => {
         const type = (ctx.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
         if (!TYPES.has(type)) throw new HttpError(415, 'unsupported_type', `Content-Type must be image/jpeg or image/png, got "${type.slice(0, 60) || '(none)'}"`)
-        const line = ctx.query.get('line') ?? ''
+        const line = lineParam(ctx.query.get('line'))
         const station = ctx.query.get('station') ?? ctx.principal.station ?? 'http'
         const model = ctx.query.get('model') ?? undefined
         const partId = ctx.query.get('part') ?? undefined
-        if (!isId(line)) throw badRequest('query parameter "line" must be an id (1-64 of A-Z a-z 0-9 . _ : -)', 'bad_line')
         if (!isId(station)) throw badRequest('query parameter "station" must be an id', 'bad_station')
         if (partId !== undefined && !isPartId(partId)) throw badRequest('query parameter "part" must be a part id (1-128 printable ASCII, no spaces)', 'bad_part')
         if (model !== undefined && !core.models.get(model)) throw new HttpError(404, 'unknown_model', `no model named "${model.slice(0, 64)}" is loaded`)

@@ -10,7 +10,7 @@ import { HttpError, badRequest, notFound } from '../errors.ts'
 import type { Job, JobStatus } from '../storage/jobs.ts'
 import type { UploadInfo } from '../uploads/index.ts'
 import { resultsCsv } from './csv.ts'
-import { queryCursor, queryLimit } from './query.ts'
+import { queryCursor, queryLimit, queryLine } from './query.ts'
 import { ok, type Route } from './types.ts'
 
 /** Before the job row exists, the upload's state tells where it is. */
@@ -83,15 +83,14 @@ export function jobRoutes(core: Core): Route[] {
       pattern: '/api/v1/jobs',
       access: 'read',
       handler: async (ctx) => {
-        const line = ctx.query.get('line')
-        if (line !== null && !isId(line)) throw badRequest('"line" must be an id', 'bad_line')
+        const line = queryLine(ctx.query)
         const status = ctx.query.get('status')
         if (status !== null && !['queued', 'running', 'done', 'failed'].includes(status)) throw badRequest('"status" must be queued, running, done or failed', 'bad_status')
         const { limit, cursor } = page(ctx.query)
         const p = ctx.principal
         const list = await jobsStore()
           .list({
-            ...(line !== null ? { line } : {}),
+            ...(line !== undefined ? { line } : {}),
             ...(p.lines !== '*' ? { lines: p.lines } : {}),
             ...(status !== null ? { status: status as JobStatus } : {}),
             limit: Math.min(limit, 500),

@@ -4,18 +4,14 @@
  * `PUT /api/v1/admin/lines/:line/candidate` (server/candidates/check.ts): 422 `unknown_model` or
  * `classes_differ`, 409 `same_model`.
  */
-import { isId } from '../../shared/domain/ids.ts'
 import { canUseLine, describePrincipal } from '../auth/principal.ts'
 import { checkCandidate } from '../candidates/check.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
 import { ok, type Route } from './types.ts'
+import { lineParam } from './query.ts'
 
 export function lineRoutes(core: Core): Route[] {
-  const lineParam = (v: string | undefined) => {
-    if (!v || !isId(v)) throw badRequest('line must be an id', 'bad_line')
-    return v
-  }
   return [
     {
       method: 'get',

@@ -18,13 +18,13 @@ import type { PartTracker } from '../parts/tracker.ts'
 import type { PartQuery } from '../storage/parts.ts'
 import { jsonBody } from './body.ts'
 import { csvExport, partsCsv } from './csv.ts'
-import { queryCursor, queryLimit, queryTime } from './query.ts'
+import { lineParam, queryCursor, queryLimit, queryTime } from './query.ts'
 import { ok, type Route } from './types.ts'
 
 function lineOf(v: string | undefined, principal: Principal): string {
-  if (!v || !isId(v)) throw badRequest('line must be an id', 'bad_line')
-  if (!canUseLine(principal, v)) throw new HttpError(403, 'forbidden', `this token may not use line ${v}`)
-  return v
+  const line = lineParam(v)
+  if (!canUseLine(principal, line)) throw new HttpError(403, 'forbidden', `this token may not use line ${line}`)
+  return line
 }
 
 function partIdOf(v: string | undefined): string {

@@ -2,6 +2,7 @@
  * The query-string parameters several routes share, parsed one way: a bad value is a 400 with a
  * code naming the parameter, never a silent default.
  */
+import { isId } from '../../shared/domain/ids.ts'
 import { badRequest } from '../errors.ts'
 
 /** `from`/`to`: ms since the epoch or an ISO date; absent or empty is undefined. */
@@ -28,4 +29,18 @@ export function queryCursor(q: URLSearchParams): string | undefined {
   if (v === null || v === '') return undefined
   if (v.length > 200) throw badRequest('"cursor" is not one this server gave', 'bad_cursor')
   return v
+}
+
+const LINE_RULE = '1-64 of A-Z a-z 0-9 . _ : -'
+
+/** A line id from a path or query parameter; anything else (absent, empty, `../x`) is 400 `bad_line`. */
+export function lineParam(v: string | null | undefined, name = 'line'): string {
+  if (!v || !isId(v)) throw badRequest(`"${name}" must be a line id (${LINE_RULE})`, 'bad_line')
+  return v
+}
+
+/** An optional `line` query parameter: absent is undefined, present must be a line id. */
+export function queryLine(q: URLSearchParams): string | undefined {
+  const v = q.get('line')
+  return v === null ? undefined : lineParam(v)
 }

@@ -8,14 +8,13 @@ import type { Core } from '../core.ts'
 import { HttpError, badRequest, notFound } from '../errors.ts'
 import type { ResultQuery } from '../storage/types.ts'
 import { csvExport, resultsCsv } from './csv.ts'
-import { queryCursor, queryLimit, queryTime } from './query.ts'
+import { queryCursor, queryLimit, queryLine, queryTime } from './query.ts'
 import { ok, type Route } from './types.ts'
 
 export function parseResultQuery(q: URLSearchParams, principal: Principal): ResultQuery {
   const out: ResultQuery = {}
-  const line = q.get('line')
-  if (line !== null) {
-    if (!isId(line)) throw badRequest('"line" must be an id', 'bad_line')
+  const line = queryLine(q)
+  if (line !== undefined) {
     if (!canUseLine(principal, line)) throw new HttpError(403, 'forbidden', `this token may not read line ${line}`)
     out.line = line
   }

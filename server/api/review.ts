@@ -20,6 +20,7 @@ import { checkDetections, parseReviewInput, ReviewError, type ReviewErrorCode } 
 import { StorageError } from '../storage/errors.ts'
 import { jsonBody } from './body.ts'
 import { json, ok, type RequestContext, type Route } from './types.ts'
+import { queryCursor, queryLimit, queryLine } from './query.ts'
 
 const REVIEW_BODY_LIMIT = 64 * 1024
 const FLAG_BODY_LIMIT = 4 * 1024
@@ -113,21 +114,18 @@ export function reviewRoutes(core: Core): Route[] {
       access: 'admin',
       handler: async (ctx) => {
         const q = ctx.query
-        const line = q.get('line')
-        if (line !== null && !isId(line)) throw badRequest('"line" must be an id', 'bad_line')
+        const line = queryLine(q)
         const status = q.get('status')
         if (status !== null && !(REVIEW_STATUSES as readonly string[]).includes(status)) throw badRequest(`"status" must be one of ${REVIEW_STATUSES.join(', ')}`, 'bad_status')
-        const limit = q.get('limit')
-        const n = limit === null ? undefined : Number(limit)
-        if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 500)) throw badRequest('"limit" must be an integer 1-500', 'bad_limit')
-        const cursor = q.get('cursor')
+        const n = queryLimit(q, 500)
+        const cursor = queryCursor(q)
         try {
           return ok(
             await core.review.store.list({
-              ...(line !== null ? { line } : {}),
+              ...(line !== undefined ? { line } : {}),
               ...(status !== null ? { status: status as ReviewStatus } : {}),
               ...(n !== undefined ? { limit: n } : {}),
-              ...(cursor !== null ? { cursor } : {}),
+              ...(cursor !== undefined ? { cursor } : {}),
             }),
           )
         } catch (err) {

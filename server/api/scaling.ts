@@ -3,14 +3,13 @@
  * for the status page. The settings are validated with shared/domain/scaling.ts, saved through
  * the settings store (audited: `settings.put` on key `scaling`) and applied live.
  */
-import { isId } from '../../shared/domain/ids.ts'
 import { WhatIfRequestSchema } from '../../shared/domain/scaling.ts'
 import { describePrincipal } from '../auth/principal.ts'
 import type { Core } from '../core.ts'
-import { HttpError, badRequest } from '../errors.ts'
+import { HttpError } from '../errors.ts'
 import { scalingFor } from '../scaling/index.ts'
 import { jsonBody } from './body.ts'
-import { queryTime } from './query.ts'
+import { lineParam, queryTime } from './query.ts'
 import { ok, type Route } from './types.ts'
 
 const BODY_LIMIT = 64 * 1024
@@ -55,8 +54,7 @@ export function scalingRoutes(core: Core): Route[] {
       handler: async (ctx) => {
         const to = queryTime(ctx.query, 'to') ?? Date.now()
         const from = queryTime(ctx.query, 'from') ?? to - HOUR_MS
-        const line = ctx.query.get('line') || undefined
-        if (line !== undefined && !isId(line)) throw badRequest('"line" must be an id', 'bad_line')
+        const line = ctx.query.get('line') ? lineParam(ctx.query.get('line')) : undefined
         // all lines together would show a line-scoped token the others' load
         if (line === undefined && ctx.principal.lines !== '*') throw new HttpError(403, 'forbidden', 'this token may read only its own lines: pass "line"')
         return ok(await scaling.history({ from, to, line }))
