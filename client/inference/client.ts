@@ -9,6 +9,7 @@ export class InferenceClient {
   readonly #worker: Worker
   readonly #api: Comlink.Remote<InferenceWorkerApi>
   #failure: string | null = null
+  #stopped = false
   /** Settles every pending call when the worker is terminated: comlink would leave them hanging. */
   #terminated: () => void = () => {}
   readonly #gone = new Promise<WorkerReply<never>>((resolve) => {
@@ -62,7 +63,10 @@ export class InferenceClient {
     this.#api.release(frameId).catch((e: unknown) => (this.#failure ??= (e as Error).message))
   }
 
+  /** Idempotent: a probe is stopped by its abort signal and again when its init settles. */
   terminate(): void {
+    if (this.#stopped) return
+    this.#stopped = true
     this.#failure ??= 'the inference worker was stopped'
     this.#terminated()
     this.#api[Comlink.releaseProxy]()
