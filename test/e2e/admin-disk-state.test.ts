@@ -6,12 +6,12 @@
  * tmpfs by test/integration/chaos-disk-full.test.ts; here only what the page says is checked.)
  */
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises'
+import { mkdir, rm, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { e2eTempDir } from '../helpers/browser.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -30,9 +30,7 @@ describe.skipIf(skip)('the data folder state on the admin page', () => {
   const contexts: BrowserContext[] = []
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-disk-'))
+    tmp = await e2eTempDir('disk')
     dataDir = join(tmp, 'data')
     await mkdir(dataDir)
     const fs = await statfs(dataDir)

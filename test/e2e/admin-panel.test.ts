@@ -7,16 +7,16 @@
  * console error or page error other than the refused sign-in fails the test.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ScalingDoc } from '../../shared/domain/scaling.ts'
 import type { LineSettings } from '../../shared/domain/line-settings.ts'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
 import { openSqliteStore } from '../../server/storage/sqlite.ts'
 import { loadSamples } from '../helpers/samples.ts'
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { e2eTempDir } from '../helpers/browser.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu']
@@ -43,9 +43,7 @@ describe.skipIf(skip)('admin panel in Chromium', () => {
   const problems: string[] = []
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-admin-'))
+    tmp = await e2eTempDir('admin')
     server = await startServer({ env: { SERVE_CLIENT: 'true', HTTPS_ENABLED: 'false', MODELS_WATCH: 'false' } })
 
     // a frame makes the line known; a day of load is recorded beside it, as a recorder would have

@@ -4,16 +4,15 @@
  * gets it signed. Any console error or page error fails the test.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
 import { openSqliteStore } from '../../server/storage/sqlite.ts'
-import { freePort } from '../helpers/browser.ts'
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { e2eTempDir, freePort } from '../helpers/browser.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -37,9 +36,7 @@ describe.skipIf(skip)('webhooks in the admin page', () => {
   let receiverUrl: string
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-webhooks-'))
+    tmp = await e2eTempDir('webhooks')
     const port = await freePort()
     await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r))
     receiverUrl = `http://127.0.0.1:${port}/mes`

@@ -4,13 +4,12 @@
  * same frame over and over, and the server counts those skips; a reload takes the models and the
  * runtime from Cache Storage instead of downloading them again.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BrowserContext, Page, Request } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
-import { chromiumMissing, collectProblems, launchChromium, metricValue, uniqueId, writeY4m } from '../helpers/browser.ts'
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { chromiumMissing, collectProblems, e2eTempDir, launchChromium, metricValue, uniqueId, writeY4m } from '../helpers/browser.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 import { backendEp, candidates, waitBackend } from '../helpers/station-page.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -30,9 +29,7 @@ describe.skipIf(missing !== null)('browser inference: backend choice, prefilter,
   const fetched: string[] = []
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-browser-backend-'))
+    tmp = await e2eTempDir('browser-backend')
     // one image, every frame the same: after the first frame is sent, nothing changes
     await writeY4m([{ file: 'clean-part.jpg', frames: 10 }], join(tmp, 'still.y4m'), 5)
     server = await startServer({ env: { SERVE_CLIENT: 'true' } })

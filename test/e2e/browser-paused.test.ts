@@ -4,15 +4,14 @@
  * locally are still recorded by the server (with the JPEG of a failing part). On the way, the
  * prefilter tells the operator about the blurred frames in the sample loop.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
 import type { InspectionResult } from '../../shared/domain/result.ts'
-import { chromiumMissing, collectProblems, launchChromium, metricValue, uniqueId, writeY4m } from '../helpers/browser.ts'
+import { chromiumMissing, collectProblems, e2eTempDir, launchChromium, metricValue, uniqueId, writeY4m } from '../helpers/browser.ts'
 import { loadSamples } from '../helpers/samples.ts'
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 import { backendEp, recordedResults, waitBackend } from '../helpers/station-page.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -28,9 +27,7 @@ describe.skipIf(missing !== null)('browser inference when the server pauses', ()
   const line = uniqueId('PA')
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-browser-paused-'))
+    tmp = await e2eTempDir('browser-paused')
     // the sample parts in turn, each in view for a second
     await writeY4m(
       loadSamples().map((s) => ({ file: s.file, frames: 2 })),

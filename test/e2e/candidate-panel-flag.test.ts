@@ -9,15 +9,14 @@
  * The candidate is the default detector's file under another name (the class check needs the
  * line model's classes). Any console or page error fails the test.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { ReviewQueueItem } from '../../shared/domain/review.ts'
 import type { LineSettings } from '../../shared/domain/line-settings.ts'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
-import { chromiumMissing, collectProblems, launchChromium, uniqueId } from '../helpers/browser.ts'
+import { chromiumMissing, collectProblems, e2eTempDir, launchChromium, uniqueId } from '../helpers/browser.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -46,9 +45,7 @@ describe.skipIf(missing !== null)('candidate panel and kiosk flag in Chromium', 
   const problems: string[] = []
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-candidate-'))
+    tmp = await e2eTempDir('candidate')
     models = join(tmp, 'models')
     for (const dir of ['detector', 'prefilter', 'samples']) await cp(join(ROOT, 'models', dir), join(models, dir), { recursive: true })
     await mkdir(join(models, 'candidate'))

@@ -5,13 +5,12 @@
  * theme toggle switches the page's computed background colour and is remembered across reloads,
  * with `prefers-color-scheme` as the default.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
-import { chromiumMissing, collectProblems, launchChromium } from '../helpers/browser.ts'
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { chromiumMissing, collectProblems, e2eTempDir, launchChromium } from '../helpers/browser.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const missing = chromiumMissing()
 if (missing) console.warn(`display e2e skipped: ${missing}`)
@@ -41,9 +40,7 @@ describe.skipIf(missing)('full screen and theme in Chromium', () => {
   const problems: string[] = []
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-display-'))
+    tmp = await e2eTempDir('display')
     server = await startServer({ env: { SERVE_CLIENT: 'true' } })
     ctx = await launchChromium({ profileDir: join(tmp, 'profile') })
     await ctx.addInitScript(spyFullscreen)

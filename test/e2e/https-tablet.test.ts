@@ -10,14 +10,13 @@
  * separately with Node's TLS client, which verifies it and the host name against cert.pem.
  */
 import { createHash, X509Certificate } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect } from 'node:tls'
 import type { BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
-import { chromiumMissing, collectProblems, launchChromium, writeY4m } from '../helpers/browser.ts'
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { chromiumMissing, collectProblems, e2eTempDir, launchChromium, writeY4m } from '../helpers/browser.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const HOST = 'line1.plant.test'
 const missing = chromiumMissing()
@@ -30,9 +29,7 @@ describe.skipIf(missing !== null)('a tablet opening the station over HTTPS by ho
   const problems: string[] = []
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-https-tablet-'))
+    tmp = await e2eTempDir('https-tablet')
     await writeY4m([{ file: 'dent.jpg', frames: 2 }, { file: 'clean-part.jpg', frames: 2 }], join(tmp, 'camera.y4m'), 2)
     server = await startServer({ env: { SERVE_CLIENT: 'true', HTTPS_ENABLED: 'true', TLS_HOSTNAMES: HOST } })
     expect(server.httpsPort).toBeGreaterThan(0)

@@ -5,12 +5,11 @@
  * tablet types the code at /pair, lands on its station and streams; a reload keeps it paired
  * (the HttpOnly cookie); revoking it while it streams closes its socket and its screen says why.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
-import { chromiumMissing, collectProblems, launchChromium, metricValue, uniqueId, writeY4m } from '../helpers/browser.ts'
+import { chromiumMissing, collectProblems, e2eTempDir, launchChromium, metricValue, uniqueId, writeY4m } from '../helpers/browser.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -28,9 +27,7 @@ describe.skipIf(missing !== null)('pairing tablets in Chromium', () => {
   const line = uniqueId('PAIR')
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-pairing-'))
+    tmp = await e2eTempDir('pairing')
     const samples = JSON.parse(await readFile(join(ROOT, 'models/samples/samples.json'), 'utf8')) as { samples: { file: string }[] }
     await writeY4m(samples.samples.map((s) => ({ file: s.file, frames: 2 })), join(tmp, 'camera.y4m'), 2)
     server = await startServer({ env: { SERVE_CLIENT: 'true', HTTPS_ENABLED: 'false' } })

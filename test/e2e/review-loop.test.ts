@@ -7,14 +7,13 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InspectionResult } from '../../shared/domain/result.ts'
 import type { Review, ReviewQueueItem } from '../../shared/domain/review.ts'
-import { buildClient, clientIsStale } from '../../server/client-build.ts'
-import { chromiumMissing, collectProblems, launchChromium, uniqueId, writeY4m } from '../helpers/browser.ts'
+import { chromiumMissing, collectProblems, e2eTempDir, launchChromium, uniqueId, writeY4m } from '../helpers/browser.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -58,9 +57,7 @@ describe.skipIf(missing !== null)('review loop in Chromium', () => {
   const problems: string[] = []
 
   beforeAll(async () => {
-    if (clientIsStale(ROOT)) await buildClient(ROOT)
-    await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
-    tmp = await mkdtemp(join(ROOT, 'test/.tmp/e2e-review-'))
+    tmp = await e2eTempDir('review')
     await writeY4m([{ file: 'scratch.jpg', frames: 4 }], join(tmp, 'camera.y4m'), 2)
     server = await startServer({ env: { SERVE_CLIENT: 'true', HTTPS_ENABLED: 'false', MODELS_WATCH: 'false', INFERENCE_WORKERS: '1', INFERENCE_THREADS: '1' } })
     // every frame to the server, none held back: this test is about the frames, not the prefilter

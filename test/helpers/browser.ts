@@ -4,10 +4,13 @@
  * collector that fails the test on any console error or page error.
  */
 import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { DEVICE_COOKIE } from '../../server/auth/authenticate.ts'
-import { TEST_ADMIN_TOKEN } from './server.ts'
+import { buildClient, clientIsStale } from '../../server/client-build.ts'
+import { ROOT, TEST_ADMIN_TOKEN } from './server.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const CHROMIUM_FLAGS = [
@@ -103,4 +106,14 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 /** A run-unique id for lines and stations, so tests sharing a server never see each other's frames. */
 export function uniqueId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`
+}
+
+/**
+ * What an e2e file needs before it opens a page: the client built if its sources changed since the
+ * last build, and a temporary folder of its own under test/.tmp (`e2e-<name>-XXXXXX`; the caller removes it).
+ */
+export async function e2eTempDir(name: string): Promise<string> {
+  if (clientIsStale(ROOT)) await buildClient(ROOT)
+  await mkdir(join(ROOT, 'test/.tmp'), { recursive: true })
+  return mkdtemp(join(ROOT, `test/.tmp/e2e-${name}-`))
 }
