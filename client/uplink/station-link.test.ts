@@ -47,7 +47,7 @@ interface Peer {
   frames: FrameEnvelope[]
 }
 
-async function fakeServer(credit: number) {
+async function fakeServer(credit: number | (() => number)) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
   await new Promise<void>((r) => wss.once('listening', () => r()))
   const peers: Peer[] = []
@@ -63,7 +63,7 @@ async function fakeServer(credit: number) {
       const parsed = parseClientMessage(String(data as Buffer))
       if (!parsed.ok) throw new Error(parsed.error.message)
       peer.messages.push(parsed.message)
-      if (parsed.message.type === 'hello') socket.send(encodeMessage(welcome(credit)))
+      if (parsed.message.type === 'hello') socket.send(encodeMessage(welcome(typeof credit === 'number' ? credit : credit())))
     })
   })
   const port = (wss.address() as { port: number }).port
@@ -183,27 +183,90 @@ describe('station link', () => {
     expect(offer(link)).toBe(true)
   })
 
-  it('counts frames in flight as lost when the connection drops, then reconnects and says hello again', async () => {
+  it('sends frames in flight again after a reconnect, with the same ids and bytes, in order, before new frames', async () => {
     // offered the moment the link says it is offline: on a loaded machine a poll could come only
     // after the reconnect (20 ms backoff) and find it online again
     const offeredOffline: boolean[] = []
     const { server, link, events } = await setup(4, (e, l) => {
       if (e.type === 'status' && e.status.state === 'offline' && !offeredOffline.length) offeredOffline.push(offer(l))
     })
-    offer(link)
-    offer(link)
-    await waitFor(() => server.peers[0]!.frames.length === 2, { what: 'frames at the server', intervalMs: 5 })
-    server.peers[0]!.socket.terminate()
+    for (let i = 0; i < 4; i++) offer(link)
+    const first = server.peers[0]!
+    await waitFor(() => first.frames.length === 4, { what: 'frames at the server', intervalMs: 5 })
+    const [done, busy, accepted, unanswered] = first.frames as [FrameEnvelope, FrameEnvelope, FrameEnvelope, FrameEnvelope]
+    // answered before the drop: a result and a busy are final, not sent again
+    first.socket.send(encodeMessage({ type: 'ack', frameId: done.frameId, status: 'accepted' }))
+    first.socket.send(encodeMessage({ type: 'result', result: resultOf(done) }))
+    first.socket.send(encodeMessage({ type: 'ack', frameId: busy.frameId, status: 'busy' }))
+    first.socket.send(encodeMessage({ type: 'ack', frameId: accepted.frameId, status: 'accepted' }))
+    await waitFor(() => events.filter((e) => e.type === 'ack').length === 3 && events.some((e) => e.type === 'result'), { what: 'the answers', intervalMs: 5 })
+    first.socket.terminate()
     await waitFor(() => events.some((e) => e.type === 'status' && e.status.state === 'offline'), { what: 'offline', intervalMs: 5 })
     const offline = events.find((e) => e.type === 'status' && e.status.state === 'offline')
     expect(offline).toMatchObject({ status: { attempt: 1, lastError: { code: 'socket_closed' } } })
     expect(offeredOffline).toEqual([false])
 
     await waitFor(() => server.peers.length === 2 && link.online, { what: 'second connection', intervalMs: 5 })
-    expect(server.peers[1]!.messages[0]).toMatchObject({ type: 'hello', line: 'L1', station: 'S1' })
-    const counts = events.filter((e) => e.type === 'counts').at(-1)
-    expect(counts).toMatchObject({ counts: { lost: 2, dropped: { offline: 1 } }, inFlight: 0 })
+    const second = server.peers[1]!
+    expect(second.messages[0]).toMatchObject({ type: 'hello', line: 'L1', station: 'S1' })
     expect(link.status.attempt).toBe(0)
+    // a new camera frame right after the welcome goes behind the resent ones
+    expect(offer(link)).toBe(true)
+    await waitFor(() => second.frames.length === 3, { what: 'the resent frames and the new one', intervalMs: 5 })
+    expect(second.frames.map((f) => f.frameId)).toEqual([accepted.frameId, unanswered.frameId, `f-${n}`])
+    expect(Array.from(second.frames[0]!.payload)).toEqual(Array.from(accepted.payload))
+    expect(second.frames[1]).toMatchObject({ kind: 'frame', line: 'L1', station: 'S1', capturedAt: unanswered.capturedAt, width: unanswered.width })
+    const counts = events.filter((e) => e.type === 'counts').at(-1)
+    expect(counts).toMatchObject({ counts: { sent: 5, resent: 2, lost: 0, busy: 1, completed: 1, dropped: { offline: 1 } }, inFlight: 3 })
+
+    // the resent frame is answered on the new connection like any other, its client timings kept
+    second.socket.send(encodeMessage({ type: 'ack', frameId: accepted.frameId, status: 'accepted' }))
+    second.socket.send(encodeMessage({ type: 'result', result: resultOf(accepted) }))
+    await waitFor(() => events.filter((e) => e.type === 'result').length === 2, { what: 'the resent frame\'s result', intervalMs: 5 })
+    expect(events.filter((e) => e.type === 'result').at(-1)).toMatchObject({ result: { frameId: accepted.frameId }, frame: { frameId: accepted.frameId, timings: { capture: 1, encode: 2 } } })
+  })
+
+  it('sends a held frame once the new credit has room, and keeps new frames out until then', async () => {
+    let credit = 2
+    const server = await fakeServer(() => credit)
+    const events: StationLinkEvent[] = []
+    const link = new StationLink({
+      line: 'L1', station: 'S1', url: () => server.url, onEvent: (e) => events.push(e),
+      socket: { create: (url) => new WebSocket(url) as unknown as SocketLike, backoff: { baseMs: 20, maxMs: 100 } },
+    })
+    cleanups.push(() => new Promise<void>((r) => server.wss.close(() => r())))
+    cleanups.push(() => link.stop())
+    link.start()
+    await waitFor(() => link.online, { what: 'welcome', intervalMs: 5 })
+    offer(link)
+    offer(link)
+    await waitFor(() => server.peers[0]!.frames.length === 2, { what: 'frames at the server', intervalMs: 5 })
+    const [a, b] = server.peers[0]!.frames as [FrameEnvelope, FrameEnvelope]
+    credit = 1
+    server.peers[0]!.socket.terminate()
+    await waitFor(() => server.peers.length === 2 && link.online, { what: 'second connection', intervalMs: 5 })
+    const second = server.peers[1]!
+    await waitFor(() => second.frames.length === 1, { what: 'the first held frame', intervalMs: 5 })
+    expect(offer(link)).toBe(false)
+    second.socket.send(encodeMessage({ type: 'ack', frameId: a.frameId, status: 'accepted' }))
+    second.socket.send(encodeMessage({ type: 'result', result: resultOf(a) }))
+    await waitFor(() => second.frames.length === 2, { what: 'the second held frame', intervalMs: 5 })
+    expect(second.frames.map((f) => f.frameId)).toEqual([a.frameId, b.frameId])
+    expect(offer(link)).toBe(false)
+  })
+
+  it('hands on one result per frame id, however often the server answers it', async () => {
+    const { server, link, events } = await setup(2)
+    offer(link)
+    const peer = server.peers[0]!
+    await waitFor(() => peer.frames.length === 1, { what: 'a frame', intervalMs: 5 })
+    const f = peer.frames[0]!
+    peer.socket.send(encodeMessage({ type: 'result', result: resultOf(f) }))
+    peer.socket.send(encodeMessage({ type: 'result', result: resultOf(f) }))
+    peer.socket.send(encodeMessage({ type: 'ack', frameId: 'marker', status: 'recorded' }))
+    await waitFor(() => events.some((e) => e.type === 'ack' && e.ack.frameId === 'marker'), { what: 'the marker after both results', intervalMs: 5 })
+    expect(events.filter((e) => e.type === 'result').map((e) => e.type === 'result' && e.result.frameId)).toEqual([f.frameId])
+    expect(events.filter((e) => e.type === 'counts').at(-1)).toMatchObject({ counts: { completed: 1 }, inFlight: 0 })
   })
 
   it('sends a browser result and then the failing part\'s image as a resultImage envelope with the same frame id', async () => {

@@ -2,6 +2,14 @@
  * The station's uplink on /ws/station: hello/welcome, binary frame envelopes within the server's
  * credit, and the server's ack/result/load/settings/credit/error messages, all parsed with the
  * shared codec. Everything the UI needs leaves as one tagged event stream.
+ *
+ * A frame sent for server inference is kept (its envelope, in the credit window) until its result
+ * or a `busy`/`rejected` answer; when the connection drops first, it is sent again, with the same
+ * frame id, ahead of any new frame on the next connection (credit.ts). That is this station's
+ * outbox for server frames: bounded by the credit and in memory, unlike the durable outbox of
+ * results inferred here (client/outbox/), because a camera frame that waits any longer is about a
+ * part that has moved on. Results are handed on once per frame id, so a frame answered on both
+ * connections (or twice by the server) shows one result.
  */
 import { encodeMessage, parseServerMessage } from '../../shared/protocol/codec.ts'
 import { encodeEnvelope, type ImageMime } from '../../shared/protocol/envelope.ts'
@@ -78,6 +86,9 @@ export interface OutgoingFrame {
   timings: Record<string, number>
 }
 
+/** Frame ids whose result was handed on, so a second answer for one is not (bounded: the last this many). */
+const ANSWERED_KEPT = 256
+
 function sentFrame(r: Released<FrameMeta>): SentFrame {
   const f: SentFrame = { frameId: r.frameId, ...r.meta, sentAt: r.sentAt }
   if (r.ackedAt !== undefined) f.ackedAt = r.ackedAt
@@ -91,6 +102,8 @@ export class StationLink {
   #welcome: WelcomeMessage | null = null
   #uplink: UplinkSize | undefined
   #expiry: ReturnType<typeof setInterval> | null = null
+  /** Recently answered frame ids, oldest first (a Set keeps insertion order). */
+  readonly #answered = new Set<string>()
 
   constructor(options: StationLinkOptions) {
     this.#o = options
@@ -181,11 +194,6 @@ export class StationLink {
     // what encoding learnt (the encoded size, the encode time) replaces what was known at reservation
     const size = frame.from ?? frame
     const update = (m: FrameMeta): FrameMeta => ({ ...m, width: size.width, height: size.height, timings: { ...m.timings, ...frame.timings } })
-    if (!this.#window.markSent(frame.frameId, now, update)) {
-      // the slot vanished with the connection it was reserved on; reset() already counted it
-      this.#emitCounts()
-      return false
-    }
     const envelope = encodeEnvelope({
       kind: 'frame',
       frameId: frame.frameId,
@@ -201,7 +209,13 @@ export class StationLink {
       ...(frame.partId ? { partId: frame.partId } : {}),
       payload: frame.bytes,
     })
-    // a socket that is closing refuses it; its close handler then counts the frame lost
+    // the envelope is kept until the frame is answered, to send again if the connection drops first
+    if (!this.#window.markSent(frame.frameId, now, { update, copy: envelope })) {
+      // the slot vanished with the connection it was reserved on; reset() already counted it
+      this.#emitCounts()
+      return false
+    }
+    // a socket that is closing refuses it; its close handler then holds the frame for the next one
     this.#socket.send(envelope)
     this.#emitCounts()
     return true
@@ -272,16 +286,21 @@ export class StationLink {
         this.#uplink = m.uplink
         this.#window.setCredit(m.credit)
         this.#socket.markOnline()
+        // before the welcome goes out to the owner, so frames held from the last connection go
+        // ahead of any new camera frame
+        this.#resendHeld()
         this.#o.onEvent({ type: 'welcome', welcome: m })
         this.#emitCounts()
         return
       case 'credit':
         this.#window.setCredit(m.credit)
+        this.#resendHeld()
         this.#o.onEvent({ type: 'credit', credit: m.credit })
         this.#emitCounts()
         return
       case 'ack': {
         const released = this.#window.ack(m.frameId, m.status, Date.now())
+        if (released && m.status !== 'accepted') this.#resendHeld()
         const frame = released ? sentFrame(released) : undefined
         this.#o.onEvent(frame ? { type: 'ack', ack: m, frame } : { type: 'ack', ack: m })
         if (m.status === 'rejected' && m.error) this.#o.onEvent({ type: 'error', error: m.error, frameId: m.frameId })
@@ -290,8 +309,12 @@ export class StationLink {
       }
       case 'result': {
         const released = this.#window.complete(m.result.frameId)
+        if (released) this.#resendHeld()
         const receivedAt = Date.now()
-        this.#o.onEvent(released ? { type: 'result', result: m.result, frame: sentFrame(released), receivedAt } : { type: 'result', result: m.result, receivedAt })
+        // a frame sent again may be answered again: the owner (screen, part assembly) hears of its first result only
+        if (this.#firstAnswer(m.result.frameId)) {
+          this.#o.onEvent(released ? { type: 'result', result: m.result, frame: sentFrame(released), receivedAt } : { type: 'result', result: m.result, receivedAt })
+        }
         if (m.load) this.#o.onEvent({ type: 'load', load: m.load })
         if (released) this.#emitCounts()
         return
@@ -319,8 +342,26 @@ export class StationLink {
     }
   }
 
+  /** Puts frames held from a dropped connection on this one, as far as the credit allows. */
+  #resendHeld(): void {
+    if (!this.online) return
+    // a socket that refuses one is closing: its close handler holds the frame again
+    for (const f of this.#window.resendHeld(Date.now())) this.#socket.send(f.copy)
+  }
+
+  /** False when this frame id was answered already. */
+  #firstAnswer(frameId: string): boolean {
+    if (this.#answered.has(frameId)) return false
+    this.#answered.add(frameId)
+    if (this.#answered.size > ANSWERED_KEPT) this.#answered.delete(this.#answered.values().next().value!)
+    return true
+  }
+
   #expireOverdue(): void {
-    if (this.#window.expire(Date.now(), this.#o.answerTimeoutMs ?? 15_000).length > 0) this.#emitCounts()
+    if (this.#window.expire(Date.now(), this.#o.answerTimeoutMs ?? 15_000).length > 0) {
+      this.#resendHeld()
+      this.#emitCounts()
+    }
   }
 
   #emitCounts(): void {
