@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { brotliDecompressSync, gunzipSync } from 'node:zlib'
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { waitFor } from '../../test/helpers/wait.ts'
-import { pickCoding } from './compressed.ts'
+import { CompressedCopies, pickCoding } from './compressed.ts'
 import { StaticFiles } from './static-files.ts'
 
 describe('pickCoding', () => {
@@ -55,5 +56,50 @@ describe('static files, compressed', () => {
     const r = await get('/icon.png', 'br')
     expect(r.headers?.['content-encoding']).toBeUndefined()
     expect(r.headers?.vary).toBeUndefined()
+  })
+})
+
+describe('compressed copies kept in a folder', () => {
+  const root = mkdtempSync(join(tmpdir(), 'linesight-static-'))
+  const dir = join(root, 'compressed')
+  const js = Buffer.from('export const y = 2;\n'.repeat(4000))
+  writeFileSync(join(root, 'app.js'), js)
+  const etag = createHash('sha1').update(js).digest('base64url')
+  const brOf = (files: StaticFiles) =>
+    waitFor(async () => {
+      const r = await files.serve({ path: '/app.js', headers: { 'accept-encoding': 'br' } })
+      return r.headers?.['content-encoding'] === 'br' ? (r.body as Uint8Array) : undefined
+    }, { what: 'the brotli copy' })
+
+  it('writes both copies under the ETag, whole', async () => {
+    const br = await brOf(new StaticFiles(root, { dir }))
+    await waitFor(() => existsSync(join(dir, `${etag}.br`)) && existsSync(join(dir, `${etag}.gz`)), { what: 'both copies in the folder' })
+    expect(brotliDecompressSync(br).equals(js)).toBe(true)
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('serves what an earlier process left there instead of compressing again', async () => {
+    // copies made at other settings than the server's: the bytes tell where they came from
+    const earlierBr = brotliCompressSync(js, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } })
+    writeFileSync(join(dir, `${etag}.br`), earlierBr)
+    writeFileSync(join(dir, `${etag}.gz`), gzipSync(js, { level: 1 }))
+    const br = await brOf(new StaticFiles(root, { dir }))
+    expect(Buffer.from(br).equals(earlierBr)).toBe(true)
+  })
+
+  it('keeps the folder under its bound, the least recently written file going first', async () => {
+    const small = join(root, 'bounded')
+    const bodies = ['a', 'b'].map((c) => Buffer.from(`${c}-${'0123456789'.repeat(2000)}`))
+    // room for one file's two copies and a half: the second file's copies push the first one's out
+    const pair = (b: Buffer) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length + gzipSync(b, { level: 9 }).length
+    const copies = new CompressedCopies({ dir: small, maxBytes: Math.ceil(Math.max(...bodies.map(pair)) * 1.5) })
+    const written = (i: number) => ['br', 'gz'].every((ext) => existsSync(join(small, `e${i}.${ext}`)))
+    await waitFor(() => copies.get('f0', '"e0"', bodies[0]!, 'br'), { what: 'copy 0' })
+    await waitFor(() => written(0), { what: 'copy 0 in the folder' })
+    const hourAgo = new Date(Date.now() - 3_600_000)
+    for (const ext of ['br', 'gz']) utimesSync(join(small, `e0.${ext}`), hourAgo, hourAgo)
+    await waitFor(() => copies.get('f1', '"e1"', bodies[1]!, 'br'), { what: 'copy 1' })
+    await waitFor(() => !existsSync(join(small, 'e0.br')), { what: 'the older copies removed' })
+    expect(readdirSync(small).sort()).toEqual(['e1.br', 'e1.gz'])
   })
 })

@@ -6,7 +6,12 @@
  * nor libuv's pool (sharp decodes frames there), nor the process's exit (the thread is unref'd).
  * Until its copy is ready a file goes out as it is. `Vary: Accept-Encoding` goes on every reply of a compressible type so a shared
  * cache never hands brotli to a client that did not ask for it, and each coding has its own ETag.
+ * With a folder (`<LINESIGHT_DATA_DIR>/compressed`), the copies are kept there by ETag, so a
+ * restarted server serves them at once instead of compressing the 27 MB WASM again.
  */
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
 export type Coding = 'br' | 'gzip'
@@ -97,10 +102,74 @@ function compressOffThread(body: Uint8Array): Promise<{ br: Uint8Array; gzip: Ui
   })
 }
 
+export interface CopiesOptions {
+  /** Where the copies outlive the process, named by ETag; none: in memory only. */
+  dir?: string
+  /** The folder's bound in bytes (default 256 MiB): past it the oldest copies are removed. */
+  maxBytes?: number
+}
+
+/** A file name for an ETag: its own characters when they are safe, else their hash. */
+function fileNameOf(etag: string): string {
+  const bare = etag.replace(/^W\//, '').replace(/"/g, '')
+  return /^[A-Za-z0-9_-]{1,128}$/.test(bare) ? bare : createHash('sha256').update(etag).digest('hex')
+}
+
+/** Both copies from the folder, or undefined when either is missing or unreadable. */
+async function readCopies(dir: string, name: string): Promise<{ br: Uint8Array; gzip: Uint8Array } | undefined> {
+  try {
+    const [br, gzip] = await Promise.all([readFile(join(dir, `${name}.br`)), readFile(join(dir, `${name}.gz`))])
+    return { br, gzip }
+  } catch {
+    return undefined
+  }
+}
+
+/** Writes both copies (each to a temporary name, then renamed: never a half-written copy), then keeps the folder under its bound. */
+async function writeCopies(dir: string, name: string, copies: { br: Uint8Array; gzip: Uint8Array }, maxBytes: number): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  for (const [ext, body] of [['gz', copies.gzip], ['br', copies.br]] as const) {
+    const tmp = join(dir, `.${name}.${ext}.${process.pid}.tmp`)
+    await writeFile(tmp, body)
+    await rename(tmp, join(dir, `${name}.${ext}`))
+  }
+  // a file's two copies go together: one without the other is compressed again anyway
+  const byName = new Map<string, { size: number; mtimeMs: number; files: string[] }>()
+  for (const f of (await readdir(dir)).filter((f) => /\.(br|gz)$/.test(f) && !f.startsWith('.'))) {
+    const st = await stat(join(dir, f)).catch(() => null)
+    if (!st) continue
+    const g = byName.get(f.slice(0, -3)) ?? { size: 0, mtimeMs: 0, files: [] }
+    g.size += st.size
+    g.mtimeMs = Math.max(g.mtimeMs, st.mtimeMs)
+    g.files.push(f)
+    byName.set(f.slice(0, -3), g)
+  }
+  let total = [...byName.values()].reduce((a, g) => a + g.size, 0)
+  for (const g of [...byName.values()].sort((a, b) => a.mtimeMs - b.mtimeMs)) {
+    if (total <= maxBytes) break
+    for (const f of g.files) await unlink(join(dir, f)).catch(() => undefined)
+    total -= g.size
+  }
+}
+
 export class CompressedCopies {
   /** By ETag: a changed file has a new one, and its old copies are dropped with it. */
   readonly #byEtag = new Map<string, Variants>()
   readonly #keyOf = new Map<string, string>()
+
+  constructor(private readonly options: CopiesOptions = {}) {}
+
+  /** From the folder if an earlier process made them, else compressed now (and kept there). */
+  async #make(etag: string, body: Uint8Array): Promise<{ br: Uint8Array; gzip: Uint8Array }> {
+    const { dir, maxBytes = 256 << 20 } = this.options
+    const name = fileNameOf(etag)
+    const kept = dir ? await readCopies(dir, name) : undefined
+    if (kept) return kept
+    const made = await compressOffThread(body)
+    // a folder that cannot be written (a full disk) costs the next start a compression, nothing more
+    if (dir) await writeCopies(dir, name, made, maxBytes).catch(() => undefined)
+    return made
+  }
 
   /**
    * The copy of `body` in `coding` if it is ready; otherwise starts making both copies (once)
@@ -119,7 +188,7 @@ export class CompressedCopies {
     if (!v.started) {
       v.started = true
       const variants = v
-      void compressOffThread(body).then(
+      void this.#make(etag, body).then(
         ({ br, gzip }) => {
           // a copy that is no smaller is not worth a coding
           if (br.length < body.length) variants.br = br
@@ -130,7 +199,6 @@ export class CompressedCopies {
     }
     return undefined
   }
-
 }
 
 /**

@@ -4,13 +4,14 @@
  * welcome message and fetches the current one).
  */
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Core } from '../core.ts'
 import { notFound } from '../errors.ts'
 import { CompressedCopies, encodedReply } from './compressed.ts'
 import { ok, type Reply, type Route } from './types.ts'
 
 export function modelRoutes(core: Core): Route[] {
-  const copies = new CompressedCopies()
+  const copies = new CompressedCopies({ dir: join(core.config.dataDir, 'compressed') })
   return [
     {
       method: 'get',

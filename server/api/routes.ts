@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Core } from '../core.ts'
 import { accessTableRoute } from '../auth/access-table.ts'
 import { preflightRoutes } from '../auth/cors.ts'
@@ -51,7 +52,7 @@ export function allRoutes(core: Core, clientDir: string | undefined): Route[] {
   ]
   routes.push({ method: 'any', pattern: '/api/*', access: 'public', handler: (ctx) => json(404, { error: { code: 'not_found', message: `no route ${ctx.method} ${ctx.path.slice(0, 200)}` } }) })
   if (clientDir) {
-    const files = new StaticFiles(clientDir)
+    const files = new StaticFiles(clientDir, { dir: join(core.config.dataDir, 'compressed') })
     routes.push({ method: 'get', pattern: '/*', access: 'public', handler: (ctx) => files.serve(ctx) })
   }
   routes.push(accessTableRoute(routes))

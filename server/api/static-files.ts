@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
-import { CompressedCopies, encodedReply } from './compressed.ts'
+import { CompressedCopies, encodedReply, type CopiesOptions } from './compressed.ts'
 import type { Reply, RequestContext } from './types.ts'
 
 const TYPES: Record<string, string> = {
@@ -36,8 +36,13 @@ interface Cached {
 
 export class StaticFiles {
   readonly #cache = new Map<string, Cached>()
-  readonly #copies = new CompressedCopies()
-  constructor(readonly root: string) {}
+  readonly #copies: CompressedCopies
+  constructor(
+    readonly root: string,
+    copies: CopiesOptions = {},
+  ) {
+    this.#copies = new CompressedCopies(copies)
+  }
 
   async #load(file: string): Promise<Cached | null> {
     let st
