@@ -80,8 +80,13 @@ export class EmbeddedQueue implements FrameQueue {
     this.#dead = new DeadLetterList(opts.deadLetterMax)
     this.#report = opts.onError ?? reportToConsole
     this.#journal = opts.journal
+    const now = Date.now()
     for (const w of this.#journal?.replay() ?? []) {
       this.#present.add(w.message.id)
+      // A replayed live frame gets a full TTL from this start: its station was told `accepted` and
+      // waits for a verdict; counting the restart against it would turn every frame of a restart
+      // longer than LIVE_FRAME_TTL_MS into an `expired` error record.
+      if (w.priority === 'live' && Number.isFinite(w.expiresAt)) w.expiresAt = Math.max(w.expiresAt, now + opts.liveTtlMs)
       if (w.attempts >= opts.deliveryLimit) {
         this.#replayedSpent.push(w)
         continue

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { queueContract } from '../../test/contracts/queue.ts'
 import { waitFor } from '../../test/helpers/wait.ts'
@@ -56,6 +57,26 @@ describe('the embedded queue journal', () => {
     const third = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
     expect(third.replayed).toBe(0)
     await third.close()
+  })
+
+  it('gives a replayed live frame a full TTL from the new start, however long the restart took', async () => {
+    const file = nextFile()
+    const first = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    await first.publish(message('slow-restart'), { priority: 'live' })
+    crash(first)
+    // the file as a restart longer than the TTL finds it: the frame's expiry has passed
+    const db = new Database(file)
+    expect(db.prepare('UPDATE frames SET expires_at = ? WHERE id = ?').run(Date.now() - 1000, 'slow-restart').changes).toBe(1)
+    db.close()
+    const second = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    const dead: DeadLetter[] = []
+    second.onDeadLetter((d) => dead.push(d))
+    const ids: string[] = []
+    await second.consume(async (d) => void ids.push(d.message.id), { prefetch: 1 })
+    await waitFor(() => ids.length + dead.length === 1, { what: 'the replayed frame delivered or dead-lettered' })
+    expect(dead).toEqual([])
+    expect(ids).toEqual(['slow-restart'])
+    await second.close()
   })
 
   it('does not queue a frame twice when its station resends it (the replayed copy answers)', async () => {
