@@ -26,6 +26,16 @@ describe('letterboxInto', () => {
     expect([0, 1, 2].map((c) => at(out, 32, 32, c, 16, 4))).toEqual([1, 0, 0])
     expect([0, 1, 2].map((c) => at(out, 32, 32, c, 16, 28))).toEqual([0, 0, 1])
     expect(out.includes(-1)).toBe(false)
+    expect(p.uprightJpeg).toBe(false) // a PNG
+  })
+
+  test('tells an upright JPEG (its own thumbnail when small) from a turned one', async () => {
+    const slot = () => new Float32Array(3 * 32 * 32)
+    const target = { width: 32, height: 32, pad: 114 }
+    const upright = await sharp(await halves(40, 20)).jpeg().toBuffer()
+    expect((await letterboxInto(new Uint8Array(upright), slot(), target, { maxPixels: 1e6 })).uprightJpeg).toBe(true)
+    const flipped = await sharp(await halves(40, 20)).jpeg().withMetadata({ orientation: 3 }).toBuffer()
+    expect((await letterboxInto(new Uint8Array(flipped), slot(), target, { maxPixels: 1e6 })).uprightJpeg).toBe(false)
   })
 
   test('reports the size after EXIF orientation, the frame detections are given in', async () => {
