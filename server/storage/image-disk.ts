@@ -31,24 +31,29 @@ export class DiskImageStore implements ImageStore {
   constructor(readonly dir: string) {}
 
   pathOf(frameId: string, variant: ImageVariant): string {
+    return this.#paths(frameId)[variant]
+  }
+
+  #paths(frameId: string): { dir: string } & Record<ImageVariant, string> {
     const hash = createHash('sha256').update(frameId).digest('hex')
-    return join(this.dir, hash.slice(0, 2), `${hash}.${SUFFIX[variant]}`)
+    const dir = join(this.dir, hash.slice(0, 2))
+    return { dir, original: join(dir, `${hash}.${SUFFIX.original}`), thumbnail: join(dir, `${hash}.${SUFFIX.thumbnail}`) }
   }
 
   async save(_sql: unknown, frameId: string, images: PreparedImages): Promise<void> {
+    const paths = this.#paths(frameId)
     const files: FileToWrite[] = []
     for (const variant of ['original', 'thumbnail'] as const) {
       const image = images[variant]
       if (!image) continue
-      const path = this.pathOf(frameId, variant)
+      const path = paths[variant]
       // a reader never sees half a file: write aside, then rename over (the thread removes a failed tmp)
       const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-      const dir = join(path, '..')
       // a frame already within the thumbnail's size (a station's model-size frame) is its own
       // thumbnail: its bytes are stored once, under both names
       const original = variant === 'thumbnail' ? images.original : undefined
-      if (original && sameBytes(original.bytes, image.bytes)) files.push({ dir, tmp, path, linkTo: this.pathOf(frameId, 'original') })
-      else files.push({ dir, tmp, path, bytes: image.bytes })
+      if (original && sameBytes(original.bytes, image.bytes)) files.push({ dir: paths.dir, tmp, path, linkTo: paths.original })
+      else files.push({ dir: paths.dir, tmp, path, bytes: image.bytes })
     }
     if (!files.length) return
     try {
