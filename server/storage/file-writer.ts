@@ -14,23 +14,28 @@ const THREAD = `
 const { parentPort } = require('node:worker_threads')
 const { mkdirSync, writeFileSync, renameSync, unlinkSync, linkSync } = require('node:fs')
 const made = new Set()
+function linked(linkTo, tmp, path) {
+  try {
+    linkSync(linkTo, path)
+    return true
+  } catch (e) {
+    // an older file has that name: link aside, then rename over it
+    if (e && e.code === 'EEXIST') {
+      linkSync(linkTo, tmp)
+      renameSync(tmp, path)
+      return true
+    }
+    // a file system without hard links: the bytes are written, as any file's
+    return false
+  }
+}
 function one({ dir, tmp, path, bytes, linkTo }) {
   if (!made.has(dir)) {
     mkdirSync(dir, { recursive: true })
     made.add(dir)
   }
-  if (linkTo !== undefined) {
-    try {
-      linkSync(linkTo, path)
-      return
-    } catch (e) {
-      if (!e || e.code !== 'EEXIST') throw e
-    }
-    // an older file has that name: link aside, then rename over it
-    linkSync(linkTo, tmp)
-  } else {
-    writeFileSync(tmp, bytes)
-  }
+  if (linkTo !== undefined && linked(linkTo, tmp, path)) return
+  writeFileSync(tmp, bytes)
   renameSync(tmp, path)
 }
 parentPort.on('message', ({ id, files }) => {
@@ -47,10 +52,18 @@ parentPort.on('message', ({ id, files }) => {
 
 /**
  * One file: its bytes, written to `tmp` in `dir` and renamed to `path` (readers never see half a
- * file); or a second name for a file written before it in the same call (`linkTo`, a hard link:
- * the same bytes stored once, as a model-size frame that is its own thumbnail).
+ * file). With `linkTo`, the same bytes as a file written before it in the same call: a hard link
+ * to that file (stored once, as a model-size frame that is its own thumbnail), or the bytes
+ * written where the file system has no hard links. The same array twice in one message is
+ * cloned once.
  */
-export type FileToWrite = { dir: string; tmp: string; path: string } & ({ bytes: Uint8Array; linkTo?: undefined } | { linkTo: string; bytes?: undefined })
+export interface FileToWrite {
+  dir: string
+  tmp: string
+  path: string
+  bytes: Uint8Array
+  linkTo?: string
+}
 
 interface Reply {
   id: number

@@ -52,8 +52,8 @@ export class DiskImageStore implements ImageStore {
       // a frame already within the thumbnail's size (a station's model-size frame) is its own
       // thumbnail: its bytes are stored once, under both names
       const original = variant === 'thumbnail' ? images.original : undefined
-      if (original && sameBytes(original.bytes, image.bytes)) files.push({ dir: paths.dir, tmp, path, linkTo: paths.original })
-      else files.push({ dir: paths.dir, tmp, path, bytes: image.bytes })
+      const linkTo = original && sameBytes(original.bytes, image.bytes) ? paths.original : undefined
+      files.push({ dir: paths.dir, tmp, path, bytes: image.bytes, ...(linkTo ? { linkTo } : {}) })
     }
     if (!files.length) return
     try {
