@@ -13,7 +13,7 @@
  * Rounds interleave the stages (see rounds.ts); results are medians. `--help` for options.
  */
 import { existsSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { halfLoad, profiledRuns, warmUp, type HalfLoad } from './latency-and-profile.ts'
@@ -110,6 +110,8 @@ async function main(): Promise<void> {
     frames: rig.frames,
     modelSize: { width: rig.modelSize.width, height: rig.modelSize.height, meanBytes: rig.modelSize.meanBytes, fullMeanBytes: rig.modelSize.fullMeanBytes },
   })
+  // --out may name a folder that does not exist yet (it failed at the very end of the run)
+  await mkdir(out, { recursive: true })
   await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n')
   log(`wrote results.json, ${(await writeReport(results, out)).join(', ')} in ${out}/`)
   for (const t of (results.details as { targets: { what: string; met: boolean; measured: number; op: string; limit: number }[] }).targets) {

@@ -23,12 +23,13 @@ const NOOP_REGISTER = fileURLToPath(new URL('../noop/register.mjs', import.meta.
 /**
  * `env`: the inference plan (INFERENCE_WORKERS, ...) the engine stage uses too, so both run the
  * same layout. `root`: another checkout of linesight to start instead of this one (bench/compare.ts
- * measures a proposed fix on a copy this way).
+ * measures a proposed fix on a copy this way). `nodeOptions`: more NODE_OPTIONS (bench/breakdown.ts's
+ * `--perf-basic-prof`).
  */
-export async function startLinesight(opts: { noop: boolean; env: Record<string, string>; root?: string }): Promise<LinesightServer> {
+export async function startLinesight(opts: { noop: boolean; env: Record<string, string>; root?: string; nodeOptions?: string[] }): Promise<LinesightServer> {
   const helper = opts.root ? pathToFileURL(join(opts.root, 'test/helpers/server.ts')).href : '../../test/helpers/server.ts'
   const { startServer } = (await import(helper)) as { startServer: (o: StartOptions) => Promise<RunningServer> }
-  const nodeOptions = ['--inspect=127.0.0.1:0', ...(opts.noop ? [`--import=${NOOP_REGISTER}`] : [])]
+  const nodeOptions = ['--inspect=127.0.0.1:0', ...(opts.noop ? [`--import=${NOOP_REGISTER}`] : []), ...(opts.nodeOptions ?? [])]
   const server = await startServer({
     env: {
       ...opts.env,

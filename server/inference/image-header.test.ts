@@ -9,22 +9,22 @@ describe('sniffImageSize', () => {
     for (const [w, h] of [[640, 480], [810, 1080], [1, 1], [4000, 3000]] as const) {
       const jpeg = new Uint8Array(await solid(w, h).jpeg().toBuffer())
       const png = new Uint8Array(await solid(w, h).png().toBuffer())
-      expect(sniffImageSize(jpeg)).toEqual({ width: w, height: h, format: 'jpeg' })
-      expect(sniffImageSize(png)).toEqual({ width: w, height: h, format: 'png' })
+      expect(sniffImageSize(jpeg)).toEqual({ width: w, height: h, format: 'jpeg', orientation: 1 })
+      expect(sniffImageSize(png)).toEqual({ width: w, height: h, format: 'png', orientation: 1 })
     }
   })
 
-  test('swaps the sides of a JPEG whose EXIF orientation turns it a quarter', async () => {
+  test('reads the EXIF orientation, and swaps the sides of a JPEG it turns a quarter', async () => {
     for (const orientation of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const jpeg = new Uint8Array(await solid(40, 20).jpeg().withMetadata({ orientation }).toBuffer())
       const meta = await sharp(jpeg).metadata()
-      expect(sniffImageSize(jpeg)).toEqual({ width: meta.autoOrient.width, height: meta.autoOrient.height, format: 'jpeg' })
+      expect(sniffImageSize(jpeg)).toEqual({ width: meta.autoOrient.width, height: meta.autoOrient.height, format: 'jpeg', orientation })
     }
   })
 
   test('reads a progressive JPEG with EXIF and ICC segments before the frame header', async () => {
     const jpeg = new Uint8Array(await solid(321, 123).withMetadata({ orientation: 1 }).withIccProfile('srgb').jpeg({ progressive: true }).toBuffer())
-    expect(sniffImageSize(jpeg)).toEqual({ width: 321, height: 123, format: 'jpeg' })
+    expect(sniffImageSize(jpeg)).toEqual({ width: 321, height: 123, format: 'jpeg', orientation: 1 })
   })
 
   test('leaves WebP, truncated and foreign bytes to libvips', async () => {

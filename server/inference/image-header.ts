@@ -12,6 +12,8 @@ export interface HeaderSize {
   width: number
   height: number
   format: 'jpeg' | 'png'
+  /** EXIF orientation, 1 (as stored) to 8; 1 for a PNG (one with an eXIf chunk is not read here). */
+  orientation: number
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
@@ -42,7 +44,7 @@ function pngSize(b: Uint8Array): HeaderSize | undefined {
   }
   const width = u32be(b, 16)
   const height = u32be(b, 20)
-  return width > 0 && height > 0 ? { width, height, format: 'png' } : undefined
+  return width > 0 && height > 0 ? { width, height, format: 'png', orientation: 1 } : undefined
 }
 
 /** SOF markers carry the frame size: C0..CF except DHT (C4), JPG (C8) and DAC (CC). */
@@ -78,7 +80,7 @@ function jpegSize(b: Uint8Array): HeaderSize | undefined {
       const height = u16be(b, o + 5)
       const width = u16be(b, o + 7)
       if (!(width > 0 && height > 0)) return undefined
-      return orientation >= 5 && orientation <= 8 ? { width: height, height: width, format: 'jpeg' } : { width, height, format: 'jpeg' }
+      return orientation >= 5 && orientation <= 8 ? { width: height, height: width, format: 'jpeg', orientation } : { width, height, format: 'jpeg', orientation }
     }
     o += 2 + len
   }

@@ -9,6 +9,9 @@
  * Two reasons: while one worker is inside the model the other decodes its next frame (decode +
  * letterbox costs about twice the model on this detector), and a model this small gains little
  * from a second intra-op thread while onnxruntime's spinning threads double its CPU per frame.
+ * Spinning is now off (worker-model.ts): end to end with model-size frames 1 x 2 then cost about
+ * what 2 x 1 costs (8.9 against 8.5 server CPU ms per frame, one run each on a loaded machine,
+ * bench/breakdown.ts) with half the model latency; the default stays until a quiet machine says more.
  */
 export interface ThreadPlan {
   workers: number

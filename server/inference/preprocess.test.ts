@@ -26,14 +26,28 @@ describe('letterboxInto', () => {
     expect([0, 1, 2].map((c) => at(out, 32, 32, c, 16, 4))).toEqual([1, 0, 0])
     expect([0, 1, 2].map((c) => at(out, 32, 32, c, 16, 28))).toEqual([0, 0, 1])
     expect(out.includes(-1)).toBe(false)
+    expect(p.uprightJpeg).toBe(false) // a PNG
+  })
+
+  test('tells an upright JPEG (its own thumbnail when small) from a turned one', async () => {
+    const slot = () => new Float32Array(3 * 32 * 32)
+    const target = { width: 32, height: 32, pad: 114 }
+    const upright = await sharp(await halves(40, 20)).jpeg().toBuffer()
+    expect((await letterboxInto(new Uint8Array(upright), slot(), target, { maxPixels: 1e6 })).uprightJpeg).toBe(true)
+    const flipped = await sharp(await halves(40, 20)).jpeg().withMetadata({ orientation: 3 }).toBuffer()
+    expect((await letterboxInto(new Uint8Array(flipped), slot(), target, { maxPixels: 1e6 })).uprightJpeg).toBe(false)
   })
 
   test('reports the size after EXIF orientation, the frame detections are given in', async () => {
     const rotated = await sharp(await halves(40, 20)).jpeg().withMetadata({ orientation: 6 }).toBuffer()
     const h = await readHeader(new Uint8Array(rotated), 1e6)
     expect([h.width, h.height]).toEqual([20, 40])
-    const p = await letterboxInto(new Uint8Array(rotated), new Float32Array(3 * 32 * 32), { width: 32, height: 32, pad: 114 }, { maxPixels: 1e6 })
+    const out = new Float32Array(3 * 32 * 32).fill(-1)
+    const p = await letterboxInto(new Uint8Array(rotated), out, { width: 32, height: 32, pad: 114 }, { maxPixels: 1e6 })
     expect([p.width, p.height, p.letterbox.resizedWidth, p.letterbox.resizedHeight]).toEqual([20, 40, 16, 32])
+    // padded left and right (8 columns each), every float written
+    for (const x of [0, 7, 24, 31]) for (const c of [0, 1, 2]) expect(at(out, 32, 32, c, 16, x)).toBeCloseTo(PAD, 6)
+    expect(out.includes(-1)).toBe(false)
   })
 
   test('refuses an image over maxPixels from its header', async () => {

@@ -26,6 +26,8 @@ export interface Preprocessed {
   letterbox: Letterbox
   /** The decoded frame at the letterbox's scale, interleaved RGB: a thumbnail costs only its encode. */
   rgb: { data: Uint8Array; width: number; height: number }
+  /** A JPEG whose pixels are stored upright (no EXIF rotation): within the thumbnail's size, it is its own thumbnail. */
+  uprightJpeg: boolean
 }
 
 export interface PreprocessOptions {
@@ -51,7 +53,7 @@ export function configureSharp(threads: number): void {
 }
 
 /** Reads the header only: size, format and orientation, no pixels; libvips only where JavaScript cannot. */
-export async function readHeader(image: Uint8Array, maxPixels: number): Promise<{ width: number; height: number; format: string }> {
+export async function readHeader(image: Uint8Array, maxPixels: number): Promise<{ width: number; height: number; format: string; orientation?: number }> {
   const sniffed = sniffImageSize(image)
   if (sniffed) {
     checkPixels(sniffed.width, sniffed.height, maxPixels)
@@ -85,7 +87,7 @@ function checkPixels(width: number, height: number, maxPixels: number): void {
 export async function letterboxInto(image: Uint8Array, out: Float32Array, target: LetterboxTarget, opts: PreprocessOptions): Promise<Preprocessed> {
   const plane = target.width * target.height
   if (out.length !== 3 * plane) throw new RangeError(`tensor slot has ${out.length} floats, expected ${3 * plane}`)
-  const { width, height } = await readHeader(image, opts.maxPixels)
+  const { width, height, format, orientation } = await readHeader(image, opts.maxPixels)
   const lb = computeLetterbox(width, height, target.width, target.height)
 
   let raw: { data: Buffer; info: OutputInfo }
@@ -108,7 +110,7 @@ export async function letterboxInto(image: Uint8Array, out: Float32Array, target
     throw new InferenceError('undecodable', `decoder returned ${info.width}x${info.height}x${info.channels}, expected ${lb.resizedWidth}x${lb.resizedHeight}x3`, true)
   }
   writePlanar(data, lb, target, out)
-  return { width, height, letterbox: lb, rgb: { data, width: info.width, height: info.height } }
+  return { width, height, letterbox: lb, rgb: { data, width: info.width, height: info.height }, uprightJpeg: format === 'jpeg' && orientation === 1 }
 }
 
 /**
@@ -128,18 +130,31 @@ export async function encodeThumbnail(rgb: Preprocessed['rgb'], maxPx: number, q
 function writePlanar(rgb: Uint8Array, lb: Letterbox, target: LetterboxTarget, out: Float32Array): void {
   const W = target.width
   const plane = W * target.height
-  out.fill(TO_UNIT[target.pad]!)
-  const r = out.subarray(0, plane)
-  const g = out.subarray(plane, 2 * plane)
-  const b = out.subarray(2 * plane, 3 * plane)
+  const pad = TO_UNIT[target.pad]!
+  // only the padding is filled: filling the whole tensor first wrote every float twice (half of this function's time)
+  const top = lb.padY * W
+  const bottom = (lb.padY + lb.resizedHeight) * W
+  const right = lb.padX + lb.resizedWidth
+  for (let o = 0; o < 3 * plane; o += plane) {
+    out.fill(pad, o, o + top)
+    out.fill(pad, o + bottom, o + plane)
+    if (lb.resizedWidth < W) {
+      for (let row = o + top; row < o + bottom; row += W) {
+        out.fill(pad, row, row + lb.padX)
+        out.fill(pad, row + right, row + W)
+      }
+    }
+  }
+  const g = plane
+  const b = 2 * plane
   let src = 0
   for (let y = 0; y < lb.resizedHeight; y++) {
     let dst = (y + lb.padY) * W + lb.padX
     const end = dst + lb.resizedWidth
     for (; dst < end; dst++, src += 3) {
-      r[dst] = TO_UNIT[rgb[src]!]!
-      g[dst] = TO_UNIT[rgb[src + 1]!]!
-      b[dst] = TO_UNIT[rgb[src + 2]!]!
+      out[dst] = TO_UNIT[rgb[src]!]!
+      out[g + dst] = TO_UNIT[rgb[src + 1]!]!
+      out[b + dst] = TO_UNIT[rgb[src + 2]!]!
     }
   }
 }

@@ -74,6 +74,9 @@ export async function loadWorkerModel(req: LoadRequest, threads: number): Promis
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // with more than one intra-op thread, onnxruntime's pool threads spin between a model's
+    // operators and between frames: CPU the decode on the same cores needs (bench/FINDINGS.md, issue 16)
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   })
   try {
     const { batchFixed } = checkInput(session, m)

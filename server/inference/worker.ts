@@ -91,9 +91,13 @@ async function infer(req: InferRequest): Promise<void> {
       layout: model.layout,
     })
     const postprocessMs = performance.now() - t1
-    // a failing frame's picture is kept by the store (STORE_IMAGES): its thumbnail is cheapest here
+    // a failing frame's picture is kept by the store (STORE_IMAGES): its thumbnail is cheapest here,
+    // and a frame already within the thumbnail's size (a station's model-size frame) is its own
     let thumbnail: Uint8Array | undefined
-    if (verdictOf(detections, model.manifest.defectClasses) === 'fail') thumbnail = await encodeThumbnail(r.p.rgb, THUMBNAIL_MAX_PX).catch(() => undefined)
+    if (verdictOf(detections, model.manifest.defectClasses) === 'fail') {
+      const own = r.p.uprightJpeg && r.p.width <= THUMBNAIL_MAX_PX && r.p.height <= THUMBNAIL_MAX_PX
+      thumbnail = own ? req.frames[i]!.image : await encodeThumbnail(r.p.rgb, THUMBNAIL_MAX_PX).catch(() => undefined)
+    }
     return { ok: true, detections, width: r.p.width, height: r.p.height, decodeMs: r.ms, postprocessMs, image: req.frames[i]!.image, ...(thumbnail ? { thumbnail } : {}) }
   }))
   // the images came in transferred and go back the same way: a round trip without a copy

@@ -9,13 +9,17 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { StorageError } from './errors.ts'
-import { FileWriterThread } from './file-writer.ts'
+import { FileWriterThread, type FileToWrite } from './file-writer.ts'
 import type { ImageStore, ImageVariant, PreparedImages } from './images.ts'
 
 const SUFFIX: Record<ImageVariant, string> = { original: 'orig', thumbnail: 'thumb' }
 
 function isNoEntry(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT'
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || (a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b))
 }
 
 export class DiskImageStore implements ImageStore {
@@ -27,22 +31,35 @@ export class DiskImageStore implements ImageStore {
   constructor(readonly dir: string) {}
 
   pathOf(frameId: string, variant: ImageVariant): string {
+    return this.#paths(frameId)[variant]
+  }
+
+  #paths(frameId: string): { dir: string } & Record<ImageVariant, string> {
     const hash = createHash('sha256').update(frameId).digest('hex')
-    return join(this.dir, hash.slice(0, 2), `${hash}.${SUFFIX[variant]}`)
+    const dir = join(this.dir, hash.slice(0, 2))
+    return { dir, original: join(dir, `${hash}.${SUFFIX.original}`), thumbnail: join(dir, `${hash}.${SUFFIX.thumbnail}`) }
   }
 
   async save(_sql: unknown, frameId: string, images: PreparedImages): Promise<void> {
+    const paths = this.#paths(frameId)
+    const files: FileToWrite[] = []
     for (const variant of ['original', 'thumbnail'] as const) {
       const image = images[variant]
       if (!image) continue
-      const path = this.pathOf(frameId, variant)
+      const path = paths[variant]
       // a reader never sees half a file: write aside, then rename over (the thread removes a failed tmp)
       const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-      try {
-        await this.#writer.write(join(path, '..'), tmp, path, image.bytes)
-      } catch (err) {
-        throw new StorageError('io', `could not write the ${variant} image of frame ${frameId}`, { cause: err })
-      }
+      // a frame already within the thumbnail's size (a station's model-size frame) is its own
+      // thumbnail: its bytes are stored once, under both names
+      const original = variant === 'thumbnail' ? images.original : undefined
+      const linkTo = original && sameBytes(original.bytes, image.bytes) ? paths.original : undefined
+      files.push({ dir: paths.dir, tmp, path, bytes: image.bytes, ...(linkTo ? { linkTo } : {}) })
+    }
+    if (!files.length) return
+    try {
+      await this.#writer.write(files)
+    } catch (err) {
+      throw new StorageError('io', `could not write the images of frame ${frameId}`, { cause: err })
     }
   }
 

@@ -5,7 +5,7 @@
 import { ID_PATTERN } from '../../shared/domain/ids.ts'
 import { InspectionResultSchema, type InspectionResult } from '../../shared/domain/result.ts'
 import { StorageError, type Logger } from './errors.ts'
-import { makeThumbnail, prepareImages, sniffMime, THUMBNAIL_MIME, type ImagePolicy, type ImageStore, type ImageVariant, type PreparedImages } from './images.ts'
+import { keepsImages, makeThumbnail, prepareImages, sniffMime, THUMBNAIL_MIME, type ImagePolicy, type ImageStore, type ImageVariant, type PreparedImages } from './images.ts'
 import type { Db, Tx } from './sql.ts'
 import type { RecordOptions, StoredImage } from './types.ts'
 
@@ -68,9 +68,11 @@ export class ResultWriter {
 
   async record(input: InspectionResult, image?: StoredImage, opts?: RecordOptions): Promise<boolean> {
     const r = opts?.builtByServer ? keyed(input) : checked(input)
-    // a redelivered frame is the common duplicate: skip the thumbnail work for it (without an
-    // image there is none, and ON CONFLICT below catches the duplicate)
-    if (image && (await this.#db.one('SELECT 1 AS found FROM results WHERE frame_id = $1', [r.frameId]))) return false
+    // a redelivered frame is the common duplicate: skip the thumbnail work for it. Only that work
+    // is worth a query per frame: ON CONFLICT below catches the duplicate, and its images are then
+    // not written, so a frame that keeps no image or brings its thumbnail goes straight to the INSERT
+    const makesThumbnail = image?.original !== undefined && !image.thumbnail && keepsImages(this.#policy, r.verdict)
+    if (makesThumbnail && (await this.#db.one('SELECT 1 AS found FROM results WHERE frame_id = $1', [r.frameId]))) return false
 
     const { images, thumbnailError } = await prepareImages(this.#policy, r.verdict, image)
     if (thumbnailError !== undefined) this.#log.warn({ err: thumbnailError, frameId: r.frameId }, 'storage: no thumbnail, the image could not be decoded')

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -40,6 +40,27 @@ describe('sqlite: images on disk', () => {
     const file = (await db.one<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'"))!.file
     const dir = join(file, '..', 'images', hash.slice(0, 2))
     expect(readdirSync(dir).sort()).toEqual([`${hash}.orig`, `${hash}.thumb`])
+    await h.store.deleteBefore(r.capturedAt + 1)
+    expect(readdirSync(dir)).toEqual([])
+  })
+
+  it('stores a thumbnail that is the original itself once, under both names', async () => {
+    const r = failing()
+    const small = await jpeg(64, 48)
+    await h.store.record(r, { mime: 'image/jpeg', original: small, thumbnail: small })
+    expect(await h.store.getImage(r.frameId, 'original')).toEqual({ mime: 'image/jpeg', bytes: small })
+    expect(await h.store.getImage(r.frameId, 'thumbnail')).toEqual({ mime: 'image/jpeg', bytes: small })
+    const hash = createHash('sha256').update(r.frameId).digest('hex')
+    const db = await h.raw()
+    const file = (await db.one<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'"))!.file
+    const dir = join(file, '..', 'images', hash.slice(0, 2))
+    expect(statSync(join(dir, `${hash}.thumb`)).ino).toBe(statSync(join(dir, `${hash}.orig`)).ino)
+    // full-resolution evidence replaces both names' files, not the one file behind them
+    const evidence = await jpeg(640, 480)
+    expect(await h.store.saveEvidence(r.frameId, evidence)).toBe(true)
+    expect((await h.store.getImage(r.frameId, 'original'))?.bytes).toEqual(evidence)
+    expect((await h.store.getImage(r.frameId, 'thumbnail'))?.bytes).not.toEqual(small)
+    expect(statSync(join(dir, `${hash}.thumb`)).ino).not.toBe(statSync(join(dir, `${hash}.orig`)).ino)
     await h.store.deleteBefore(r.capturedAt + 1)
     expect(readdirSync(dir)).toEqual([])
   })

@@ -96,4 +96,20 @@ describe.skipIf(!source)('worker pool', () => {
     expect(seen.fail).toBeGreaterThan(0)
     expect(seen.pass).toBeGreaterThan(0)
   })
+
+  test('a failing model-size frame is its own thumbnail, with nothing encoded again', async () => {
+    models = await makeModelsDir(source!)
+    await models.addDetector('detector')
+    engine = await createInferenceEngine({ settings: testSettings(models.dir, { workers: 1 }), log: quiet })
+    let failing = 0
+    for (const f of await sampleFrames()) {
+      // what a station sends with the model-size uplink: 320x240 (a frame within the thumbnail's size)
+      const small = new Uint8Array(await sharp(f.bytes).resize(320, 240, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer())
+      const o = await engine.infer({ frameId: `own-${f.name}`, image: copy(small) })
+      if (verdictOf(o.detections, o.defectClasses) === 'pass') continue
+      failing++
+      expect(o.thumbnail, f.name).toEqual(small)
+    }
+    expect(failing).toBeGreaterThan(0)
+  })
 })
