@@ -22,6 +22,8 @@ export interface BenchOptions {
   ceilingStations: number
   httpConcurrency: number
   profile: boolean
+  /** A station's first load in Chromium (bench/first-load.ts); off with --no-first-load. */
+  firstLoad: boolean
   modelsDir: string
   model: string
   /** Folder the report, results.json and charts are written to (absolute; a relative --out is under the checkout). */
@@ -31,7 +33,7 @@ export interface BenchOptions {
 }
 
 const HELP = `npm run bench -- [--quick | --report-only] [--rounds N] [--seconds S] [--sizes vga,1mp,2mp,5mp] [--raw-batches 1,2,4,8]
-  [--stations N] [--ceiling-stations N] [--http-concurrency N] [--no-profile]
+  [--stations N] [--ceiling-stations N] [--http-concurrency N] [--no-profile] [--no-first-load]
   [--workers N] [--threads N] [--batch N] [--models DIR] [--model NAME] [--out DIR]`
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -50,6 +52,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'ceiling-stations': { type: 'string', default: '8' },
       'http-concurrency': { type: 'string', default: '8' },
       'no-profile': { type: 'boolean', default: false },
+      'no-first-load': { type: 'boolean', default: false },
       workers: { type: 'string' },
       threads: { type: 'string' },
       batch: { type: 'string' },
@@ -94,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     ceilingStations: int('ceiling-stations', v['ceiling-stations'], 8),
     httpConcurrency: int('http-concurrency', v['http-concurrency'], 8),
     profile: !v['no-profile'],
+    firstLoad: !v['no-first-load'],
     modelsDir,
     model: v.model,
     out: isAbsolute(v.out) ? v.out : resolve(ROOT, v.out),

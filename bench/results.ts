@@ -3,6 +3,7 @@
  * (each ratio's two sides ran minutes apart at most, then the median of the ratios), the
  * hardware bounds, CPU-based projections, and each target's verdict.
  */
+import type { FirstLoad } from './first-load.ts'
 import type { FrameSet, SizeName } from './frames.ts'
 import type { HalfLoad, ProfiledRun } from './latency-and-profile.ts'
 import type { Rate } from './layout/threads.ts'
@@ -62,7 +63,26 @@ export interface Results {
   httpFullFrameOverBound: number
   /** The model this run measured (`--models DIR --model NAME`): raw limit, engine on 640x480 JPEGs, engine / raw. */
   realModel: { name: string; params: number; input: string; rawFps: number; engineFps: number; engineRatio: number }
+  /** A station's first load in Chromium over an emulated link (bench/first-load.ts); null when not run, with why in details. */
+  firstLoad: FirstLoadSummary | null
   details: Record<string, unknown>
+}
+
+export interface FirstLoadSummary {
+  link: FirstLoad['link']
+  /** Bytes on the wire and navigation -> local inference ready, as served (brotli/gzip) and with `Accept-Encoding: identity`. */
+  compressed: { bytes: number; readyMs: number }
+  identity: { bytes: number; readyMs: number }
+  bytesRatio: number
+  readyRatio: number
+}
+
+export function summarizeFirstLoad(f: FirstLoad): FirstLoadSummary {
+  const of = (c: 'compressed' | 'identity') => {
+    const runs = f.runs.filter((r) => r.coding === c)
+    return { bytes: median(runs.map((r) => r.bytes)), readyMs: median(runs.map((r) => r.readyMs)) }
+  }
+  return { link: f.link, compressed: of('compressed'), identity: of('identity'), bytesRatio: f.bytesRatio, readyRatio: f.readyRatio }
 }
 
 export interface Inputs {
@@ -80,6 +100,8 @@ export interface Inputs {
   layout: { workers: number; threadsPerWorker: number; batchMaxSize: number; prefetch: number; stations: number; ceilingStations: number; httpConcurrency: number; seconds: number; warmupMs: number }
   frames: FrameSet[]
   modelSize: { width: number; height: number; meanBytes: number; fullMeanBytes: number }
+  /** The first-load measurement, or why it did not run. */
+  firstLoad: FirstLoad | { skipped: string }
 }
 
 const perRound = (rounds: Round[], f: (r: Round) => number) => median(rounds.map(f))
@@ -194,7 +216,9 @@ export function buildResults(i: Inputs): Results {
     uplinkBytesPerFrame: { before: Math.round(i.modelSize.fullMeanBytes), after: Math.round(i.modelSize.meanBytes) },
     httpFullFrameOverBound: perRound(rounds, (r) => (rawCpu(r) + r.decode.vga!.cpuMsPerFrame) / r.e2e.http.server.cpuMsPerFrame),
     realModel: { name: i.model.name, params: i.model.parameters, input: i.model.input, rawFps, engineFps, engineRatio: vga.engineToRaw },
+    firstLoad: 'runs' in i.firstLoad ? summarizeFirstLoad(i.firstLoad) : null,
     details: {
+      firstLoad: i.firstLoad,
       modelSize: modelSizeRun,
       mode: i.mode,
       command: i.command,

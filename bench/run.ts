@@ -9,6 +9,7 @@
  *      POST /api/v1/detect; latency at half load
  *   4. transport: uWebSockets.js against ws, same handler, 100 KB frames
  *   5. gateway ceiling: the real server with a no-op model, 100 KB frames
+ *   6. first load: a station page in Chromium over an emulated Wi-Fi link, compressed and not
  *
  * Rounds interleave the stages (see rounds.ts); results are medians. `--help` for options.
  */
@@ -16,6 +17,8 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { chromiumMissing } from '../test/helpers/browser.ts'
+import { measureFirstLoad, type FirstLoad } from './first-load.ts'
 import { halfLoad, profiledRuns, warmUp, type HalfLoad } from './latency-and-profile.ts'
 import { loadAverage, machineInfo, modelInfo } from './machine.ts'
 import { parseOptions } from './options.ts'
@@ -84,6 +87,16 @@ async function main(): Promise<void> {
   } finally {
     await stopRig(rig)
   }
+  // after the rig: its servers and load generator would share the cores with the browser
+  let firstLoad: FirstLoad | { skipped: string } = { skipped: '--no-first-load' }
+  if (opts.firstLoad) {
+    const missing = chromiumMissing()
+    if (missing) firstLoad = { skipped: missing }
+    else {
+      log('first load of a station in Chromium (emulated 20 Mbit/s, 20 ms)')
+      firstLoad = await measureFirstLoad({ link: { downMbps: 20, upMbps: 10, rttMs: 20 }, runs: 1, log })
+    }
+  }
 
   const results = buildResults({
     mode: opts.quick ? 'quick' : 'full',
@@ -109,6 +122,7 @@ async function main(): Promise<void> {
     },
     frames: rig.frames,
     modelSize: { width: rig.modelSize.width, height: rig.modelSize.height, meanBytes: rig.modelSize.meanBytes, fullMeanBytes: rig.modelSize.fullMeanBytes },
+    firstLoad,
   })
   // --out may name a folder that does not exist yet (it failed at the very end of the run)
   await mkdir(out, { recursive: true })

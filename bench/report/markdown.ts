@@ -182,6 +182,19 @@ export function reportMarkdown(r: Results, findings: string | undefined): string
   p('![CPU per frame](cpu.svg)')
   p()
 
+  p('## 6. First load of a station')
+  p()
+  const fl = r.firstLoad
+  if (!fl) p(`Not run: ${(d as unknown as { firstLoad?: { skipped?: string } }).firstLoad?.skipped ?? 'no figures'}.`)
+  else {
+    p(`bench/first-load.ts: a fresh Chromium profile opens /station over an emulated link (${fl.link.downMbps} Mbit/s down, ${fl.link.rttMs} ms round trip) and waits for local inference to be ready, as served (brotli/gzip copies, made by a warm-up load first) and with \`Accept-Encoding: identity\`.`)
+    p()
+    p(table(['coding', 'bytes on the wire', 'ready ms'], [['compressed', f0(fl.compressed.bytes), f0(fl.compressed.readyMs)], ['identity', f0(fl.identity.bytes), f0(fl.identity.readyMs)]]))
+    p()
+    p(`identity / compressed: bytes **${f2(fl.bytesRatio)}x**, time to ready **${f2(fl.readyRatio)}x**.`)
+  }
+  p()
+
   if (d.profiles) {
     p('## Profiles of the server process')
     p()
