@@ -68,6 +68,8 @@ export type ToWorker = LoadRequest | UnloadRequest | InferRequest | CloseRequest
 export interface ReadyMessage {
   type: 'ready'
   id: 0
+  /** A background worker's thread id and the nice value it runs at, or why it could not lower it. */
+  priority?: { tid: number; nice: number } | { error: string }
 }
 
 export interface LoadedReply {
@@ -128,6 +130,12 @@ export type FromWorker = ReadyMessage | LoadedReply | InferredReply | DoneReply 
 export interface WorkerInit {
   threads: number
   maxPixels: number
+  /**
+   * A background worker (candidate models in shadow): its thread, and every thread onnxruntime
+   * starts from it, run at the lowest CPU priority; it makes no thumbnails (nobody keeps a
+   * candidate's picture) and leaves libvips' process-wide settings to the verdict workers.
+   */
+  background?: boolean
   /** Test-only behaviour; the pool passes it only when given programmatically (see PoolOptions.testHooks). */
   testHooks?: TestHooks
 }
