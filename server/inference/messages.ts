@@ -5,6 +5,7 @@
  */
 import type { Detection } from '../../shared/domain/detection.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
+import type { ThreadPriority } from './thread-priority.ts'
 import type { InferenceErrorCode, ModelLoadErrorCode } from './types.ts'
 
 /** A model version inside a worker: name@version, unique because the registry refuses a reused version. */
@@ -68,8 +69,8 @@ export type ToWorker = LoadRequest | UnloadRequest | InferRequest | CloseRequest
 export interface ReadyMessage {
   type: 'ready'
   id: 0
-  /** A background worker's thread id and the nice value it runs at, or why it could not lower it. */
-  priority?: { tid: number; nice: number } | { error: string }
+  /** A background worker's thread id, nice value and policy (SCHED_IDLE or not), or why it could not lower them. */
+  priority?: ThreadPriority
 }
 
 export interface LoadedReply {

@@ -269,6 +269,7 @@ export class WorkerPool {
     const started = (async () => {
       await h.ready
       if (h.priority && 'error' in h.priority) this.opts.log.warn({ worker: h.id }, `background inference worker at normal priority: ${h.priority.error}`)
+      else if (h.priority?.note) this.opts.log.warn({ worker: h.id }, `background inference worker: ${h.priority.note}`)
       if (h.state === 'draining') void this.#retire(h) // removed by setWorkers while it started
       if (h.state !== 'starting') return h
       // Loop: a model may be added while this worker loads the others.
@@ -348,11 +349,11 @@ export class WorkerPool {
     return { workers: live.length, busyWorkers: live.filter((w) => w.busy).length, inferMs: this.#inferMs.median(), queued }
   }
 
-  /** Each live worker's thread id and nice value where it lowered its priority (background pools). */
-  threads(): { worker: number; tid?: number; nice?: number }[] {
+  /** Each live worker's thread id, nice value and policy where it lowered its priority (background pools). */
+  threads(): { worker: number; tid?: number; nice?: number; policy?: 'idle' | 'normal' }[] {
     return [...this.#workers]
       .filter((w) => w.alive)
-      .map((w) => (w.priority && 'tid' in w.priority ? { worker: w.id, tid: w.priority.tid, nice: w.priority.nice } : { worker: w.id }))
+      .map((w) => (w.priority && 'tid' in w.priority ? { worker: w.id, tid: w.priority.tid, nice: w.priority.nice, policy: w.priority.policy } : { worker: w.id }))
   }
 
   #isIdle(): boolean {

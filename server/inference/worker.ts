@@ -18,7 +18,7 @@ import { ModelCheckError, loadWorkerModel, runBatch, type WorkerModel } from './
 if (!parentPort) throw new Error('worker.ts runs as a worker thread (see spawn.ts)')
 const port = parentPort
 const init = workerData as WorkerInit
-// Before any session exists: onnxruntime's threads inherit this thread's priority when it creates them.
+// Before any session exists: onnxruntime's threads inherit this thread's nice value and policy when it creates them.
 const priority = init.background ? lowerOwnPriority() : undefined
 // libvips' settings are the process's, not this thread's: the verdict workers' values hold.
 if (!init.background) configureSharp(init.threads)

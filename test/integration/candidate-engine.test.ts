@@ -1,10 +1,11 @@
 /**
  * The candidate engine against real worker threads and the real kernel: a candidate runs on a
- * worker of its own, never on a verdict worker, at nice 19 (read back from /proc, not from what
- * the worker says), with every thread it starts at nice 19 too; it loads only what it is asked
+ * worker of its own, never on a verdict worker, at nice 19 and SCHED_IDLE (read back from /proc,
+ * not from what the worker says), with every thread it starts the same; it loads only what it is asked
  * for and unloads what no line wants; a crashed candidate worker is replaced apart from the
  * verdict workers and loads its model again.
  */
+import { execFileSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import os from 'node:os'
 import { afterEach, describe, expect, test } from 'vitest'
@@ -23,12 +24,25 @@ if (!source) console.warn('candidate-engine: no detector model; skipped')
 const linux = process.platform === 'linux'
 const quiet = { info() {}, warn() {}, error() {} }
 
-/** A thread's nice value as the kernel has it: field 19 of /proc/<pid>/task/<tid>/stat. */
-function niceOf(tid: number): number {
+/** Field `n` of /proc/<pid>/task/<tid>/stat, as the kernel has it. */
+function statField(tid: number, n: number): number {
   const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8')
   // fields after the command name (which may hold spaces) start at field 3
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3])
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3])
 }
+const niceOf = (tid: number) => statField(tid, 19)
+/** Field 41, the scheduling policy: 0 SCHED_OTHER, 5 SCHED_IDLE. */
+const policyOf = (tid: number) => statField(tid, 41)
+const SCHED_IDLE = 5
+/** SCHED_IDLE is set through util-linux's chrt; where it is missing the worker keeps nice 19 only. */
+const hasChrt = (() => {
+  try {
+    execFileSync('chrt', ['--help'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
 
 function threadsAt(nice: number): number[] {
   return readdirSync(`/proc/${process.pid}/task`).map(Number).filter((tid) => {
@@ -58,7 +72,7 @@ describe.skipIf(!source || !linux)('candidate engine', () => {
     return models
   }
 
-  test('runs a candidate on a worker thread of its own at nice 19, and loads only the model asked for', async () => {
+  test('runs a candidate on a worker thread of its own at nice 19 and SCHED_IDLE, and loads only the model asked for', async () => {
     const dir = (await modelsWithCandidate()).dir
     const config = loadConfig({ LINESIGHT_MODELS_DIR: dir, MODELS_WATCH: 'false', INFERENCE_WORKERS: '1', INFERENCE_THREADS: '1', LOG_LEVEL: 'silent' })
     const log = createLogger('silent')
@@ -91,12 +105,13 @@ describe.skipIf(!source || !linux)('candidate engine', () => {
     expect(more).toEqual([])
     expect(worker!.tid).toBeGreaterThan(0)
     expect(niceOf(worker!.tid!)).toBe(19)
+    if (hasChrt) expect([worker!.policy, policyOf(worker!.tid!)]).toEqual(['idle', SCHED_IDLE])
     expect(threadsAt(19)).toContain(worker!.tid)
     expect(os.getPriority()).toBe(0)
     expect(verdicts.threads().every((t) => t.tid === undefined)).toBe(true)
   })
 
-  test('threads onnxruntime starts from a candidate worker run at nice 19 too', async () => {
+  test('threads onnxruntime starts from a candidate worker run at its low priority too', async () => {
     const dir = (await modelsWithCandidate()).dir
     const before = new Set(readdirSync(`/proc/${process.pid}/task`).map(Number))
     const e = await createInferenceEngine({ settings: testSettings(dir, { threadsPerWorker: 2 }), log: quiet, models: 'on-demand', background: true })
@@ -107,6 +122,7 @@ describe.skipIf(!source || !linux)('candidate engine', () => {
     const low = threadsAt(19)
     expect(low.length).toBeGreaterThanOrEqual(2)
     expect(low.every((tid) => !before.has(tid))).toBe(true)
+    if (hasChrt) expect(low.map(policyOf)).toEqual(low.map(() => SCHED_IDLE))
   })
 
   test('unloads the candidates no line wants any more, and loads one again when asked', async () => {
@@ -124,7 +140,7 @@ describe.skipIf(!source || !linux)('candidate engine', () => {
     expect((missing as Error).name).toBe('ModelLoadError')
   })
 
-  test('a crashed candidate worker fails its frame, is replaced at nice 19 and serves its model again', async () => {
+  test('a crashed candidate worker fails its frame, is replaced at the same low priority and serves its model again', async () => {
     const dir = (await modelsWithCandidate()).dir
     const restarts: string[] = []
     const e = await createInferenceEngine({
@@ -149,5 +165,6 @@ describe.skipIf(!source || !linux)('candidate engine', () => {
     const [replacement] = e.threads()
     expect(replacement!.tid).not.toBe(first)
     expect(niceOf(replacement!.tid!)).toBe(19)
+    if (hasChrt) expect(policyOf(replacement!.tid!)).toBe(SCHED_IDLE)
   })
 })
