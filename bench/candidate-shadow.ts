@@ -1,10 +1,11 @@
 /**
- * `npm run bench:candidate -- [--rounds 6] [--seconds 5] [--stations 4] [--candidate realsize|copy]`:
+ * `npm run bench:candidate -- [--rounds 6] [--seconds 5] [--stations 4] [--candidate realsize|copy] [--rate N]`:
  * does a candidate model in shadow change the current model's latency? (issue 17)
  *
  * One real linesight process (bench/stages/linesight.ts), a load-generator process over
  * /ws/station sending model-size frames as stations do, at half of the closed-loop rate
- * measured first. Two lines on that process, both served by the default detector:
+ * measured first, or at `--rate` frames/s (to compare two builds at the same load on a machine
+ * whose closed-loop rate moves with what else runs on it). Two lines on that process, both served by the default detector:
  *   A: no candidate;
  *   B: a candidate on share 1.0 — `realsize`: the 3.4 M-parameter YOLOv8n-class network with the
  *      line's five classes (`npm run models:realsize -- --names line --sizes 320` makes it; about
@@ -19,7 +20,7 @@
  * and of server CPU per frame.
  * Reports, never asserts; writes nothing.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,6 +44,7 @@ const { values: v } = parseArgs({
     seconds: { type: 'string', default: '5' },
     stations: { type: 'string', default: '4' },
     candidate: { type: 'string', default: 'realsize' },
+    rate: { type: 'string' },
     'realsize-dir': { type: 'string', default: join(ROOT, 'bench/out/realsize-models') },
   },
 })
@@ -106,6 +108,20 @@ const command = (line: string, rate?: number): StationsCommand => ({
   seconds,
   ...(rate ? { rate } : {}),
 })
+/** The server's threads by nice value (field 19 of /proc/<pid>/task/<tid>/stat), e.g. `0: 31, 19: 2`. */
+const threadsByNice = (pid: number) => {
+  const count = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const nice = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]!
+      count.set(nice, (count.get(nice) ?? 0) + 1)
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return [...count].sort((a, b) => Number(a[0]) - Number(b[0])).map(([n, c]) => `nice ${n}: ${c}`).join(', ')
+}
 const fmt = (r: MeasuredRun) => `p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.fps.toFixed(1)} frames/s, infer p50 ${(r.stagesP50.infer ?? NaN).toFixed(2)} ms, server ${r.server.cpuMsPerFrame.toFixed(2)} CPU ms/frame`
 
 try {
@@ -116,8 +132,9 @@ try {
   await measuredRun(gen, ls.pid, { ...command(A), seconds: 2 })
   await measuredRun(gen, ls.pid, { ...command(B), seconds: 2 })
   const closed = await measuredRun(gen, ls.pid, command(A))
-  const rate = closed.fps / 2
-  console.log(`candidate ${candidateName}; closed loop on A: ${closed.fps.toFixed(1)} frames/s; offered ${rate.toFixed(1)} frames/s (half load), ${stations} stations, ${frames.width}x${frames.height} frames, ${rounds} rounds of ${seconds} s; load average ${load0.one.toFixed(2)}`)
+  const rate = v.rate ? Number(v.rate) : closed.fps / 2
+  if (!(rate > 0)) throw new Error(`--rate must be a number of frames/s > 0, got ${v.rate}`)
+  console.log(`candidate ${candidateName}; closed loop on A: ${closed.fps.toFixed(1)} frames/s; offered ${rate.toFixed(1)} frames/s (${v.rate ? '--rate' : 'half load'}), ${stations} stations, ${frames.width}x${frames.height} frames, ${rounds} rounds of ${seconds} s; load average ${load0.one.toFixed(2)}`)
   const p50Ratio: number[] = []
   const p99Ratio: number[] = []
   const inferRatio: number[] = []
@@ -155,6 +172,7 @@ try {
     console.log(`round ${i + 1}\n  A (no candidate) ${fmt(ra)}\n  B (candidate)    ${fmt(rb)}`)
   }
   const load1 = loadAverage()
+  console.log(`server threads by priority (a candidate worker and the threads it started at nice 19): ${threadsByNice(ls.pid)}`)
   console.log(
     `B/A over ${rounds} rounds (median): capture -> verdict p50 ${median(p50Ratio).toFixed(3)} (rounds ${p50Ratio.map((x) => x.toFixed(2)).join(' ')}), p99 ${median(p99Ratio).toFixed(3)} (rounds ${p99Ratio.map((x) => x.toFixed(2)).join(' ')})`,
   )

@@ -39,7 +39,7 @@ import { fanOutResults } from './results/fan-out.ts'
 import { startLoadReports } from './metrics/load-reports.ts'
 import { startResultRecovery } from './ingest/result-recovery.ts'
 import { corsHeaders } from './auth/cors.ts'
-import { openEngine } from './wiring/engine.ts'
+import { openCandidateEngine, openEngine } from './wiring/engine.ts'
 import { openQueue } from './wiring/queue.ts'
 import { openStorage } from './wiring/storage.ts'
 import { createUploads } from './uploads/index.ts'
@@ -138,26 +138,35 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
   // before the processor starts: job frames are counted from the first one recorded
   core.uploads = await createUploads(core)
 
+  let shadow: ShadowRunner | undefined
   if (config.role !== 'gateway') {
     const engine = await openEngine(config, log, metrics, resolve(opts.root, config.modelsDir))
     core.engine = engine
-    const shadow = new ShadowRunner({
-      engine,
-      candidates: storage.store.candidates,
-      settings,
-      metrics,
-      review,
-      maxInFlight: config.candidateMaxInFlight,
-      liveInFlight: () => processor.inFlight,
-      log,
+    // candidates run on workers of their own, never on the ones serving verdicts
+    const candidateEngine = await openCandidateEngine(config, log, metrics, resolve(opts.root, config.modelsDir)).catch((err: unknown) => {
+      log.error({ err }, 'the candidate workers did not start: no candidate model runs in shadow; verdicts are not affected')
+      return undefined
     })
+    if (candidateEngine) core.candidateEngine = candidateEngine
+    shadow = candidateEngine
+      ? new ShadowRunner({
+          engine: candidateEngine,
+          candidates: storage.store.candidates,
+          settings,
+          metrics,
+          review,
+          maxInFlight: config.candidateMaxInFlight,
+          liveInFlight: () => processor.inFlight,
+          log,
+        })
+      : undefined
     // a record that failed while the database is down or the data folder is full is held, not nacked
     const pingStore = async () => {
       await storage.store.ping()
       const disk = await dataDirHealth(core)
       if (!disk.ready) throw new Error(`the data folder has ${disk.freeBytes ?? '?'} bytes free, under DATA_MIN_FREE_MB`)
     }
-    const processor: Processor = new Processor({ queue, engine, recorder, settings, metrics, load, log, shadow, pingStore })
+    const processor: Processor = new Processor({ queue, engine, recorder, settings, metrics, load, log, ...(shadow ? { shadow } : {}), pingStore })
     core.processor = processor
     const status = engine.status()
     // enough deliveries in hand to keep every worker's batch full while the next one is decoded
@@ -350,6 +359,9 @@ export async function startLinesight(config: Config, log: Logger, opts: Linesigh
       unsubscribe()
       stopReviewWatch()
       await parts?.stop()
+      // candidate inferences still running finish and are stored before their engine and the store close
+      await shadow?.close()
+      await core.candidateEngine?.close()
       await core.engine?.close()
       await queue.close()
       await bus.close()

@@ -38,6 +38,8 @@ export interface Core {
   review: ReviewService
   /** Present in processes that run inference (role all or worker). */
   engine?: PoolInferenceEngine
+  /** Candidate models in shadow, on workers of their own (none with CANDIDATE_WORKERS=0 or in a gateway). */
+  candidateEngine?: PoolInferenceEngine
   processor?: Processor
   /** Upload jobs: tus uploads (gateway roles) and their frames' bookkeeping (every role). */
   uploads?: Uploads

@@ -15,6 +15,12 @@ export function modelAdminRoutes(core: Core): Route[] {
     if (!core.engine) throw new HttpError(409, 'no_inference', 'this process runs no inference (LINESIGHT_ROLE=gateway); reload on the workers')
     return core.engine
   }
+  // a candidate in shadow runs the new version too; its engine loads nothing it does not already serve
+  const reloadCandidate = async (name: string) => {
+    const c = core.candidateEngine
+    if (!c?.models().some((m) => m.name === name)) return
+    await c.reload(name).catch((err: unknown) => core.log.warn({ err, model: name }, 'the candidate workers kept the previous version'))
+  }
   return [
     {
       method: 'get',
@@ -59,6 +65,7 @@ export function modelAdminRoutes(core: Core): Route[] {
           try {
             const l = await core.engine.reload(m.name)
             loaded = { version: l.version, ep: l.ep }
+            await reloadCandidate(m.name)
           } catch (err) {
             if (!(err instanceof ModelLoadError)) throw err
             core.log.warn({ err, model: m.name }, 'an added model did not load')
@@ -79,6 +86,7 @@ export function modelAdminRoutes(core: Core): Route[] {
         const before = engine().models().find((m) => m.name === name)
         try {
           const loaded = await engine().reload(name)
+          await reloadCandidate(name)
           await core.models.refresh()
           await core.store.audit.append({
             actor: describePrincipal(ctx.principal),

@@ -1,9 +1,12 @@
 /**
  * Runs a line's candidate model in shadow, on spare capacity only. The processor offers a frame
  * after its verdict was recorded and acknowledged; nothing here is awaited by the verdict path.
- * A frame is sampled by a hash of its id (the line's `candidate.share`), and run only while an
- * inference worker is idle, no live frame is held by the processor, and fewer than
- * CANDIDATE_MAX_IN_FLIGHT candidate inferences run; otherwise it is skipped and counted.
+ * The candidate runs on an engine of its own (server/wiring/engine.ts `openCandidateEngine`:
+ * worker threads apart from the verdict workers, at the lowest CPU priority), so a candidate
+ * inference never holds a verdict worker, and the kernel takes the core back from it whenever a
+ * verdict worker wants one. A frame is sampled by a hash of its id (the line's `candidate.share`),
+ * and run only while a candidate worker is idle, no live frame is held by the processor, and
+ * fewer than CANDIDATE_MAX_IN_FLIGHT candidate inferences run; otherwise it is skipped and counted.
  */
 import { createHash } from 'node:crypto'
 import type { InspectionResult } from '../../shared/domain/result.ts'
@@ -18,7 +21,8 @@ import type { LineSettingsService } from '../lines/line-settings.ts'
 import type { CandidateStore } from '../storage/candidates.ts'
 
 export interface ShadowDeps {
-  engine: InferenceEngine
+  /** The candidate engine, never the one that serves verdicts. */
+  engine: InferenceEngine & { retain(models: ReadonlySet<string>): Promise<void> }
   candidates: CandidateStore
   settings: LineSettingsService
   metrics: Pick<Metrics, 'candidateFrames' | 'candidateAgreement'>
@@ -36,11 +40,27 @@ export function inShare(frameId: string, share: number): boolean {
 
 export class ShadowRunner {
   #inFlight = 0
+  readonly #running = new Set<Promise<void>>()
+  #closed = false
+  readonly #unsubscribe: () => void
 
-  constructor(private readonly deps: ShadowDeps) {}
+  constructor(private readonly deps: ShadowDeps) {
+    // a discarded or promoted candidate's sessions are released on the candidate workers
+    this.#unsubscribe = deps.settings.onChange(() => {
+      const wanted = new Set(deps.settings.list().flatMap((s) => (s.candidate ? [s.candidate.model] : [])))
+      deps.engine.retain(wanted).catch((err: unknown) => deps.log.warn({ err }, 'unloading candidate models failed'))
+    })
+  }
 
   get inFlight(): number {
     return this.#inFlight
+  }
+
+  /** Takes no more frames and waits for the candidate inferences running (before the engine and the store close). */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#unsubscribe()
+    await Promise.allSettled([...this.#running])
   }
 
   /** Asked before inference: should the processor keep a copy of this frame's bytes? */
@@ -55,7 +75,8 @@ export class ShadowRunner {
     const line = settings.get(current.line)
     const c = line.candidate
     // promoted or discarded since the frame was sampled, or the deciding model already ran on it
-    if (!c || c.model === current.model.name) return
+    if (this.#closed || !c || c.model === current.model.name) return
+    // the candidate workers' own status: the verdict workers are not looked at, the candidate never takes one
     const status = engine.status()
     if (this.#inFlight >= this.deps.maxInFlight || status.busyWorkers >= status.workers || this.deps.liveInFlight() > 1) {
       metrics.candidateFrames.inc({ line: current.line, outcome: 'skipped_busy' })
@@ -63,7 +84,11 @@ export class ShadowRunner {
     }
     this.#inFlight++
     const roi = stationInspection(line.inspection, current.station).roi
-    void this.#run(image, current, c.model, line.scoreThresholds, roi).finally(() => this.#inFlight--)
+    const run = this.#run(image, current, c.model, line.scoreThresholds, roi).finally(() => {
+      this.#inFlight--
+      this.#running.delete(run)
+    })
+    this.#running.add(run)
   }
 
   async #run(image: Uint8Array, current: InspectionResult, model: string, scoreThresholds: Record<string, number>, roi: RoiRect[] | undefined): Promise<void> {

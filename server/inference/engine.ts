@@ -2,6 +2,7 @@
  * The inference engine the pipeline calls: registry (which version serves) + worker pool (where
  * frames run) + watcher (new versions on disk). `createInferenceEngine` starts it from the config.
  */
+import { stat } from 'node:fs/promises'
 import os from 'node:os'
 import { pino } from 'pino'
 import type { TestHooks } from './messages.ts'
@@ -47,6 +48,15 @@ export interface EngineOptions {
   /** Cores to plan threads for. @default os.availableParallelism() */
   cores?: number
   restartPolicy?: Partial<RestartPolicy>
+  /**
+   * `all` (verdicts): every detector in the models folder is loaded at start. `on-demand`
+   * (candidate models): none is; a model is loaded the first time a frame asks for it, the
+   * watcher follows only the models loaded, and `retain` unloads the ones no longer wanted.
+   * @default 'all'
+   */
+  models?: 'all' | 'on-demand'
+  /** Background workers: lowest CPU priority, no thumbnails (see WorkerInit.background). */
+  background?: boolean
   /** Test-only; see PoolOptions.testHooks. */
   testHooks?: TestHooks
 }
@@ -60,12 +70,18 @@ export class PoolInferenceEngine implements ManagedInferenceEngine {
     private readonly pool: WorkerPool,
     private readonly registry: ModelRegistry,
     private readonly watcher: ModelsWatcher | undefined,
+    private readonly onDemand = false,
   ) {}
 
   async infer(req: InferRequest): Promise<InferOutcome> {
     if (this.#closed) throw new InferenceError('closed', 'the inference engine is closing', false)
     const name = req.model ?? this.settings.defaultModel
-    const v = this.registry.acquire(name)
+    let v = this.registry.acquire(name)
+    if (!v && this.onDemand) {
+      await this.registry.reload(name) // a ModelLoadError names the file
+      if (this.#closed) throw new InferenceError('closed', 'the inference engine is closing', false)
+      v = this.registry.acquire(name)
+    }
     if (!v) {
       const serving = this.registry.list().map((m) => m.name).join(', ') || 'none'
       throw new InferenceError('unknown_model', `no model "${name}" is serving (serving: ${serving})`, true)
@@ -113,6 +129,17 @@ export class PoolInferenceEngine implements ManagedInferenceEngine {
     return this.registry.list()
   }
 
+  /** Unloads every serving model not named in `names` (an on-demand engine's models nobody asks for any more). */
+  async retain(names: ReadonlySet<string>): Promise<void> {
+    // names with a load in progress too: it finishes first, then the version is unloaded
+    await Promise.all(this.registry.names().filter((n) => !names.has(n)).map((n) => this.registry.unload(n)))
+  }
+
+  /** Each worker's thread id and nice value where it lowered its priority (background engines). */
+  threads(): ReturnType<WorkerPool['threads']> {
+    return this.pool.threads()
+  }
+
   /** Serving versions, and replaced ones still draining (for the admin page and for tests). */
   versions(): ReturnType<ModelRegistry['versions']> {
     return this.registry.versions()
@@ -128,17 +155,22 @@ export class PoolInferenceEngine implements ManagedInferenceEngine {
 }
 
 /**
- * Starts the workers and loads every model. Fails when a provider asked for is missing and
+ * Starts the workers and loads every model (an `on-demand` engine: none yet). Fails when a provider asked for is missing and
  * INFERENCE_EP_FALLBACK is off (a misconfigured GPU host must not quietly serve nothing); a model
  * refused for any other reason is logged and the others serve.
  */
 export async function createInferenceEngine(opts: EngineOptions): Promise<PoolInferenceEngine> {
   const s = opts.settings
   const log: EngineLog = opts.log ?? pino({ name: 'inference' })
+  const onDemand = opts.models === 'on-demand'
   const plan = planThreads(opts.cores ?? os.availableParallelism(), s.workers, s.threadsPerWorker)
   if (plan.workers < 1) throw new RangeError('the inference engine needs at least one worker (INFERENCE_WORKERS=0 is a gateway-only process)')
-  log.info({ workers: plan.workers, threadsPerWorker: plan.threadsPerWorker, eps: s.executionProviders, batchMaxSize: s.batchMaxSize }, `inference plan: ${plan.reason}`)
+  log.info({ workers: plan.workers, threadsPerWorker: plan.threadsPerWorker, eps: s.executionProviders, batchMaxSize: s.batchMaxSize, background: !!opts.background }, `inference plan: ${plan.reason}`)
 
+  // libuv's thread pool (sharp's decodes run there) is one per process, its threads started by the
+  // first thread that needs them, with that thread's priority: start it here, at normal priority,
+  // so that no background worker ever starts it and no verdict decode inherits nice 19.
+  if (opts.background) await stat(s.modelsDir).catch(() => undefined)
   const pool = new WorkerPool({
     workers: plan.workers,
     threadsPerWorker: plan.threadsPerWorker,
@@ -149,11 +181,27 @@ export async function createInferenceEngine(opts: EngineOptions): Promise<PoolIn
     watchdogTimeoutMs: s.watchdogTimeoutMs,
     restartPolicy: { maxPerWindow: s.watchdogMaxRestartsPerMinute, windowMs: 60_000, baseDelayMs: 1000, maxDelayMs: 60_000, ...opts.restartPolicy },
     log,
+    ...(opts.background ? { background: true } : {}),
     ...(opts.hooks ? { hooks: opts.hooks } : {}),
     ...(opts.testHooks ? { testHooks: opts.testHooks } : {}),
   })
   await pool.start()
   const registry = new ModelRegistry({ dir: s.modelsDir, pool, log, ...(opts.hooks ? { hooks: opts.hooks } : {}) })
+  if (!onDemand) await loadEveryModel(registry, pool, s, log)
+  let watcher: ModelsWatcher | undefined
+  if (s.modelsWatch) {
+    watcher = new ModelsWatcher(s.modelsDir, s.modelsWatchDebounceMs, (name) => {
+      // an on-demand engine follows new versions of what it serves and loads nothing else
+      if (onDemand && !registry.serves(name)) return
+      // Refusals are logged and reported (onModelRejected) by the registry; the running version stays.
+      void registry.folderChanged(name).catch(() => undefined)
+    }, log)
+    await watcher.start()
+  }
+  return new PoolInferenceEngine(s, plan, pool, registry, watcher, onDemand)
+}
+
+async function loadEveryModel(registry: ModelRegistry, pool: WorkerPool, s: EngineSettings, log: EngineLog): Promise<void> {
   try {
     const { loaded, failed } = await registry.loadAll()
     const providerFailures = failed.filter((f) => f.error.code === 'provider_unavailable')
@@ -170,15 +218,6 @@ export async function createInferenceEngine(opts: EngineOptions): Promise<PoolIn
     await pool.close()
     throw e
   }
-  let watcher: ModelsWatcher | undefined
-  if (s.modelsWatch) {
-    watcher = new ModelsWatcher(s.modelsDir, s.modelsWatchDebounceMs, (name) => {
-      // Refusals are logged and reported (onModelRejected) by the registry; the running version stays.
-      void registry.folderChanged(name).catch(() => undefined)
-    }, log)
-    await watcher.start()
-  }
-  return new PoolInferenceEngine(s, plan, pool, registry, watcher)
 }
 
 export class ProviderStartupError extends Error {

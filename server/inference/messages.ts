@@ -5,6 +5,7 @@
  */
 import type { Detection } from '../../shared/domain/detection.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
+import type { ThreadPriority } from './thread-priority.ts'
 import type { InferenceErrorCode, ModelLoadErrorCode } from './types.ts'
 
 /** A model version inside a worker: name@version, unique because the registry refuses a reused version. */
@@ -68,6 +69,8 @@ export type ToWorker = LoadRequest | UnloadRequest | InferRequest | CloseRequest
 export interface ReadyMessage {
   type: 'ready'
   id: 0
+  /** A background worker's thread id, nice value and policy (SCHED_IDLE or not), or why it could not lower them. */
+  priority?: ThreadPriority
 }
 
 export interface LoadedReply {
@@ -128,6 +131,12 @@ export type FromWorker = ReadyMessage | LoadedReply | InferredReply | DoneReply 
 export interface WorkerInit {
   threads: number
   maxPixels: number
+  /**
+   * A background worker (candidate models in shadow): its thread, and every thread onnxruntime
+   * starts from it, run at the lowest CPU priority; it makes no thumbnails (nobody keeps a
+   * candidate's picture) and leaves libvips' process-wide settings to the verdict workers.
+   */
+  background?: boolean
   /** Test-only behaviour; the pool passes it only when given programmatically (see PoolOptions.testHooks). */
   testHooks?: TestHooks
 }

@@ -34,6 +34,8 @@ export interface PoolOptions {
   restartPolicy?: RestartPolicy
   hooks?: EngineHooks
   log: EngineLog
+  /** Background workers (candidate models in shadow): lowest CPU priority, no thumbnails (WorkerInit.background). */
+  background?: boolean
   /**
    * Test-only worker behaviour (hang or crash on a given frame id). Accepted only from code that
    * builds the pool itself; no setting or environment variable reaches it.
@@ -255,12 +257,19 @@ export class WorkerPool {
 
   #spawn(): Promise<WorkerHandle> {
     const h = new WorkerHandle(
-      { threads: this.opts.threadsPerWorker, maxPixels: this.opts.maxPixels, ...(this.opts.testHooks ? { testHooks: this.opts.testHooks } : {}) },
+      {
+        threads: this.opts.threadsPerWorker,
+        maxPixels: this.opts.maxPixels,
+        ...(this.opts.background ? { background: true } : {}),
+        ...(this.opts.testHooks ? { testHooks: this.opts.testHooks } : {}),
+      },
       (dead, notice) => this.#onDeath(dead, notice),
     )
     this.#workers.add(h)
     const started = (async () => {
       await h.ready
+      if (h.priority && 'error' in h.priority) this.opts.log.warn({ worker: h.id }, `background inference worker at normal priority: ${h.priority.error}`)
+      else if (h.priority?.note) this.opts.log.warn({ worker: h.id }, `background inference worker: ${h.priority.note}`)
       if (h.state === 'draining') void this.#retire(h) // removed by setWorkers while it started
       if (h.state !== 'starting') return h
       // Loop: a model may be added while this worker loads the others.
@@ -338,6 +347,13 @@ export class WorkerPool {
     let queued = 0
     for (const s of this.#slots.values()) queued += s.queue.size
     return { workers: live.length, busyWorkers: live.filter((w) => w.busy).length, inferMs: this.#inferMs.median(), queued }
+  }
+
+  /** Each live worker's thread id, nice value and policy where it lowered its priority (background pools). */
+  threads(): { worker: number; tid?: number; nice?: number; policy?: 'idle' | 'normal' }[] {
+    return [...this.#workers]
+      .filter((w) => w.alive)
+      .map((w) => (w.priority && 'tid' in w.priority ? { worker: w.id, tid: w.priority.tid, nice: w.priority.nice, policy: w.priority.policy } : { worker: w.id }))
   }
 
   #isIdle(): boolean {

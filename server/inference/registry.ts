@@ -120,6 +120,32 @@ export class ModelRegistry {
     return v
   }
 
+  serves(name: string): boolean {
+    return this.#active.has(name)
+  }
+
+  /** Names serving or ever loaded here (a load may be in progress). */
+  names(): string[] {
+    return [...new Set([...this.#active.keys(), ...this.#chains.keys()])]
+  }
+
+  /**
+   * Stops serving `name`, after any load of it in progress: frames already holding it finish,
+   * then its sessions are released.
+   */
+  unload(name: string): Promise<void> {
+    const prev = this.#chains.get(name) ?? Promise.resolve()
+    const next = prev.catch(() => undefined).then(() => {
+      const v = this.#active.get(name)
+      if (!v) return
+      this.#active.delete(name)
+      this.#retire(v)
+      this.opts.log.info({ model: name, version: v.version }, 'model no longer served')
+    })
+    this.#chains.set(name, next)
+    return next
+  }
+
   release(v: ModelVersion): void {
     v.inflight--
     if (v.retiring && v.inflight === 0) this.#unload(v)

@@ -5,7 +5,7 @@
  * queue, never silently lost.
  */
 import type { Worker } from 'node:worker_threads'
-import type { FromWorker, ModelKey, ToWorker, WireError, WorkerInit } from './messages.ts'
+import type { FromWorker, ModelKey, ReadyMessage, ToWorker, WireError, WorkerInit } from './messages.ts'
 import { spawnTsWorker } from './spawn.ts'
 import { InferenceError, ModelLoadError, type InferenceErrorCode, type ModelLoadErrorCode } from './types.ts'
 
@@ -43,6 +43,8 @@ export class WorkerHandle {
   readonly loads = new Map<ModelKey, Promise<unknown>>()
   /** Set before a planned exit (shrinking, closing): the pool does not replace this worker. */
   expectedExit = false
+  /** A background worker's thread id and nice value (or why it has none), from its ready message. */
+  priority: ReadyMessage['priority']
   readonly ready: Promise<void>
   readonly exited: Promise<void>
   #nextId = 1
@@ -57,6 +59,7 @@ export class WorkerHandle {
       const onReady = (m: FromWorker) => {
         if (m.type !== 'ready') return
         this.worker.off('message', onReady)
+        this.priority = m.priority
         resolve()
       }
       this.worker.on('message', onReady)

@@ -12,12 +12,16 @@ import { THUMBNAIL_MAX_PX } from '../storage/images.ts'
 import { configureSharp, encodeThumbnail, letterboxInto } from './preprocess.ts'
 import { InferenceError } from './types.ts'
 import { ProviderError } from './providers.ts'
+import { lowerOwnPriority } from './thread-priority.ts'
 import { ModelCheckError, loadWorkerModel, runBatch, type WorkerModel } from './worker-model.ts'
 
 if (!parentPort) throw new Error('worker.ts runs as a worker thread (see spawn.ts)')
 const port = parentPort
 const init = workerData as WorkerInit
-configureSharp(init.threads)
+// Before any session exists: onnxruntime's threads inherit this thread's nice value and policy when it creates them.
+const priority = init.background ? lowerOwnPriority() : undefined
+// libvips' settings are the process's, not this thread's: the verdict workers' values hold.
+if (!init.background) configureSharp(init.threads)
 
 const models = new Map<string, WorkerModel>()
 const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer)
@@ -94,7 +98,7 @@ async function infer(req: InferRequest): Promise<void> {
     // a failing frame's picture is kept by the store (STORE_IMAGES): its thumbnail is cheapest here,
     // and a frame already within the thumbnail's size (a station's model-size frame) is its own
     let thumbnail: Uint8Array | undefined
-    if (verdictOf(detections, model.manifest.defectClasses) === 'fail') {
+    if (!init.background && verdictOf(detections, model.manifest.defectClasses) === 'fail') {
       const own = r.p.uprightJpeg && r.p.width <= THUMBNAIL_MAX_PX && r.p.height <= THUMBNAIL_MAX_PX
       thumbnail = own ? req.frames[i]!.image : await encodeThumbnail(r.p.rgb, THUMBNAIL_MAX_PX).catch(() => undefined)
     }
@@ -155,4 +159,4 @@ let chain = Promise.resolve()
 port.on('message', (msg: ToWorker) => {
   chain = chain.then(() => handle(msg)).catch((e: unknown) => send({ type: 'error', id: msg.id, error: toWire(e, 'worker_crashed') }))
 })
-send({ type: 'ready', id: 0 })
+send({ type: 'ready', id: 0, ...(priority ? { priority } : {}) })

@@ -51,6 +51,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     reviews: new client.Counter({ name: 'linesight_reviews_total', help: 'Reviews recorded, by line and whether the reviewer changed the verdict (changed, confirmed).', labelNames: ['line', 'outcome'] as const, registers: r }),
     reviewBacklog: new client.Gauge({ name: 'linesight_review_backlog', help: 'Frames waiting for review, by line, as this process last counted them (after each change it made).', labelNames: ['line'] as const, registers: r }),
     candidateFrames: new client.Counter({ name: 'linesight_candidate_frames_total', help: 'Frames offered to a line\'s candidate model in shadow, by line and outcome (inferred, skipped_busy: no spare capacity, failed).', labelNames: ['line', 'outcome'] as const, registers: r }),
+    candidateWorkerRestarts: new client.Counter({ name: 'linesight_candidate_worker_restarts_total', help: 'Candidate-model workers (CANDIDATE_WORKERS) replaced, by reason (stuck, crashed); verdicts never wait for them, so these are not counted in linesight_worker_restarts_total.', labelNames: ['reason'] as const, registers: r }),
     candidateAgreement: new client.Counter({ name: 'linesight_candidate_agreement_total', help: 'Candidate frames by line and result: agree (same verdict, every detection matched at IoU 0.5 with the current model) or disagree (queued for review).', labelNames: ['line', 'result'] as const, registers: r }),
     httpRequests: new client.Counter({ name: 'linesight_http_requests_total', help: 'HTTP requests answered, by route and status class (2xx, 4xx, 5xx).', labelNames: ['route', 'status'] as const, registers: r }),
     outputMessages: new client.Counter({ name: 'linesight_output_messages_total', help: 'Messages a plant output handed on (MQTT: acknowledged by the broker; webhook: answered 2xx; opcua: values written), by output.', labelNames: ['output'] as const, registers: r }),
@@ -64,6 +65,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   for (const reason of DROP_REASONS) m.framesDropped.inc({ reason }, 0)
   for (const reason of DEAD_LETTER_REASONS) m.deadLetters.inc({ reason }, 0)
   for (const reason of RESTART_REASONS) m.workerRestarts.inc({ reason }, 0)
+  for (const reason of RESTART_REASONS) m.candidateWorkerRestarts.inc({ reason }, 0)
   for (const role of CONNECTION_ROLES) m.wsConnections.set({ role }, 0)
   for (const output of OUTPUTS) m.outputDropped.inc({ output }, 0)
   return m

@@ -65,8 +65,14 @@ describe('a candidate put through the line-settings PUT', () => {
     expect(await errorOf(await json('PUT', `/api/v1/lines/${line}/settings`, { model: 'same-classes' }))).toEqual({ status: 409, code: 'same_model' })
     const after = await settingsOf(line)
     expect({ model: after.model, candidate: after.candidate }).toEqual({ model: 'detector', candidate: { model: 'same-classes', share: 0.5 } })
-    // once the candidate is discarded the model change goes through
+    // the settings PUT merges its body over the line's settings: it cannot remove a candidate
+    expect(await errorOf(await json('PUT', `/api/v1/lines/${line}/settings`, { candidate: null }))).toEqual({ status: 422, code: 'invalid_settings' })
+    expect((await settingsOf(line)).candidate).toEqual({ model: 'same-classes', share: 0.5 })
+    // once the candidate is discarded (its own route, audited) the model change goes through
     expect((await json('DELETE', `/api/v1/admin/lines/${line}/candidate`)).status).toBe(200)
+    expect((await settingsOf(line)).candidate).toBeUndefined()
+    const audit = (await (await json('GET', '/api/v1/admin/audit?limit=100')).json()) as { items: { action: string; target: string }[] }
+    expect(audit.items.filter((e) => e.target === line).map((e) => e.action)).toContain('candidate.discard')
     expect((await json('PUT', `/api/v1/lines/${line}/settings`, { model: 'other-classes' })).status).toBe(200)
   })
 })

@@ -91,6 +91,9 @@ describe('candidate model in shadow', () => {
     expect(disagree).toBeGreaterThan(0)
     // the current model decided every verdict
     expect([...loaded, ...quiet].every((r) => r.model.name === 'detector')).toBe(true)
+    // and the candidate never ran on a verdict worker (it has workers of its own, CANDIDATE_WORKERS)
+    expect(metricValue(text, 'linesight_inference_batch_size_count', { model: 'detector' })).toBeGreaterThan(0)
+    expect(metricValue(text, 'linesight_inference_batch_size_count', { model: 'candidate' })).toBe(0)
 
     const queue = await waitFor(
       async () => {
