@@ -50,3 +50,8 @@ export async function openEngine(config: Config, log: Logger, _metrics: Metrics,
   log.warn({ model: m.name, workers }, 'BENCHMARK: the no-op inference engine is serving (bench/noop); every frame passes with no detections')
   return new NoopEngine({ name: m.name, version: m.version, defectClasses: m.task === 'detect' ? m.defectClasses : [] }, workers)
 }
+
+/** The gateway-ceiling stage measures linesight without candidates: no candidate engine. */
+export async function openCandidateEngine(): Promise<undefined> {
+  return undefined
+}
