@@ -174,6 +174,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       values.fds = (await readdir(`/proc/${pid}/fd`)).length
       const metrics = await (await srv.admin('/metrics')).text()
       values['server-heap'] = promValue(metrics, 'nodejs_heap_size_used_bytes') / MB
+      // Buffers and typed arrays live outside the V8 heap, in malloc: held frames would grow this
+      values['server-external'] = promValue(metrics, 'nodejs_external_memory_bytes') / MB
       for (const p of pages) {
         // detached nodes and dead objects count until a collection: collect first, so growth is what is kept
         await p.cdp.send('HeapProfiler.collectGarbage')
