@@ -10,7 +10,8 @@
  *    pool: the worker's decode and letterbox (preprocess.ts) and thumbnail from the decoded pixels,
  *    and the store's thumbnail from the JPEG (evidence originals, storage/images.ts).
  *  - store: the SQLite store (linesight.db and images/), one record per frame, every other one
- *    failing with its JPEG and a thumbnail (made once, so libvips is not measured again).
+ *    failing with its JPEG and a thumbnail (made once, so libvips is not measured again);
+ *    `--no-images` records without images.
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({
     frames: { type: 'string', default: '20000' },
     bytes: { type: 'string', default: '102400' },
     'in-flight': { type: 'string', default: '8' },
+    // store: records only, no image files (tells SQLite from the image folder)
+    'no-images': { type: 'boolean', default: false },
   },
 })
 
@@ -103,7 +106,7 @@ async function store(frames: number, inFlight: number, sample: (i: number) => vo
           const detections = [{ classId: 0, class: fail ? 'scratch' : 'part', score: 0.9, box: [10, 10, 100, 100] as [number, number, number, number] }]
           await s.record(
             { frameId: `f${i}`, line: 'L', station: 'S', capturedAt: Date.now(), model: { name: 'detector', version: '1' }, inferredAt: 'server', ep: 'cpu', detections, verdict: fail ? 'fail' : 'pass', timings: {} },
-            { mime: 'image/jpeg', original: images[i % images.length]!, thumbnail },
+            args['no-images'] ? undefined : { mime: 'image/jpeg', original: images[i % images.length]!, thumbnail },
           )
           sample(i)
         }
