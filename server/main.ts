@@ -4,6 +4,7 @@
  */
 import { networkInterfaces } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import sharp from 'sharp'
 import { startLinesight } from './app.ts'
 import { buildClient, clientIsStale } from './client-build.ts'
 import { ConfigError, loadConfig } from './config/index.ts'
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
     throw err
   }
   const log = createLogger(config.logLevel)
+  // libvips' operation cache (50 MB by default) only helps an image read twice; the main thread's
+  // thumbnails, uploads and detect headers read each once. Process-wide: the inference workers
+  // set the same (preprocess.ts), but a gateway has none.
+  sharp.cache(false)
   if (config.role !== 'worker') {
     try {
       const uws = selectUws(config.uwsAllowJsFallback)

@@ -1,7 +1,8 @@
 /**
  * `npm run soak -- --minutes N [--json]`: the soak (soak.ts) on loopback, bounded to 1..240
  * minutes; prints a summary, or the report as JSON.
- * Options: --stations N (2) --station-fps F (2) --kiosks N (2) --detect-fps F (1) --no-browser.
+ * Options: --stations N (2) --station-fps F (2) --kiosks N (2) --detect-fps F (1) --no-browser
+ * --server-env NAME=VALUE (repeatable: the server process's environment, e.g. MALLOC_ARENA_MAX=2).
  */
 import { parseArgs } from 'node:util'
 import { runSoak } from './soak.ts'
@@ -15,6 +16,7 @@ const { values: args } = parseArgs({
     kiosks: { type: 'string', default: '2' },
     'detect-fps': { type: 'string', default: '1' },
     'no-browser': { type: 'boolean', default: false },
+    'server-env': { type: 'string', multiple: true, default: [] },
   },
 })
 
@@ -32,7 +34,14 @@ async function main(): Promise<void> {
     kiosks: num('kiosks', args.kiosks, 0, 100),
     detectFps: num('detect-fps', args['detect-fps'], 0, 100),
     browser: !args['no-browser'],
-    log: args.json ? undefined : (l) => process.stderr.write(`${l}\n`),
+    serverEnv: Object.fromEntries(
+      args['server-env'].map((kv) => {
+        const at = kv.indexOf('=')
+        if (at < 1) throw new Error(`--server-env takes NAME=VALUE, got "${kv}"`)
+        return [kv.slice(0, at), kv.slice(at + 1)]
+      }),
+    ),
+    log: (l) => process.stderr.write(`${l}\n`),
   })
   if (args.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)

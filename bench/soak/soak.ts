@@ -36,6 +36,8 @@ export interface SoakOptions {
   /** Share of the run before slopes are measured. @default 0.25 */
   warmupShare?: number
   sampleSeconds?: number
+  /** Extra environment for the server process (e.g. MALLOC_ARENA_MAX), over test/helpers/server.ts's. */
+  serverEnv?: Record<string, string>
   log?: (line: string) => void
 }
 
@@ -85,7 +87,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const clients: { close(): Promise<void> }[] = []
   try {
     if (browser && clientIsStale(ROOT)) await buildClient(ROOT)
-    server = await startServer({ env: { SERVE_CLIENT: browser ? 'true' : 'false' } })
+    server = await startServer({ env: { SERVE_CLIENT: browser ? 'true' : 'false', ...o.serverEnv } })
     const srv = server
     const pid = srv.proc.pid!
     for (const line of ['SOAK', 'SOAKB']) {
@@ -164,10 +166,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const series: Sample[] = []
     const sample = async () => {
       const values: Record<string, number> = {}
-      values['server-rss'] = (await rssKb(pid)) / 1024
+      // RssAnon is what malloc holds; RssFile the mapped files (code, SQLite's -shm)
+      const rss = await rssKb(pid)
+      values['server-rss'] = rss.total / 1024
+      values['server-rss-anon'] = rss.anon / 1024
+      values['server-rss-file'] = rss.file / 1024
       values.fds = (await readdir(`/proc/${pid}/fd`)).length
       const metrics = await (await srv.admin('/metrics')).text()
       values['server-heap'] = promValue(metrics, 'nodejs_heap_size_used_bytes') / MB
+      // Buffers and typed arrays live outside the V8 heap, in malloc: held frames would grow this
+      values['server-external'] = promValue(metrics, 'nodejs_external_memory_bytes') / MB
       for (const p of pages) {
         // detached nodes and dead objects count until a collection: collect first, so growth is what is kept
         await p.cdp.send('HeapProfiler.collectGarbage')
@@ -255,9 +263,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d
 
-async function rssKb(pid: number): Promise<number> {
+async function rssKb(pid: number): Promise<{ total: number; anon: number; file: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return { total: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') }
 }
 
 function promValue(text: string, name: string): number {

@@ -61,7 +61,7 @@ export class EmbeddedQueue implements FrameQueue {
   readonly #lanes: Record<Priority, Lane> = { live: new Lane(), batch: new Lane() }
   readonly #consumers: EmbeddedConsumer[] = []
   readonly #dead: DeadLetterList
-  readonly #listeners = new Set<(d: DeadLetter) => void>()
+  readonly #listeners = new Set<(d: DeadLetter) => unknown>()
   readonly #sweeper = new ExpirySweeper((now) => Math.min(this.#lanes.live.sweep(now, this.#expire), this.#lanes.batch.sweep(now, this.#expire)))
   readonly #report: QueueErrorReporter
   /** Ids waiting or delivered and not yet settled. */
@@ -171,7 +171,7 @@ export class EmbeddedQueue implements FrameQueue {
     return this.#dead.delete(id)
   }
 
-  onDeadLetter(listener: (d: DeadLetter) => void): () => void {
+  onDeadLetter(listener: (d: DeadLetter) => unknown): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
@@ -244,25 +244,45 @@ export class EmbeddedQueue implements FrameQueue {
 
   readonly #expire = (w: Waiting): void => this.#deadLetter(w, 'expired')
 
-  /** Acknowledged or dead-lettered: no longer this queue's to deliver. */
+  /** Acknowledged: no longer this queue's to deliver, nor the journal's to keep. */
   #gone(w: Waiting): void {
     this.#present.delete(w.message.id)
     this.#journal?.remove(w.message.id)
   }
 
   #deadLetter(w: Waiting, reason: DeadLetterReason): void {
-    this.#gone(w)
+    this.#present.delete(w.message.id)
     const d: DeadLetter = { message: w.message, priority: w.priority, reason, deadAt: Date.now() }
     if (w.lastError !== undefined) d.error = w.lastError
     this.#dead.add(d)
+    const pending: PromiseLike<unknown>[] = []
     for (const listener of this.#listeners) {
       try {
-        listener(d)
+        const r = listener(d)
+        if (isThenable(r)) pending.push(r)
       } catch (err) {
         this.#report(err, 'onDeadLetter listener')
       }
     }
+    if (!this.#journal) return
+    // The frame leaves the journal only once its error record is written: a kill before that
+    // replays it and the next process dead-letters it again (the store keeps one record per frame
+    // id). A listener that fails leaves it there for the next start to try again.
+    const journal = this.#journal
+    const id = w.message.id
+    if (pending.length === 0) return journal.remove(id)
+    void Promise.all(pending).then(
+      () => {
+        // a resend of the same id may have been queued meanwhile: its row is the one now
+        if (!this.#present.has(id)) journal.remove(id)
+      },
+      (err: unknown) => this.#report(err, `onDeadLetter listener (frame ${id} kept in the queue journal for the next start)`),
+    )
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as PromiseLike<unknown> | undefined)?.then === 'function'
 }
 
 interface ConsumerHooks {

@@ -120,4 +120,52 @@ describe('the embedded queue journal', () => {
     expect(after.replayed).toBe(0)
     await after.close()
   })
+
+  it("keeps a dead-lettered frame until its listener's record is written, so a kill in between dead-letters it again at the next start", async () => {
+    const file = nextFile()
+    const first = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    // the error record is being written when the process dies: its promise never settles
+    const recording: DeadLetter[] = []
+    first.onDeadLetter((d) => {
+      recording.push(d)
+      return new Promise<void>(() => undefined)
+    })
+    await first.publish(message('bad'), { priority: 'live' })
+    await first.consume(async (d) => d.nack({ requeue: false, reason: 'undecodable: not an image' }), { prefetch: 1 })
+    await waitFor(() => recording.length === 1, { what: 'the dead letter' })
+    // past the turn in which removals are batched: a row removed at dead-lettering would be gone by now
+    await new Promise((r) => setImmediate(r))
+    await new Promise((r) => setImmediate(r))
+    crash(first)
+
+    const second = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    expect(second.replayed).toBe(1)
+    const dead: DeadLetter[] = []
+    second.onDeadLetter(async (d) => void dead.push(d))
+    await second.consume(async (d) => d.nack({ requeue: false, reason: 'undecodable: not an image' }), { prefetch: 1 })
+    await waitFor(() => dead.length === 1, { what: 'the frame dead-lettered again' })
+    expect(dead[0]).toMatchObject({ reason: 'rejected', message: { id: 'bad' } })
+    // its record written this time: the row leaves with the next batch of removals
+    await second.close()
+    const third = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    expect(third.replayed).toBe(0)
+    await third.close()
+  })
+
+  it('keeps a dead-lettered frame whose record failed, and reports it', async () => {
+    const file = nextFile()
+    const reported: string[] = []
+    const q = new EmbeddedQueue({ ...options, journal: new QueueJournal(file), onError: (_err, context) => void reported.push(context) })
+    q.onDeadLetter(async () => {
+      throw new Error('database or disk is full')
+    })
+    await q.publish(message('unrecorded'), { priority: 'live' })
+    await q.consume(async (d) => d.nack({ requeue: false, reason: 'undecodable: not an image' }), { prefetch: 1 })
+    await waitFor(() => reported.length === 1, { what: 'the failed record reported' })
+    expect(reported[0]).toMatch(/onDeadLetter listener.*unrecorded.*kept/)
+    await q.close()
+    const next = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    expect(next.replayed).toBe(1)
+    await next.close()
+  })
 })

@@ -1,7 +1,8 @@
 /**
  * The embedded queue's journal: every frame it accepts is written to a SQLite file in the data
  * folder before `publish` resolves (so before the station is told `accepted`), and removed once
- * its delivery is acknowledged (after the result was recorded) or it was dead-lettered. On start
+ * its delivery is acknowledged (after the result was recorded) or, dead-lettered, its error record
+ * was written (embedded.ts). On start
  * the queue replays what is left: a process killed mid-stream (SIGKILL, OOM) loses no accepted
  * frame; a frame recorded just before the kill, whose row was not yet removed, is inferred again
  * and the store's idempotency by frame id keeps its one record.

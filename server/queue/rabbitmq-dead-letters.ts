@@ -35,7 +35,7 @@ export class RabbitDeadLetters {
   #lock: Promise<unknown> = Promise.resolve()
   #ch: Channel | undefined
   #events: AmqpConsumer | undefined
-  readonly #listeners = new Set<(d: DeadLetter) => void>()
+  readonly #listeners = new Set<(d: DeadLetter) => unknown>()
 
   constructor(private readonly deps: RabbitDeadLettersDeps) {}
 
@@ -71,7 +71,7 @@ export class RabbitDeadLetters {
     })
   }
 
-  onDeadLetter(listener: (d: DeadLetter) => void): () => void {
+  onDeadLetter(listener: (d: DeadLetter) => unknown): () => void {
     this.#listeners.add(listener)
     this.#events ??= this.#consumeEvents()
     return () => this.#listeners.delete(listener)
@@ -150,7 +150,9 @@ export class RabbitDeadLetters {
         const dead = await this.#withBytes(decodeDeadLetter(msg))
         for (const listener of this.#listeners) {
           try {
-            listener(dead)
+            const r = listener(dead)
+            // not awaited (the event is the broker's, already durable); a failure is reported, never left unhandled
+            if (typeof (r as PromiseLike<unknown> | undefined)?.then === 'function') (r as PromiseLike<unknown>).then(undefined, (err: unknown) => this.deps.report(err, 'onDeadLetter listener'))
           } catch (err) {
             this.deps.report(err, 'onDeadLetter listener')
           }

@@ -216,7 +216,7 @@ export class RabbitQueue implements FrameQueue {
     return this.#deadLetters.discard(id)
   }
 
-  onDeadLetter(listener: (d: DeadLetter) => void): () => void {
+  onDeadLetter(listener: (d: DeadLetter) => unknown): () => void {
     return this.#deadLetters.onDeadLetter(listener)
   }
 

@@ -100,8 +100,13 @@ export interface FrameQueue {
   /** Puts a dead letter back on its queue; false when no such dead letter. */
   requeueDeadLetter(id: string): Promise<boolean>
   discardDeadLetter(id: string): Promise<boolean>
-  /** Called with every message that gets dead-lettered (metrics, job bookkeeping). */
-  onDeadLetter(listener: (d: DeadLetter) => void): () => void
+  /**
+   * Called with every message that gets dead-lettered (metrics, job bookkeeping, its error
+   * record). A listener may return a promise (its error record being written): the embedded
+   * queue keeps the frame in its journal until every such promise has fulfilled, so a kill before
+   * then dead-letters it again at the next start rather than leaving it without a record.
+   */
+  onDeadLetter(listener: (d: DeadLetter) => unknown): () => void
   /** True while connected and usable. */
   isReady(): boolean
   close(): Promise<void>

@@ -21,9 +21,12 @@ export function recordDeadLetters(queue: FrameQueue, { recorder, hub, metrics, l
   queue.onDeadLetter((d) => {
     metrics.deadLetters.inc({ reason: d.reason })
     metrics.framesDropped.inc({ reason: d.reason === 'expired' ? 'expired' : 'dead_letter' })
-    recorder.record(deadLetterResult(d)).catch((err: unknown) => {
+    // returned: the embedded queue keeps the frame in its journal until its record is written, and
+    // after a failure, for the next start to dead-letter and record it again
+    return recorder.record(deadLetterResult(d)).catch((err: unknown) => {
       log.error({ err, frameId: d.message.id }, 'recording a dead letter failed')
       hub.fail(d.message.id, { code: deadLetterCode(d), message: `frame dead-lettered (${d.reason})${d.error ? `: ${d.error}` : ''}` })
+      throw err
     })
   })
 }

@@ -75,10 +75,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     LINESIGHT_ADMIN_TOKEN: adminToken,
     SERVE_CLIENT: 'false',
     LOG_LEVEL: 'info',
+    // as `npm start` and the images run it (docs/soak.md); '' runs it with glibc's default
+    MALLOC_ARENA_MAX: '2',
     ...opts.env,
   }
   // '' asks for a first start without an admin token (the server makes one and prints its link)
   if (env.LINESIGHT_ADMIN_TOKEN === '') delete env.LINESIGHT_ADMIN_TOKEN
+  if (env.MALLOC_ARENA_MAX === '') delete env.MALLOC_ARENA_MAX
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const logs: Record<string, unknown>[] = []
   let exited: number | null | undefined
