@@ -1,6 +1,7 @@
 /**
  * The issue-19 targets, on the same runs `npm run scaling:backtest` makes (seed 1): a smooth
- * daily-seasonal load (synthetic, seasonal-load.ts) and the steep-shift synthetic plant.
+ * daily-seasonal load (synthetic, seasonal-load.ts), a real public daily-seasonal series (the
+ * Seattle fixture) and the steep-shift synthetic plant.
  */
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
@@ -35,6 +36,15 @@ describe('predictive scaling that pays for itself', () => {
 
   it('reads the committed trace fixture to the same verdict', () => {
     const trace = traceFromCsv(readFileSync(new URL('../../test/fixtures/scaling/seasonal-21d-30min.csv', import.meta.url), 'utf8'), 'per-step')
+    const r = runBacktest(options(trace.series))
+    expect(r.mape).toBeLessThan(0.15)
+    expect(r.backlogMinutes.predictive).toBeLessThanOrEqual(r.backlogMinutes.reactive)
+    expect(r.workerMinutes.predictive).toBeLessThanOrEqual(r.workerMinutes.reactive * 1.05)
+  })
+
+  it('holds on a real public series with smooth daily ramps (NOAA hourly normals, docs/scaling.md)', () => {
+    const trace = traceFromCsv(readFileSync(new URL('../../test/fixtures/scaling/seattle-normals-35d-60min.csv', import.meta.url), 'utf8'), 'per-second')
+    expect(trace.series.length).toBe(35 * 24 * 60)
     const r = runBacktest(options(trace.series))
     expect(r.mape).toBeLessThan(0.15)
     expect(r.backlogMinutes.predictive).toBeLessThanOrEqual(r.backlogMinutes.reactive)
