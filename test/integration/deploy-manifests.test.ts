@@ -317,9 +317,14 @@ describe('images', () => {
     return { runtime, env: [...runtime.matchAll(/^ENV (.+)$/gm)].flatMap((m) => [...m[1]!.matchAll(/([A-Z_]+)=/g)].map((x) => x[1]!)) }
   }
 
-  it.each(['Dockerfile', 'Dockerfile.cuda'])('%s runs as non-root, health-checks /health on PORT and sets only linesight settings', (file) => {
+  /** Process environment the images set on purpose that is not a linesight setting. */
+  const PROCESS_ENV = new Set(['MALLOC_ARENA_MAX'])
+
+  it.each(['Dockerfile', 'Dockerfile.cuda'])('%s runs as non-root, health-checks /health on PORT and sets only linesight settings and the malloc arena limit', (file) => {
     const { runtime, env } = runtimeEnv(file)
-    expect(env.filter((e) => !settingsByEnv.has(e))).toEqual([])
+    // besides linesight's settings, only the C library's allocator setting (docs/soak.md)
+    expect(env.filter((e) => !settingsByEnv.has(e) && !PROCESS_ENV.has(e))).toEqual([])
+    expect(env).toContain('MALLOC_ARENA_MAX')
     expect(runtime).toMatch(/^USER linesight$/m)
     expect(runtime).toMatch(/^HEALTHCHECK .*\/health/m)
     expect(HEALTH_PATHS.has('/health')).toBe(true)
