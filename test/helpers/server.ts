@@ -50,6 +50,23 @@ export interface RunningServer {
   admin(path: string, init?: RequestInit): Promise<Response>
 }
 
+/**
+ * A small, quiet all-in-one process for the fault tests (a SIGKILL, a full disk): plain HTTP, one
+ * single-threaded inference worker, no model watcher, GPU polling, load-history flush or shutdown
+ * drain, and a live-frame TTL long enough that frames held across the fault do not expire
+ * meanwhile (that is the live-frame rule, not a loss).
+ */
+export const FAULT_TEST_ENV: Readonly<Record<string, string>> = {
+  HTTPS_ENABLED: 'false',
+  INFERENCE_WORKERS: '1',
+  INFERENCE_THREADS: '1',
+  MODELS_WATCH: 'false',
+  GPU_METRICS_INTERVAL_MS: '0',
+  LOAD_HISTORY_FLUSH_MS: '0',
+  SHUTDOWN_DRAIN_MS: '0',
+  LIVE_FRAME_TTL_MS: '300000',
+}
+
 export interface StartOptions {
   env?: Record<string, string>
   /** LINESIGHT_ROLE; `npm start` runs `all`. */

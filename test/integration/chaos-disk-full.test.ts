@@ -15,7 +15,7 @@ import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { resultsOfLine } from '../helpers/broker.ts'
 import { loadSamples } from '../helpers/samples.ts'
-import { startServer, type RunningServer } from '../helpers/server.ts'
+import { FAULT_TEST_ENV, type RunningServer, startServer } from '../helpers/server.ts'
 import { StationClient } from '../helpers/station-client.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -89,15 +89,8 @@ describe.skipIf('skip' in disk)('the data folder disk full under an all-in-one p
       env: {
         STORE_IMAGES: 'all',
         DATA_MIN_FREE_MB: '1',
-        HTTPS_ENABLED: 'false',
-        INFERENCE_WORKERS: '1',
-        INFERENCE_THREADS: '1',
-        MODELS_WATCH: 'false',
-        GPU_METRICS_INTERVAL_MS: '0',
-        LOAD_HISTORY_FLUSH_MS: '0',
-        SHUTDOWN_DRAIN_MS: '0',
-        // frames queued behind the held ones would otherwise expire (told `rejected: expired`)
-        LIVE_FRAME_TTL_MS: '300000',
+        // FAULT_TEST_ENV's long TTL: frames queued behind the held ones would otherwise expire (told `rejected: expired`)
+        ...FAULT_TEST_ENV,
       },
     })
   }, 180_000)

@@ -21,7 +21,7 @@ import type { SocketLike } from '../../client/uplink/socket.ts'
 import { StationLink } from '../../client/uplink/station-link.ts'
 import { resultsOfLine } from '../helpers/broker.ts'
 import { loadSamples } from '../helpers/samples.ts'
-import { authHeaders, startServer, type RunningServer } from '../helpers/server.ts'
+import { authHeaders, FAULT_TEST_ENV, type RunningServer, startServer } from '../helpers/server.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const LINE = 'L-sigkill-link'
@@ -29,17 +29,6 @@ const STATION = 'S-browser'
 const FRAMES = 40
 const samples = loadSamples()
 
-const ENV = {
-  HTTPS_ENABLED: 'false',
-  INFERENCE_WORKERS: '1',
-  INFERENCE_THREADS: '1',
-  MODELS_WATCH: 'false',
-  GPU_METRICS_INTERVAL_MS: '0',
-  LOAD_HISTORY_FLUSH_MS: '0',
-  SHUTDOWN_DRAIN_MS: '0',
-  // the replayed frames wait out the restart: they must not expire meanwhile (that is the live-frame rule, not a loss)
-  LIVE_FRAME_TTL_MS: '300000',
-}
 
 describe('the browser station uplink across a SIGKILL of the all-in-one process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'linesight-sigkill-link-'))
@@ -56,7 +45,7 @@ describe('the browser station uplink across a SIGKILL of the all-in-one process'
   })
 
   it('sends the frames in flight again after the restart: one record and one result for each', { timeout: 600_000 }, async () => {
-    server = await startServer({ dataDir, env: ENV })
+    server = await startServer({ dataDir, env: FAULT_TEST_ENV })
     const sent: string[] = []
     const accepted = new Set<string>()
     const refused = new Set<string>()
@@ -106,7 +95,7 @@ describe('the browser station uplink across a SIGKILL of the all-in-one process'
     console.info(`[chaos-sigkill-link] killed with ${waitingAtKill} accepted frames unanswered, ${heldAtKill} held to send again, ${sent.length} sent`)
     expect(heldAtKill).toBeGreaterThanOrEqual(waitingAtKill)
 
-    server = await startServer({ dataDir, env: ENV })
+    server = await startServer({ dataDir, env: FAULT_TEST_ENV })
     const replayLine = server.logs.find((x) => x.msg === 'replaying frames accepted before the last stop') as { frames?: number } | undefined
     expect(replayLine?.frames ?? 0).toBeGreaterThan(0)
     await waitFor(() => l.online, { timeoutMs: 60_000, what: 'the link to reconnect' })

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { resultsOfLine } from '../helpers/broker.ts'
 import { loadSamples } from '../helpers/samples.ts'
-import { startServer, type RunningServer } from '../helpers/server.ts'
+import { FAULT_TEST_ENV, type RunningServer, startServer } from '../helpers/server.ts'
 import { StationClient, type OutgoingFrame } from '../helpers/station-client.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -26,17 +26,6 @@ const FRAMES_PER_STATION = 30
 const WINDOW = 6
 const samples = loadSamples()
 
-const ENV = {
-  HTTPS_ENABLED: 'false',
-  INFERENCE_WORKERS: '1',
-  INFERENCE_THREADS: '1',
-  MODELS_WATCH: 'false',
-  GPU_METRICS_INTERVAL_MS: '0',
-  LOAD_HISTORY_FLUSH_MS: '0',
-  SHUTDOWN_DRAIN_MS: '0',
-  // the replayed frames wait out the restart: they must not expire meanwhile (that is the live-frame rule, not a loss)
-  LIVE_FRAME_TTL_MS: '300000',
-}
 
 /**
  * A station's outbox: a frame stays in it until the server acknowledged it (accepted, or a result,
@@ -146,7 +135,7 @@ describe('the all-in-one process killed with SIGKILL mid-stream', () => {
   })
 
   it('keeps every accepted frame: one record each after the restart, and the stations replay what was not accepted', { timeout: 600_000 }, async () => {
-    server = await startServer({ dataDir, env: ENV })
+    server = await startServer({ dataDir, env: FAULT_TEST_ENV })
     for (const s of stations) await s.connect(server.url)
     const streaming = stations.map((s) => s.stream())
     // kill while frames are accepted and unanswered: a backlog in the embedded queue
@@ -162,7 +151,7 @@ describe('the all-in-one process killed with SIGKILL mid-stream', () => {
     const sentBeforeKill = stations.reduce((n, s) => n + s.sent, 0)
     console.info(`[chaos-sigkill] killed with ${waitingAtKill} accepted frames unanswered, ${sentBeforeKill} sent`)
 
-    server = await startServer({ dataDir, env: ENV })
+    server = await startServer({ dataDir, env: FAULT_TEST_ENV })
     const replayLine = server.logs.find((l) => l.msg === 'replaying frames accepted before the last stop') as { frames?: number } | undefined
     expect(replayLine?.frames ?? 0).toBeGreaterThan(0)
     console.info(`[chaos-sigkill] the new process replayed ${replayLine?.frames} frames from its journal`)
