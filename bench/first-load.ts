@@ -21,6 +21,7 @@ import { chromiumMissing, e2eTempDir, launchChromium } from '../test/helpers/bro
 import { startServer, type RunningServer } from '../test/helpers/server.ts'
 import { waitBackend } from '../test/helpers/station-page.ts'
 import { waitFor } from '../test/helpers/wait.ts'
+import { median } from './stats.ts'
 
 export interface FirstLoadRun {
   /** `compressed`: as served; `identity`: the station asks for no content coding. */
@@ -41,14 +42,12 @@ export interface FirstLoadRun {
 export interface FirstLoad {
   link: { downMbps: number; upMbps: number; rttMs: number }
   runs: FirstLoadRun[]
-  /** identity / compressed, medians over runs. */
+  /** Medians over runs, as served and with `Accept-Encoding: identity`. */
+  compressed: { bytes: number; readyMs: number }
+  identity: { bytes: number; readyMs: number }
+  /** identity / compressed, of those medians. */
   bytesRatio: number
   readyRatio: number
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
 async function throttle(cdp: CDPSession, link: FirstLoad['link']): Promise<void> {
@@ -69,7 +68,7 @@ async function oneLoad(server: RunningServer, tmp: string, i: number, coding: Fi
     const cdp = await ctx.newCDPSession(page)
     await throttle(cdp, link)
     if (coding === 'identity') await page.setExtraHTTPHeaders({ 'Accept-Encoding': 'identity' })
-    const sizes = new Map<string, { bytes: number; encoding: string; vary: string }>()
+    const responses: { path: string; bytes: number; encoding: string; vary: string }[] = []
     const pending: Promise<void>[] = []
     const track = (r: import('playwright-core').Response) => {
       pending.push(
@@ -78,7 +77,7 @@ async function oneLoad(server: RunningServer, tmp: string, i: number, coding: Fi
           if (!s) return
           const path = new URL(r.url()).pathname
           const headers = await r.allHeaders().catch(() => ({}) as Record<string, string>)
-          sizes.set(`${path}#${sizes.size}`, { bytes: s.responseBodySize + s.responseHeadersSize, encoding: headers['content-encoding'] ?? 'identity', vary: headers.vary ?? '' })
+          responses.push({ path, bytes: s.responseBodySize + s.responseHeadersSize, encoding: headers['content-encoding'] ?? 'identity', vary: headers.vary ?? '' })
         })(),
       )
     }
@@ -89,8 +88,8 @@ async function oneLoad(server: RunningServer, tmp: string, i: number, coding: Fi
     await waitBackend(page, { final: false, timeoutMs: 600_000 })
     const readyMs = Date.now() - t0
     await Promise.all(pending)
-    const entries = [...sizes.entries()].map(([k, v]) => ({ path: k.replace(/#\d+$/, ''), bytes: v.bytes, encoding: v.encoding }))
-    compressible.push(...[...sizes.entries()].filter(([, v]) => /accept-encoding/i.test(v.vary)).map(([k]) => k.replace(/#\d+$/, '')))
+    const entries = responses.map(({ path, bytes, encoding }) => ({ path, bytes, encoding }))
+    compressible.push(...responses.filter((r) => /accept-encoding/i.test(r.vary)).map((r) => r.path))
     const bytes = entries.reduce((a, e) => a + e.bytes, 0)
     return {
       coding,
@@ -139,8 +138,13 @@ export async function measureFirstLoad(o: { link: FirstLoad['link']; runs: numbe
     await server.stop()
     await rm(tmp, { recursive: true, force: true })
   }
-  const of = (c: FirstLoadRun['coding'], k: 'bytes' | 'readyMs') => median(runs.filter((r) => r.coding === c).map((r) => r[k]))
-  return { link: o.link, runs, bytesRatio: of('identity', 'bytes') / of('compressed', 'bytes'), readyRatio: of('identity', 'readyMs') / of('compressed', 'readyMs') }
+  const of = (c: FirstLoadRun['coding']) => {
+    const mine = runs.filter((r) => r.coding === c)
+    return { bytes: median(mine.map((r) => r.bytes)), readyMs: median(mine.map((r) => r.readyMs)) }
+  }
+  const compressed = of('compressed')
+  const identity = of('identity')
+  return { link: o.link, runs, compressed, identity, bytesRatio: identity.bytes / compressed.bytes, readyRatio: identity.readyMs / compressed.readyMs }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -68,22 +68,8 @@ export interface Results {
   details: Record<string, unknown>
 }
 
-export interface FirstLoadSummary {
-  link: FirstLoad['link']
-  /** Bytes on the wire and navigation -> local inference ready, as served (brotli/gzip) and with `Accept-Encoding: identity`. */
-  compressed: { bytes: number; readyMs: number }
-  identity: { bytes: number; readyMs: number }
-  bytesRatio: number
-  readyRatio: number
-}
-
-export function summarizeFirstLoad(f: FirstLoad): FirstLoadSummary {
-  const of = (c: 'compressed' | 'identity') => {
-    const runs = f.runs.filter((r) => r.coding === c)
-    return { bytes: median(runs.map((r) => r.bytes)), readyMs: median(runs.map((r) => r.readyMs)) }
-  }
-  return { link: f.link, compressed: of('compressed'), identity: of('identity'), bytesRatio: f.bytesRatio, readyRatio: f.readyRatio }
-}
+/** The first-load figures without the runs they came from (those stay in details.firstLoad). */
+export type FirstLoadSummary = Omit<FirstLoad, 'runs'>
 
 export interface Inputs {
   mode: 'quick' | 'full'
@@ -216,7 +202,7 @@ export function buildResults(i: Inputs): Results {
     uplinkBytesPerFrame: { before: Math.round(i.modelSize.fullMeanBytes), after: Math.round(i.modelSize.meanBytes) },
     httpFullFrameOverBound: perRound(rounds, (r) => (rawCpu(r) + r.decode.vga!.cpuMsPerFrame) / r.e2e.http.server.cpuMsPerFrame),
     realModel: { name: i.model.name, params: i.model.parameters, input: i.model.input, rawFps, engineFps, engineRatio: vga.engineToRaw },
-    firstLoad: 'runs' in i.firstLoad ? summarizeFirstLoad(i.firstLoad) : null,
+    firstLoad: 'runs' in i.firstLoad ? (({ runs: _runs, ...summary }) => summary)(i.firstLoad) : null,
     details: {
       firstLoad: i.firstLoad,
       modelSize: modelSizeRun,
