@@ -18,13 +18,14 @@ describe('sniffImageSize', () => {
     for (const orientation of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const jpeg = new Uint8Array(await solid(40, 20).jpeg().withMetadata({ orientation }).toBuffer())
       const meta = await sharp(jpeg).metadata()
-      expect(sniffImageSize(jpeg)).toEqual({ width: meta.autoOrient.width, height: meta.autoOrient.height, format: 'jpeg', orientation })
+      expect(meta.hasProfile).toBe(true) // withMetadata embeds sharp's sRGB profile
+      expect(sniffImageSize(jpeg)).toEqual({ width: meta.autoOrient.width, height: meta.autoOrient.height, format: 'jpeg', orientation, profile: 'srgb' })
     }
   })
 
   test('reads a progressive JPEG with EXIF and ICC segments before the frame header', async () => {
     const jpeg = new Uint8Array(await solid(321, 123).withMetadata({ orientation: 1 }).withIccProfile('srgb').jpeg({ progressive: true }).toBuffer())
-    expect(sniffImageSize(jpeg)).toEqual({ width: 321, height: 123, format: 'jpeg', orientation: 1 })
+    expect(sniffImageSize(jpeg)).toEqual({ width: 321, height: 123, format: 'jpeg', orientation: 1, profile: 'srgb' })
   })
 
   test('leaves WebP, truncated and foreign bytes to libvips', async () => {

@@ -7,6 +7,7 @@
  * quarter turn) has its sides swapped. Anything this reader does not know for sure (WebP, a PNG
  * with its own EXIF chunk, a truncated or odd header) returns undefined and the caller asks libvips.
  */
+import { iccFromApp2, isSrgbProfile } from './icc-profile.ts'
 
 export interface HeaderSize {
   width: number
@@ -14,6 +15,8 @@ export interface HeaderSize {
   format: 'jpeg' | 'png'
   /** EXIF orientation, 1 (as stored) to 8; 1 for a PNG (one with an eXIf chunk is not read here). */
   orientation: number
+  /** A JPEG's embedded ICC profile, when it has one: sRGB (browsers' canvas JPEGs) or another that needs converting. */
+  profile?: 'srgb' | 'other'
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
@@ -54,6 +57,7 @@ function isSof(marker: number): boolean {
 
 function jpegSize(b: Uint8Array): HeaderSize | undefined {
   let orientation = 1
+  let profile: HeaderSize['profile']
   let o = 2
   while (o + 4 <= b.length) {
     if (b[o] !== 0xff) return undefined
@@ -75,12 +79,17 @@ function jpegSize(b: Uint8Array): HeaderSize | undefined {
       if (found === undefined) return undefined
       orientation = found
     }
+    if (marker === 0xe2) {
+      const icc = iccFromApp2(b, o + 4, o + 2 + len)
+      if (icc) profile = profile === undefined && icc.complete && isSrgbProfile(icc.profile) ? 'srgb' : 'other'
+    }
     if (isSof(marker)) {
       if (len < 7) return undefined
       const height = u16be(b, o + 5)
       const width = u16be(b, o + 7)
       if (!(width > 0 && height > 0)) return undefined
-      return orientation >= 5 && orientation <= 8 ? { width: height, height: width, format: 'jpeg', orientation } : { width, height, format: 'jpeg', orientation }
+      const size = orientation >= 5 && orientation <= 8 ? { width: height, height: width } : { width, height }
+      return { ...size, format: 'jpeg', orientation, ...(profile && { profile }) }
     }
     o += 2 + len
   }

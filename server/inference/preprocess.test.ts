@@ -1,6 +1,9 @@
-import sharp from 'sharp'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import sharp, { type Sharp } from 'sharp'
 import { describe, expect, test } from 'vitest'
 import { letterboxInto, readHeader } from './preprocess.ts'
+import { ROOT } from '../../test/helpers/server.ts'
 import { InferenceError } from './types.ts'
 
 const PAD = 114 / 255
@@ -58,5 +61,76 @@ describe('letterboxInto', () => {
 
   test('rejects a tensor slot of the wrong size before decoding', async () => {
     await expect(letterboxInto(await halves(8, 8), new Float32Array(10), { width: 32, height: 32, pad: 114 }, { maxPixels: 1e6 })).rejects.toThrow(RangeError)
+  })
+
+  describe('a plain JPEG at the letterbox size (TurboJPEG, not libvips)', () => {
+    const target = { width: 64, height: 64, pad: 114 }
+    /** A 64x48 photo-like JPEG: smooth gradients and edges, where an IDCT's rounding shows. */
+    async function photo(extra?: (s: Sharp) => Sharp): Promise<Uint8Array> {
+      const px = Buffer.alloc(64 * 48 * 3)
+      for (let i = 0; i < 64 * 48; i++) {
+        const x = i % 64
+        const y = Math.floor(i / 64)
+        px[i * 3] = (x * 4) & 255
+        px[i * 3 + 1] = (y * 5 + (x > 30 ? 90 : 0)) & 255
+        px[i * 3 + 2] = ((x ^ y) * 7) & 255
+      }
+      const s = sharp(px, { raw: { width: 64, height: 48, channels: 3 } })
+      return new Uint8Array(await (extra ? extra(s) : s).jpeg({ quality: 90 }).toBuffer())
+    }
+    const decodeBoth = async (jpeg: Uint8Array) => {
+      const turbo = new Float32Array(3 * 64 * 64)
+      const vips = new Float32Array(3 * 64 * 64)
+      const a = await letterboxInto(jpeg, turbo, target, { maxPixels: 1e6 })
+      const b = await letterboxInto(jpeg, vips, target, { maxPixels: 1e6, turboJpeg: false })
+      let sum = 0
+      let max = 0
+      for (let i = 0; i < turbo.length; i++) {
+        const d = Math.abs(turbo[i]! - vips[i]!) * 255
+        sum += d
+        max = Math.max(max, d)
+      }
+      return { a, b, mean: sum / turbo.length, max, turbo, vips }
+    }
+
+    test('gives libvips pixels within the fast IDCT rounding, the same geometry and thumbnail pixels', async () => {
+      const { a, b, mean, max } = await decodeBoth(await photo())
+      expect(a.letterbox).toEqual(b.letterbox)
+      expect([a.width, a.height, a.uprightJpeg]).toEqual([b.width, b.height, b.uprightJpeg])
+      expect([a.rgb.width, a.rgb.height, a.rgb.data.length]).toEqual([64, 48, 64 * 48 * 3])
+      // not identical (TurboJPEG's fast integer IDCT), and close: a grey level or so, a few at most
+      expect(mean).toBeGreaterThan(0)
+      expect(mean).toBeLessThan(2)
+      expect(max).toBeLessThanOrEqual(12)
+    })
+
+    test('leaves a JPEG with a colour profile to libvips, which converts it to sRGB', async () => {
+      const { mean } = await decodeBoth(await photo((s) => s.withIccProfile('p3')))
+      expect(mean).toBe(0)
+    })
+
+    test("takes a browser's JPEG, whose profile is sRGB", async () => {
+      const jpeg = new Uint8Array(readFileSync(join(ROOT, 'test/fixtures/images/chromium-canvas-320x240.jpg')))
+      const turbo = new Float32Array(3 * 320 * 320)
+      const vips = new Float32Array(3 * 320 * 320)
+      await letterboxInto(jpeg, turbo, { width: 320, height: 320, pad: 114 }, { maxPixels: 1e6 })
+      await letterboxInto(jpeg, vips, { width: 320, height: 320, pad: 114 }, { maxPixels: 1e6, turboJpeg: false })
+      const max = turbo.reduce((m, v, i) => Math.max(m, Math.abs(v - vips[i]!) * 255), 0)
+      expect(max).toBeGreaterThan(0) // the fast IDCT: TurboJPEG decoded it
+      expect(max).toBeLessThanOrEqual(12)
+    })
+
+    test('leaves a CMYK JPEG to libvips', async () => {
+      const { mean, turbo } = await decodeBoth(await photo((s) => s.toColourspace('cmyk')))
+      expect(mean).toBe(0)
+      expect(turbo.some((v) => v > 0 && v !== PAD)).toBe(true)
+    })
+
+    test('a truncated JPEG is undecodable as before, whichever decoder tried first', async () => {
+      const jpeg = await photo()
+      const e = await letterboxInto(jpeg.subarray(0, jpeg.length >> 1), new Float32Array(3 * 64 * 64), target, { maxPixels: 1e6 }).catch((x: unknown) => x)
+      expect(e).toBeInstanceOf(InferenceError)
+      expect((e as InferenceError).code).toBe('undecodable')
+    })
   })
 })
