@@ -23,15 +23,24 @@ export async function warmUp(rig: Rig, opts: BenchOptions): Promise<void> {
 export interface HalfLoad extends MeasuredRun {
   /** p50 end-to-end latency minus the p50 of the model's own time per frame (timings.infer), ms. */
   addedLatencyP50Ms: number
+  /** p50 end-to-end latency minus the p50s of the model's time and of the decode (timings.decode), ms. */
+  addedBeyondDecodeP50Ms: number
 }
 
-export async function halfLoad(rig: Rig, opts: BenchOptions, maxFps: number): Promise<HalfLoad> {
+/**
+ * Stations offering half of `maxFps` (the median end-to-end maximum of the same frames), each
+ * frame's latency from its send to its result. `frames` 'model-size': what stations send now.
+ */
+export async function halfLoad(rig: Rig, opts: BenchOptions, maxFps: number, frames: 'full' | 'model-size' = 'full'): Promise<HalfLoad> {
+  const ms = rig.modelSize
+  const over = frames === 'model-size' ? { images: ms.jpegs, width: ms.width, height: ms.height, from: ms.from } : {}
   const r = await measuredRun(
     rig.gen,
     rig.real.pid,
-    stationsCommand(rig, opts, { warmupMs: opts.warmupMs, seconds: opts.seconds }, { url: rig.real.wsUrl, line: 'half-load', completeOn: 'result', rate: maxFps / 2 }),
+    stationsCommand(rig, opts, { warmupMs: opts.warmupMs, seconds: opts.seconds }, { url: rig.real.wsUrl, line: `half-load-${frames}`, completeOn: 'result', rate: maxFps / 2, ...over }),
   )
-  return { ...r, addedLatencyP50Ms: r.latency.p50 - (r.stagesP50.infer ?? Number.NaN) }
+  const infer = r.stagesP50.infer ?? Number.NaN
+  return { ...r, addedLatencyP50Ms: r.latency.p50 - infer, addedBeyondDecodeP50Ms: r.latency.p50 - infer - (r.stagesP50.decode ?? Number.NaN) }
 }
 
 export interface ProfiledRun {

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   log(`started: ${rig.plan.workers} worker(s) x ${rig.plan.threadsPerWorker} thread(s), servers on ${rig.real.server.url} (model) and ${rig.noop.server.url} (no-op)`)
   const rounds: Round[] = []
   const halfLoads: HalfLoad[] = []
+  const halfLoadsModelSize: HalfLoad[] = []
   let profiles: Awaited<ReturnType<typeof profiledRuns>> | undefined
   try {
     await warmUp(rig, opts)
@@ -79,6 +80,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < opts.rounds; i++) {
       halfLoads.push(await halfLoad(rig, opts, maxFps))
       log(`half load (${(maxFps / 2).toFixed(1)} frames/s offered): p50 ${halfLoads.at(-1)!.latency.p50.toFixed(1)} ms, added beyond the model ${halfLoads.at(-1)!.addedLatencyP50Ms.toFixed(1)} ms`)
+    }
+    const maxFpsModelSize = median(rounds.map((r) => r.e2e.wsModelSize.fps))
+    for (let i = 0; i < opts.rounds; i++) {
+      const h = await halfLoad(rig, opts, maxFpsModelSize, 'model-size')
+      halfLoadsModelSize.push(h)
+      log(`half load, model-size frames (${(maxFpsModelSize / 2).toFixed(1)} frames/s offered): p50 ${h.latency.p50.toFixed(1)} ms, added beyond model and decode ${h.addedBeyondDecodeP50Ms.toFixed(1)} ms`)
     }
     if (opts.profile) {
       profiles = await profiledRuns(rig, opts, join(ROOT, 'bench/out'))
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
     durationS: (performance.now() - t0) / 1000,
     rounds,
     halfLoads,
+    halfLoadsModelSize,
     ...(profiles ? { profiles } : {}),
     machine,
     model: model.info,
