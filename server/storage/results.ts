@@ -14,6 +14,8 @@ const HOUR_MS = 3_600_000
 const DETECTION_CHUNK = 50
 /** Results removed per retention transaction, so a large purge never holds the lock for long. */
 const DELETE_BATCH = 500
+/** Frames whose image files may be written after their record is published, at most (about 64 x 15 to 60 KB held). */
+const MAX_IMAGE_WRITES_IN_FLIGHT = 64
 
 export interface ResultWriterOptions {
   db: Db
@@ -78,8 +80,33 @@ export class ResultWriter {
     if (thumbnailError !== undefined) this.#log.warn({ err: thumbnailError, frameId: r.frameId }, 'storage: no thumbnail, the image could not be decoded')
 
     const created = await this.#commit(r, images)
-    if (created && images && !this.#images.transactional) await this.#saveAfterCommit(r.frameId, images)
+    if (created && images && !this.#images.transactional) await this.#writeImagesAfterCommit(r.frameId, images)
     return created
+  }
+
+  /**
+   * Image files still being written after their record committed, by frame id. The record (and
+   * the result's publication to its station) does not wait for the files: their write was half of
+   * a model-size frame's latency at half load (bench/FINDINGS.md, "Image files off the verdict's
+   * path"). Reading, replacing or removing a frame's images waits for its write; closing waits
+   * for all of them. Beyond MAX_IMAGE_WRITES_IN_FLIGHT, a record waits for its own files again,
+   * so a slow disk slows the line down instead of filling memory with images.
+   */
+  readonly #imageWrites = new Map<string, Promise<void>>()
+
+  async #writeImagesAfterCommit(frameId: string, images: PreparedImages): Promise<void> {
+    const write: Promise<void> = this.#saveAfterCommit(frameId, images)
+      .catch((err: unknown) => this.#log.error({ err, frameId }, 'storage: the image write failed and its record could not be updated'))
+      .finally(() => {
+        if (this.#imageWrites.get(frameId) === write) this.#imageWrites.delete(frameId)
+      })
+    this.#imageWrites.set(frameId, write)
+    if (this.#imageWrites.size > MAX_IMAGE_WRITES_IN_FLIGHT) await write
+  }
+
+  /** Resolves when the image files of these frames (of every frame when none are named) are written or given up. */
+  async imagesWritten(frameIds?: readonly string[]): Promise<void> {
+    await Promise.all(frameIds ? frameIds.map((id) => this.#imageWrites.get(id)) : [...this.#imageWrites.values()])
   }
 
   /**
@@ -171,6 +198,8 @@ export class ResultWriter {
    * `invalid` for bytes that are not an image sharp can read: nothing is stored then.
    */
   async saveEvidence(frameId: string, original: Uint8Array): Promise<boolean> {
+    // a failing first write would otherwise clear the marks this sets
+    await this.imagesWritten([frameId])
     if (!(await this.#db.one('SELECT 1 AS found FROM results WHERE frame_id = $1', [frameId]))) return false
     let thumbnail: Uint8Array
     try {
@@ -202,6 +231,8 @@ export class ResultWriter {
 
   async getImage(frameId: string, variant: ImageVariant): Promise<{ mime: string; bytes: Uint8Array } | null> {
     if (variant !== 'original' && variant !== 'thumbnail') throw new StorageError('invalid', `variant must be original or thumbnail, got ${String(variant)}`)
+    // a kiosk asks for the image as soon as the result reaches it, maybe before its file is written
+    await this.imagesWritten([frameId])
     const row = await this.#db.one<{ original_mime: string | null; thumbnail_mime: string | null }>(
       'SELECT original_mime, thumbnail_mime FROM results WHERE frame_id = $1',
       [frameId],
@@ -231,6 +262,7 @@ export class ResultWriter {
       const withFiles = gone.filter((g) => g.original_mime !== null || g.thumbnail_mime !== null).map((g) => g.frame_id)
       if (withFiles.length && !this.#images.transactional) {
         try {
+          await this.imagesWritten(withFiles)
           await this.#images.remove(this.#db, withFiles)
         } catch (err) {
           fileErrors.push(err)

@@ -35,6 +35,7 @@ describe('sqlite: images on disk', () => {
   it('names image files after the hash of the frame id, not the id itself', async () => {
     const r = { ...failing(), frameId: 'frame..01' }
     await h.store.record(r, { mime: 'image/jpeg', original: await jpeg(64, 48) })
+    expect(await h.store.getImage(r.frameId, 'thumbnail')).not.toBeNull() // waits for the files, written after the record
     const hash = createHash('sha256').update(r.frameId).digest('hex')
     const db = await h.raw()
     const file = (await db.one<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'"))!.file

@@ -122,6 +122,7 @@ export class SqlStore implements Store {
 
   async close(): Promise<void> {
     await this.settings.close()
+    await this.#results.imagesWritten()
     await this.#db.close()
     await this.#images.close?.()
   }
