@@ -21,6 +21,8 @@ export interface Round {
   engine: Partial<Record<SizeName, EngineRun>>
   /** Decode (no resize: already the letterbox's size) of the model-size frames alone. */
   decodeModelSize: Rate
+  /** The engine on the model-size frames: what a server that receives them pays beyond the model. */
+  engineModelSize: EngineRun
   /** ws: 640x480 frames; wsModelSize: the same frames at the model's input size (envelope version 2). */
   e2e: { ws: MeasuredRun; wsModelSize: MeasuredRun; http: MeasuredRun; httpSingle: MeasuredRun }
   transport: { uws: MeasuredRun; ws: MeasuredRun; order: string }
@@ -53,11 +55,12 @@ export async function runRound(rig: Rig, opts: BenchOptions, index: number, log:
     log(`${f.size}: decode alone ${decode[f.size]!.fps.toFixed(1)}, bare pipeline ${pipeline[f.size]!.fps.toFixed(1)}, engine ${engine[f.size]!.fps.toFixed(1)} frames/s`)
   }
   const decodeModelSize = await rig.loops.run({ mode: 'decode', batch: 1, frameSet: rig.frames.length }, w)
+  const engineModelSize = await runEngine(rig.engine, rig.modelSize, rig.prefetch, w)
   const vga = rig.frames[0]!
   const ms = rig.modelSize
   const e2eWs = await measuredRun(rig.gen, rig.real.pid, stationsCommand(rig, opts, w, { url: rig.real.wsUrl, line: 'e2e', completeOn: 'result' }))
   const wsModelSize = await measuredRun(rig.gen, rig.real.pid, stationsCommand(rig, opts, w, { url: rig.real.wsUrl, line: 'e2e-model-size', completeOn: 'result', images: ms.jpegs, width: ms.width, height: ms.height, from: ms.from }))
-  log(`model-size frames (${ms.width}x${ms.height}, ${(ms.meanBytes / 1024).toFixed(1)} KB against ${(ms.fullMeanBytes / 1024).toFixed(1)}): decode alone ${decodeModelSize.fps.toFixed(1)}, /ws/station ${wsModelSize.fps.toFixed(1)} frames/s`)
+  log(`model-size frames (${ms.width}x${ms.height}, ${(ms.meanBytes / 1024).toFixed(1)} KB against ${(ms.fullMeanBytes / 1024).toFixed(1)}): decode alone ${decodeModelSize.fps.toFixed(1)}, engine ${engineModelSize.fps.toFixed(1)}, /ws/station ${wsModelSize.fps.toFixed(1)} frames/s`)
   const http = await measuredRun(rig.gen, rig.real.pid, { type: 'http', url: rig.real.detectUrl('e2e-http', 'h1'), concurrency: opts.httpConcurrency, images: vga.jpegs, ...w })
   const httpSingle = await measuredRun(rig.gen, rig.real.pid, { type: 'http', url: rig.real.detectUrl('e2e-http', 'h1'), concurrency: 1, images: vga.jpegs, ...w })
   log(`end to end: /ws/station ${e2eWs.fps.toFixed(1)}, POST /api/v1/detect ${http.fps.toFixed(1)} frames/s (p50 one at a time ${httpSingle.latency.p50.toFixed(1)} ms)`)
@@ -72,5 +75,5 @@ export async function runRound(rig: Rig, opts: BenchOptions, index: number, log:
   log(`transport, 100 KB frames: uWS ${transport.uws.fps.toFixed(0)}, ws ${transport.ws.fps.toFixed(0)} frames/s`)
   const ceiling = await measuredRun(rig.gen, rig.noop.pid, ceilingCommand(rig, opts, w))
   log(`gateway ceiling (no-op model), 100 KB frames: ${ceiling.fps.toFixed(0)} frames/s`)
-  return { raw, decode, pipeline, engine, decodeModelSize, e2e: { ws: e2eWs, wsModelSize, http, httpSingle }, transport, ceiling }
+  return { raw, decode, pipeline, engine, decodeModelSize, engineModelSize, e2e: { ws: e2eWs, wsModelSize, http, httpSingle }, transport, ceiling }
 }

@@ -32,7 +32,7 @@ export function processorPrefetch(workers: number, batchMaxSize: number): number
   return Math.max(2, workers * batchMaxSize * 2)
 }
 
-export async function runEngine(engine: PoolInferenceEngine, frames: FrameSet, inflight: number, w: Window): Promise<EngineRun> {
+export async function runEngine(engine: PoolInferenceEngine, frames: Pick<FrameSet, 'jpegs'>, inflight: number, w: Window): Promise<EngineRun> {
   const { startAt, endAt } = windowFromNow(w)
   const latencies: number[] = []
   const decode: number[] = []
