@@ -106,7 +106,8 @@ export class ResultWriter {
 
   /** Resolves when the image files of these frames (of every frame when none are named) are written or given up. */
   async imagesWritten(frameIds?: readonly string[]): Promise<void> {
-    await Promise.all(frameIds ? frameIds.map((id) => this.#imageWrites.get(id)) : [...this.#imageWrites.values()])
+    const writes = frameIds ? frameIds.flatMap((id) => this.#imageWrites.get(id) ?? []) : [...this.#imageWrites.values()]
+    if (writes.length) await Promise.all(writes)
   }
 
   /**
