@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp, { type Sharp } from 'sharp'
 import { describe, expect, test } from 'vitest'
-import { letterboxInto, readHeader } from './preprocess.ts'
+import { encodeThumbnail, letterboxInto, readHeader } from './preprocess.ts'
 import { ROOT } from '../../test/helpers/server.ts'
 import { InferenceError } from './types.ts'
 
@@ -132,5 +132,22 @@ describe('letterboxInto', () => {
       expect(e).toBeInstanceOf(InferenceError)
       expect((e as InferenceError).code).toBe('undecodable')
     })
+  })
+})
+
+describe('encodeThumbnail', () => {
+  /** Mean absolute difference, in grey levels, between two RGB buffers of the same size. */
+  const meanDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]!), 0) / a.length
+
+  test('encodes pixels within the size as they are, and shrinks larger ones to fit', async () => {
+    const src = await sharp(readFileSync(join(ROOT, 'test/fixtures/images/chromium-canvas-320x240.jpg'))).raw().toBuffer({ resolveWithObject: true })
+    const rgb = { data: new Uint8Array(src.data), width: src.info.width, height: src.info.height }
+    const small = await encodeThumbnail(rgb, 320)
+    expect(small.byteLength).toBe(small.buffer.byteLength) // transferable as it is, no larger buffer behind it
+    const back = await sharp(small).raw().toBuffer({ resolveWithObject: true })
+    expect([back.info.width, back.info.height, back.info.channels]).toEqual([320, 240, 3])
+    expect(meanDiff(back.data, rgb.data)).toBeLessThan(3)
+    const shrunk = await sharp(await encodeThumbnail(rgb, 160)).metadata()
+    expect([shrunk.format, shrunk.width, shrunk.height]).toEqual(['jpeg', 160, 120])
   })
 })

@@ -150,6 +150,15 @@ async function decodeWithSharp(image: Uint8Array, lb: Letterbox, width: number, 
  * (about 0.5 ms here against 5 to 7 ms for a 640x480 JPEG; bench/report.md, "record").
  */
 export async function encodeThumbnail(rgb: Preprocessed['rgb'], maxPx: number, quality = 75): Promise<Uint8Array> {
+  // pixels already within the thumbnail's size (the letterbox scale of a model with a 320 px input):
+  // TurboJPEG here, 0.2 CPU ms against 1.4 for the same encode through sharp (bench/FINDINGS.md)
+  if (rgb.width <= maxPx && rgb.height <= maxPx) {
+    const data = Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength)
+    const jpeg = jpegTurbo.compressSync(data, { format: jpegTurbo.FORMAT_RGB, width: rgb.width, height: rgb.height, quality, subsampling: jpegTurbo.SAMP_420 })
+    // a copy of its own size: the binding's result is a view of a worst-case buffer (about 25 times
+    // larger), which every postMessage on its way to the file writer would clone whole
+    return new Uint8Array(jpeg)
+  }
   const out = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
     .resize(maxPx, maxPx, { fit: 'inside', withoutEnlargement: true })
     .jpeg({ quality, mozjpeg: false })
