@@ -10,7 +10,7 @@ import type { BenchOptions } from './options.ts'
 import { Inspector } from './profile/inspector.ts'
 import { summariseProfile, type ProfileSummary } from './profile/summary.ts'
 import type { Rig } from './rig.ts'
-import { ceilingCommand, stationsCommand } from './rounds.ts'
+import { ceilingCommand, modelSizeFrames, stationsCommand } from './rounds.ts'
 import type { Window } from './window.ts'
 
 /** A first, unmeasured run through each server, so no round pays for JIT compilation and cold caches. */
@@ -32,8 +32,7 @@ export interface HalfLoad extends MeasuredRun {
  * frame's latency from its send to its result. `frames` 'model-size': what stations send now.
  */
 export async function halfLoad(rig: Rig, opts: BenchOptions, maxFps: number, frames: 'full' | 'model-size' = 'full'): Promise<HalfLoad> {
-  const ms = rig.modelSize
-  const over = frames === 'model-size' ? { images: ms.jpegs, width: ms.width, height: ms.height, from: ms.from } : {}
+  const over = frames === 'model-size' ? modelSizeFrames(rig) : {}
   const r = await measuredRun(
     rig.gen,
     rig.real.pid,

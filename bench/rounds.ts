@@ -34,6 +34,12 @@ export function stationsCommand(rig: Rig, opts: BenchOptions, w: Window, over: P
   return { type: 'stations', stations: opts.stations, images: vga.jpegs, mime: 'image/jpeg', width: vga.width, height: vga.height, ...w, ...over }
 }
 
+/** What stations send with the model-size uplink: the rig's model-size frames and the camera size they came from. */
+export function modelSizeFrames(rig: Rig): Pick<StationsCommand, 'images' | 'width' | 'height' | 'from'> {
+  const ms = rig.modelSize
+  return { images: ms.jpegs, width: ms.width, height: ms.height, from: ms.from }
+}
+
 export function ceilingCommand(rig: Rig, opts: BenchOptions, w: Window): StationsCommand {
   return stationsCommand(rig, opts, w, { url: rig.noop.wsUrl, line: 'ceiling', completeOn: 'result', stations: opts.ceilingStations, images: rig.opaque })
 }
@@ -59,7 +65,7 @@ export async function runRound(rig: Rig, opts: BenchOptions, index: number, log:
   const vga = rig.frames[0]!
   const ms = rig.modelSize
   const e2eWs = await measuredRun(rig.gen, rig.real.pid, stationsCommand(rig, opts, w, { url: rig.real.wsUrl, line: 'e2e', completeOn: 'result' }))
-  const wsModelSize = await measuredRun(rig.gen, rig.real.pid, stationsCommand(rig, opts, w, { url: rig.real.wsUrl, line: 'e2e-model-size', completeOn: 'result', images: ms.jpegs, width: ms.width, height: ms.height, from: ms.from }))
+  const wsModelSize = await measuredRun(rig.gen, rig.real.pid, stationsCommand(rig, opts, w, { url: rig.real.wsUrl, line: 'e2e-model-size', completeOn: 'result', ...modelSizeFrames(rig) }))
   log(`model-size frames (${ms.width}x${ms.height}, ${(ms.meanBytes / 1024).toFixed(1)} KB against ${(ms.fullMeanBytes / 1024).toFixed(1)}): decode alone ${decodeModelSize.fps.toFixed(1)}, engine ${engineModelSize.fps.toFixed(1)}, /ws/station ${wsModelSize.fps.toFixed(1)} frames/s`)
   const http = await measuredRun(rig.gen, rig.real.pid, { type: 'http', url: rig.real.detectUrl('e2e-http', 'h1'), concurrency: opts.httpConcurrency, images: vga.jpegs, ...w })
   const httpSingle = await measuredRun(rig.gen, rig.real.pid, { type: 'http', url: rig.real.detectUrl('e2e-http', 'h1'), concurrency: 1, images: vga.jpegs, ...w })

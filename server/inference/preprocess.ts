@@ -13,7 +13,7 @@
 import jpegTurbo from '@julusian/jpeg-turbo'
 import sharp, { type Metadata, type OutputInfo } from 'sharp'
 import { computeLetterbox, type Letterbox } from '../../shared/inference/letterbox.ts'
-import { sniffImageSize } from './image-header.ts'
+import { sniffImageSize, type HeaderSize } from './image-header.ts'
 import { InferenceError } from './types.ts'
 
 export interface LetterboxTarget {
@@ -59,7 +59,7 @@ export function configureSharp(threads: number): void {
 }
 
 /** Reads the header only: size, format and orientation, no pixels; libvips only where JavaScript cannot. */
-export async function readHeader(image: Uint8Array, maxPixels: number): Promise<{ width: number; height: number; format: string; orientation?: number; profile?: 'srgb' | 'other' }> {
+export async function readHeader(image: Uint8Array, maxPixels: number): Promise<{ width: number; height: number; format: string; orientation?: number; profile?: HeaderSize['profile'] }> {
   const sniffed = sniffImageSize(image)
   if (sniffed) {
     checkPixels(sniffed.width, sniffed.height, maxPixels)
