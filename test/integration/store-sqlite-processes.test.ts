@@ -22,11 +22,14 @@ interface ChildReport {
   admin: { created: boolean; secret?: string }
 }
 
-// Runs in each child: waits at the barrier (the go file), then does everything at once.
+// Runs in each child: waits at the barrier (the go file), migrates, records the first frame of
+// its own walk, waits at a second barrier until every child has done so (otherwise one fast
+// process could record all frames before the others start, and nothing would collide), then
+// walks the remaining frames while the others walk theirs.
 const CHILD = `
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 const { openSqliteStore } = await import(process.env.SQLITE_MODULE)
-const { DATA_DIR, GO_FILE, CHILD_INDEX, FRAMES } = process.env
+const { DATA_DIR, GO_FILE, CHILD_INDEX, FRAMES, PROCESSES } = process.env
 const quiet = { warn() {}, error(o, m) { console.error(m, o) } }
 const store = openSqliteStore({ dataDir: DATA_DIR, log: quiet })
 console.log('ready')
@@ -41,6 +44,11 @@ for (let k = 0; k < n; k++) {
   const r = { frameId, line: 'line-a', station: 'st-' + CHILD_INDEX, capturedAt: 1700000000000 + i, model: { name: 'd', version: '1' },
     inferredAt: 'server', ep: 'cpu', detections: [{ classId: 0, class: 'scratch', score: 0.5, box: [0, 0, 1, 1] }], verdict: 'fail', timings: {} }
   if (await store.record(r)) created.push(frameId)
+  if (k === 0) {
+    writeFileSync(GO_FILE + '-' + CHILD_INDEX, '')
+    const all = Array.from({ length: Number(PROCESSES) }, (_, c) => GO_FILE + '-' + c)
+    while (!all.every((f) => existsSync(f))) await new Promise((r) => setTimeout(r, 5))
+  }
   await store.loadHistory.add({ minute: 1700000040000, line: 'line-a', source: 'p' + CHILD_INDEX, frames: 1, skipped: 0, browserFrames: 0, queueDepthMax: k, workers: 1, p95Ms: 1 })
 }
 const admin = await store.tokens.ensureAdminToken()
@@ -50,7 +58,7 @@ console.log(JSON.stringify({ applied: store.lastMigration.applied, created, admi
 
 function child(index: number, dataDir: string, goFile: string): { ready: Promise<void>; done: Promise<ChildReport> } {
   const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
-    env: { ...process.env, SQLITE_MODULE: sqliteModule, DATA_DIR: dataDir, GO_FILE: goFile, CHILD_INDEX: String(index), FRAMES: String(FRAMES) },
+    env: { ...process.env, SQLITE_MODULE: sqliteModule, DATA_DIR: dataDir, GO_FILE: goFile, CHILD_INDEX: String(index), FRAMES: String(FRAMES), PROCESSES: String(PROCESSES) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -89,8 +97,9 @@ describe('sqlite store shared by several processes', () => {
     expect(reports.flatMap((r) => r.applied).sort((a, b) => a - b)).toEqual(MIGRATIONS.map((m) => m.version))
     const created = reports.flatMap((r) => r.created).sort()
     expect(created).toEqual(Array.from({ length: FRAMES }, (_, i) => `mp-${i}`).sort())
-    // the contention was real: more than one process won some frames
-    expect(reports.filter((r) => r.created.length > 0).length).toBeGreaterThan(1)
+    // every process won the first frame of its own walk (no other process had reached it at the
+    // second barrier), so all of them were recording at once for the rest
+    for (const [i, r] of reports.entries()) expect(r.created).toContain(`mp-${(i * 17) % FRAMES}`)
     const admins = reports.filter((r) => r.admin.created)
     expect(admins).toHaveLength(1)
 
