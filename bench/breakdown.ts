@@ -6,7 +6,11 @@
  * onnxruntime, libvips, libjpeg, V8, the kernel).
  *
  *   npx tsx bench/breakdown.ts [--root <checkout>] [--frames model-size|full] [--seconds 5]
- *       [--stations 4] [--perf <file.data>] [--profile] [--env K=V,K=V]
+ *       [--stations 4] [--perf <file.data>] [--profile] [--env K=V,K=V] [--noop]
+ *
+ * `--noop` serves with the benchmark's no-op engine (bench/noop: no decode, no model, no worker
+ * thread, every frame passes): what the server costs per frame around inference, the floor that
+ * no change to decoding or to the model can go below.
  *
  * `perf report -i <file.data> --sort comm,dso` then shows the split by thread and library.
  * Writes nothing else.
@@ -33,6 +37,7 @@ const { values: v } = parseArgs({
     perf: { type: 'string' },
     env: { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
+    noop: { type: 'boolean', default: false },
   },
 })
 const env: Record<string, string> = { AUTH_REQUIRED: 'false' }
@@ -47,7 +52,7 @@ const gen = await LoadGenerator.start()
 // --perf: V8 writes /tmp/perf-<pid>.map, so perf names the JavaScript functions of every thread
 // (--cpu-prof would be per thread, but NODE_OPTIONS does not allow it)
 const nodeOptions = v.perf ? ['--perf-basic-prof'] : []
-const s = await startLinesight({ noop: false, env, nodeOptions, ...(v.root ? { root: v.root } : {}) })
+const s = await startLinesight({ noop: v.noop, env, nodeOptions, ...(v.root ? { root: v.root } : {}) })
 const command = (seconds: number) => ({
   type: 'stations' as const,
   url: s.wsUrl,

@@ -9,7 +9,7 @@
  *  - sharp: what libvips does per frame in the server, `--in-flight` frames at a time on the libuv
  *    pool: the worker's decode and letterbox (preprocess.ts) and thumbnail from the decoded pixels,
  *    and the store's thumbnail from the JPEG (evidence originals, storage/images.ts).
- *  - store: the SQLite store (linesight.db and images/), one record per frame, every other one
+ *  - store: the SQLite store (linesight.db and images.db), one record per frame, every other one
  *    failing with its JPEG and a thumbnail (made once, so libvips is not measured again);
  *    `--no-images` records without images.
  */
@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
     frames: { type: 'string', default: '20000' },
     bytes: { type: 'string', default: '102400' },
     'in-flight': { type: 'string', default: '8' },
-    // store: records only, no image files (tells SQLite from the image folder)
+    // store: records only, no images (tells the results database from the images database)
     'no-images': { type: 'boolean', default: false },
   },
 })

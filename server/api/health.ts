@@ -49,7 +49,7 @@ async function storeHealth(core: Core): Promise<{ ready: boolean; error?: string
   }
 }
 
-/** Free space where SQLite, its WAL and the image files are written (a full disk fails them). */
+/** Free space where SQLite, its WAL and the images are written (a full disk fails them). */
 export async function dataDirHealth(core: Pick<Core, 'config'>): Promise<{ ready: boolean; freeBytes?: number; minFreeBytes: number; error?: string }> {
   const minFreeBytes = core.config.dataMinFreeMb * 1024 * 1024
   try {

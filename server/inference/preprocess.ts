@@ -156,7 +156,7 @@ export async function encodeThumbnail(rgb: Preprocessed['rgb'], maxPx: number, q
     const data = Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength)
     const jpeg = jpegTurbo.compressSync(data, { format: jpegTurbo.FORMAT_RGB, width: rgb.width, height: rgb.height, quality, subsampling: jpegTurbo.SAMP_420 })
     // a copy of its own size: the binding's result is a view of a worst-case buffer (about 25 times
-    // larger), which every postMessage on its way to the file writer would clone whole
+    // larger), which every postMessage on its way to the image store would clone whole
     return new Uint8Array(jpeg)
   }
   const out = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })

@@ -1,6 +1,6 @@
 /**
  * Which images of a result are kept, and the thumbnail made from the original.
- * Where the bytes live is the image store's business (image-disk.ts, image-table.ts).
+ * Where the bytes live is the image store's business (image-db.ts, image-table.ts).
  */
 import sharp from 'sharp'
 import type { Verdict } from '../../shared/domain/result.ts'
@@ -89,6 +89,6 @@ export interface ImageStore {
   load(sql: Sql, frameId: string, variant: ImageVariant): Promise<Uint8Array | null>
   /** Called after the rows of these frames were deleted (files) or in that transaction (table). */
   remove(sql: Sql, frameIds: readonly string[]): Promise<void>
-  /** Ends what the store started (the file writer's thread). */
+  /** Ends what the store started (the images database's thread). */
   close?(): Promise<void>
 }

@@ -1,8 +1,9 @@
 /**
- * Image files written after the record: the record (and so the result's publication) does not
- * wait for them, everything that reads, replaces or removes a frame's images does, and a slow
- * disk still slows the records down once MAX_IMAGE_WRITES_IN_FLIGHT frames wait for it. The
- * disk image store here is the real one, its writes held back behind a gate the test opens.
+ * Images written after the record: the record (and so the result's publication) does not wait
+ * for them, everything that reads, replaces or removes a frame's images does, and a slow disk
+ * still slows the records down once MAX_IMAGE_WRITES_IN_FLIGHT frames wait for it. The image
+ * store here is the real one (images.db on its thread), its writes held back behind a gate the
+ * test opens.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,16 +12,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { jpeg, result } from '../../test/contracts/store/fixtures.ts'
 import { waitFor } from '../../test/helpers/wait.ts'
 import type { Logger } from './errors.ts'
-import { DiskImageStore } from './image-disk.ts'
+import { SqliteImageStore } from './image-db.ts'
 import type { PreparedImages } from './images.ts'
 import { ResultWriter } from './results.ts'
-import { openSqliteStore, SQLITE_FILE } from './sqlite.ts'
+import { IMAGES_FILE, openSqliteStore, SQLITE_FILE } from './sqlite.ts'
 import { SqliteDb } from './sqlite-db.ts'
 
 const log: Logger = { warn: () => undefined, error: () => undefined }
 
-/** The real disk store, whose writes start only when the test opens the gate. */
-class GatedDiskStore extends DiskImageStore {
+/** The real image store, whose writes start only when the test opens the gate. */
+class GatedImageStore extends SqliteImageStore {
   #open!: () => void
   #gate = new Promise<void>((resolve) => (this.#open = resolve))
   saves = 0
@@ -40,7 +41,7 @@ class GatedDiskStore extends DiskImageStore {
 
 let dataDir: string
 let db: SqliteDb
-let images: GatedDiskStore
+let images: GatedImageStore
 let writer: ResultWriter
 
 beforeEach(async () => {
@@ -49,7 +50,7 @@ beforeEach(async () => {
   await store.migrate()
   await store.close()
   db = new SqliteDb({ file: join(dataDir, SQLITE_FILE), log })
-  images = new GatedDiskStore(join(dataDir, 'images'))
+  images = new GatedImageStore(join(dataDir, IMAGES_FILE))
   writer = new ResultWriter({ db, images, policy: { keep: 'all', originals: true }, log })
 })
 
@@ -63,7 +64,7 @@ afterEach(async () => {
 
 const failing = (n: number) => result({ frameId: `gated-${n}`, detections: [{ classId: 0, class: 'scratch', score: 0.9, box: [0, 0, 1, 1] }] })
 
-describe('image files after the record', () => {
+describe('images after the record', () => {
   it('records without waiting for the files; a read of the image waits for them', async () => {
     const small = await jpeg(64, 48)
     const r = failing(1)
@@ -81,7 +82,7 @@ describe('image files after the record', () => {
     expect(images.written).toBe(1)
   })
 
-  it('waits for its own files once 64 frames are waiting for theirs', async () => {
+  it('waits for its own images once 64 frames are waiting for theirs', async () => {
     const small = await jpeg(32, 32)
     for (let i = 0; i < 64; i++) await writer.record(failing(i), { mime: 'image/jpeg', original: small, thumbnail: small })
     expect(images.written).toBe(0)
@@ -96,7 +97,7 @@ describe('image files after the record', () => {
     expect(images.written).toBeGreaterThanOrEqual(65)
   })
 
-  it('retention removes the files of a frame only after they were written', async () => {
+  it('retention removes the images of a frame only after they were written', async () => {
     const small = await jpeg(32, 32)
     const r = failing(1)
     await writer.record(r, { mime: 'image/jpeg', original: small, thumbnail: small })

@@ -14,7 +14,7 @@ const HOUR_MS = 3_600_000
 const DETECTION_CHUNK = 50
 /** Results removed per retention transaction, so a large purge never holds the lock for long. */
 const DELETE_BATCH = 500
-/** Frames whose image files may be written after their record is published, at most (about 64 x 15 to 60 KB held). */
+/** Frames whose images may be written after their record is published, at most (about 64 x 15 to 60 KB held). */
 const MAX_IMAGE_WRITES_IN_FLIGHT = 64
 
 export interface ResultWriterOptions {
@@ -85,12 +85,12 @@ export class ResultWriter {
   }
 
   /**
-   * Image files still being written after their record committed, by frame id. The record (and
-   * the result's publication to its station) does not wait for the files: their write was half of
-   * a model-size frame's latency at half load (bench/FINDINGS.md, "Image files off the verdict's
-   * path"). Reading, replacing or removing a frame's images waits for its write; closing waits
-   * for all of them. Beyond MAX_IMAGE_WRITES_IN_FLIGHT, a record waits for its own files again,
-   * so a slow disk slows the line down instead of filling memory with images.
+   * Images still being written after their record committed, by frame id. The record (and the
+   * result's publication to its station) does not wait for them: their write (files then) was half
+   * of a model-size frame's latency at half load (bench/FINDINGS.md, "Image files off the
+   * verdict's path"). Reading, replacing or removing a frame's images waits for its write; closing
+   * waits for all of them. Beyond MAX_IMAGE_WRITES_IN_FLIGHT, a record waits for its own images
+   * again, so a slow disk slows the line down instead of filling memory with images.
    */
   readonly #imageWrites = new Map<string, Promise<void>>()
 
@@ -104,7 +104,7 @@ export class ResultWriter {
     if (this.#imageWrites.size > MAX_IMAGE_WRITES_IN_FLIGHT) await write
   }
 
-  /** Resolves when the image files of these frames (of every frame when none are named) are written or given up. */
+  /** Resolves when the images of these frames (of every frame when none are named) are written or given up. */
   async imagesWritten(frameIds?: readonly string[]): Promise<void> {
     const writes = frameIds ? frameIds.flatMap((id) => this.#imageWrites.get(id) ?? []) : [...this.#imageWrites.values()]
     if (writes.length) await Promise.all(writes)

@@ -63,7 +63,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       `CREATE INDEX detections_class_time ON detections (class, captured_at)`,
       `CREATE INDEX detections_line_time_class ON detections (line, captured_at, class)`,
-      // used by PostgreSQL; SQLite keeps image files on disk (see image-disk.ts)
+      // used by PostgreSQL; SQLite keeps images in a file of their own (see image-db.ts)
       `CREATE TABLE images (
         frame_id ${types(d).key} NOT NULL REFERENCES results (frame_id) ON DELETE CASCADE,
         variant TEXT NOT NULL CHECK (variant IN ('original', 'thumbnail')),
