@@ -1,13 +1,15 @@
 /**
  * The images database on its own (the store's use of it is in sqlite.test.ts and
  * results-images.test.ts): two stores on one file as two processes would have, what close()
- * owes to writes it was asked for, and the file giving its space back when images are removed.
+ * owes to writes it was asked for, the file giving its space back when images are removed, and a
+ * file that cannot be opened.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { waitFor } from '../../test/helpers/wait.ts'
 import { SqliteImageStore } from './image-db.ts'
 
 let dir: string
@@ -83,5 +85,20 @@ describe('images.db', () => {
     const u = open()
     expect(await u.load(undefined, 'big-0', 'original')).toBeNull()
     expect((await u.load(undefined, 'big-59', 'original'))?.byteLength).toBe(100_000)
+  })
+
+  it('fails at once while its file cannot be opened, without a thread per request, and recovers', async () => {
+    mkdirSync(file) // a folder where the file should be
+    const s = open()
+    const image = { original: { mime: 'image/jpeg', bytes: jpegLike(1000) } }
+    const first = (await s.save(undefined, 'a', image).catch((e: unknown) => e)) as Error
+    expect(first.message).toBe('could not write the images of frame a')
+    const from = Date.now()
+    for (let i = 0; i < 20; i++) await expect(s.save(undefined, `b-${i}`, image)).rejects.toThrow('could not write the images of frame')
+    // not a thread per request: at most one more per second the requests took
+    expect(s.threadsStarted).toBeLessThanOrEqual(2 + Math.floor((Date.now() - from) / 1000))
+    rmSync(file, { recursive: true })
+    await waitFor(() => s.save(undefined, 'c', image).then(() => true, () => false), { what: 'a write once the file can be made' })
+    expect((await s.load(undefined, 'c', 'original'))?.byteLength).toBe(1000)
   })
 })

@@ -126,6 +126,9 @@ parentPort.on('message', (r) => {
 })
 `
 
+/** After the thread died, requests fail at once for this long before one starts it again. */
+const RESTART_AFTER_MS = 1000
+
 type Request =
   | { op: 'put'; frameId: string; rows: { variant: ImageVariant; bytes: Uint8Array | null }[] }
   | { op: 'get'; frameId: string; variant: ImageVariant }
@@ -146,7 +149,10 @@ export class SqliteImageStore implements ImageStore {
   readonly transactional = false
 
   #worker: Worker | undefined
+  /** Why the last thread ended before it was asked to, and when: a file that cannot be opened is not retried per frame. */
+  #died: { at: number; err: Error } | undefined
   #next = 1
+  #started = 0
   readonly #waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>()
   /** The files of releases before this one, when the data folder has them. */
   readonly #legacy: LegacyImageFiles | undefined
@@ -218,6 +224,7 @@ export class SqliteImageStore implements ImageStore {
   }
 
   #request(req: Request): Promise<Reply> {
+    if (!this.#worker && this.#died && Date.now() - this.#died.at < RESTART_AFTER_MS) return Promise.reject(this.#died.err)
     const worker = this.#start()
     const id = this.#next++
     return new Promise((resolve, reject) => {
@@ -226,8 +233,14 @@ export class SqliteImageStore implements ImageStore {
     })
   }
 
+  /** Threads this store started: one, unless its file could not be opened (then at most one per RESTART_AFTER_MS). */
+  get threadsStarted(): number {
+    return this.#started
+  }
+
   #start(): Worker {
     if (this.#worker) return this.#worker
+    this.#started++
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3')
     const worker = new Worker(THREAD, { eval: true, workerData: { file: this.file, sqlite, busyTimeoutMs: this.busyTimeoutMs } })
     // idle, it must not keep the process alive; the store's close() ends it
@@ -239,11 +252,16 @@ export class SqliteImageStore implements ImageStore {
       if (r.error) w.reject(Object.assign(new Error(r.error.message), { code: r.error.code }))
       else w.resolve(r)
     })
-    // a file that cannot be opened fails what was asked; the next request starts a thread again
-    worker.on('error', (err) => this.#failAll(err))
+    // a file that cannot be opened fails what was asked; a request RESTART_AFTER_MS later starts a thread again
+    worker.on('error', (err) => {
+      this.#died = { at: Date.now(), err }
+      this.#failAll(err)
+    })
     worker.on('exit', () => {
-      if (this.#worker === worker) this.#worker = undefined
-      this.#failAll(new Error('the images database thread exited'))
+      if (this.#worker !== worker) return
+      this.#worker = undefined
+      this.#died ??= { at: Date.now(), err: new Error('the images database thread exited') }
+      this.#failAll(this.#died.err)
     })
     this.#worker = worker
     return worker
