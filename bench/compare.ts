@@ -1,8 +1,10 @@
 /**
  * A/B of two checkouts of linesight on one stage, to measure a proposed fix before it lands:
  *
- *   npx tsx bench/compare.ts --a /work/main --b /tmp/linesight-with-fix [--stage ceiling|e2e]
+ *   npx tsx bench/compare.ts --a /work/main --b /tmp/linesight-with-fix [--stage ceiling|e2e|http]
  *       [--rounds 4] [--seconds 3] [--stations N] [--frames full|model-size]
+ *
+ * `http`: the 640x480 frames as `POST /api/v1/detect` from N clients (8 unless --stations says).
  *
  * Both servers run at once (idle while the other is measured); runs alternate A B B A ... so
  * the machine's drifting load falls on both. Prints per-round numbers and the medians of the
@@ -14,7 +16,7 @@ import { readFile } from 'node:fs/promises'
 import { inputSize, parseManifest } from '../shared/domain/manifest.ts'
 import { frameSet, modelSizeSet, opaqueFrames } from './frames.ts'
 import { measuredRun, type MeasuredRun } from './load/measured.ts'
-import type { StationsCommand } from './load/protocol.ts'
+import type { LoadCommand } from './load/protocol.ts'
 import { LoadGenerator } from './load/remote.ts'
 import { OPAQUE_FRAME_BYTES } from './rig.ts'
 import { startLinesight } from './stages/linesight.ts'
@@ -32,8 +34,8 @@ const { values: v } = parseArgs({
     frames: { type: 'string', default: 'full' },
   },
 })
-if (!v.a || !v.b) throw new Error('usage: compare.ts --a <checkout> --b <checkout> [--stage ceiling|e2e] [--rounds N] [--seconds S]')
-if (v.stage !== 'ceiling' && v.stage !== 'e2e') throw new Error(`--stage must be ceiling or e2e, got ${v.stage}`)
+if (!v.a || !v.b) throw new Error('usage: compare.ts --a <checkout> --b <checkout> [--stage ceiling|e2e|http] [--rounds N] [--seconds S]')
+if (v.stage !== 'ceiling' && v.stage !== 'e2e' && v.stage !== 'http') throw new Error(`--stage must be ceiling, e2e or http, got ${v.stage}`)
 const noop = v.stage === 'ceiling'
 const rounds = Number(v.rounds)
 const seconds = Number(v.seconds)
@@ -54,7 +56,12 @@ if (failed.length) {
   throw new AggregateError(failed.map((f): unknown => f.reason), 'a server did not start')
 }
 const [a, b] = started.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof startLinesight>>>).value) as [Awaited<ReturnType<typeof startLinesight>>, Awaited<ReturnType<typeof startLinesight>>]
-const command = (url: string): StationsCommand => ({
+type Server = Awaited<ReturnType<typeof startLinesight>>
+const command = (s: Server): LoadCommand =>
+  v.stage === 'http'
+    ? { type: 'http', url: s.detectUrl('compare', 'h1'), concurrency: Number(v.stations ?? 8), images: vga.jpegs, warmupMs: 1000, seconds }
+    : stationsCommand(s.wsUrl)
+const stationsCommand = (url: string): LoadCommand => ({
   type: 'stations',
   url,
   line: 'compare',
@@ -72,15 +79,15 @@ const show = (name: string, r: MeasuredRun) =>
   `${name}: ${r.fps.toFixed(0)} frames/s, p50 ${r.latency.p50.toFixed(1)} ms, server ${r.server.cpuMsPerFrame.toFixed(3)} CPU ms/frame (${Object.entries(r.server.threadsMsPerFrame).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')})`
 try {
   // unmeasured: JIT and caches
-  await measuredRun(gen, a.pid, { ...command(a.wsUrl), seconds: 2 })
-  await measuredRun(gen, b.pid, { ...command(b.wsUrl), seconds: 2 })
+  await measuredRun(gen, a.pid, { ...command(a), seconds: 2 })
+  await measuredRun(gen, b.pid, { ...command(b), seconds: 2 })
   const fpsRatio: number[] = []
   const cpuRatio: number[] = []
   const mainRatio: number[] = []
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? [a, b] : [b, a]
     const r = new Map<typeof a, MeasuredRun>()
-    for (const s of order) r.set(s, await measuredRun(gen, s.pid, command(s.wsUrl)))
+    for (const s of order) r.set(s, await measuredRun(gen, s.pid, command(s)))
     const ra = r.get(a)!
     const rb = r.get(b)!
     fpsRatio.push(rb.fps / ra.fps)

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import sharp from 'sharp'
 import { isId } from '../../shared/domain/ids.ts'
+import { sniffImageSize } from '../inference/image-header.ts'
 import { isPartId } from '../../shared/domain/part-id.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
@@ -35,12 +36,16 @@ export function detectRoutes(core: Core): Route[] {
         if (partId !== undefined && !isPartId(partId)) throw badRequest('query parameter "part" must be a part id (1-128 printable ASCII, no spaces)', 'bad_part')
         if (model !== undefined && !core.models.get(model)) throw new HttpError(404, 'unknown_model', `no model named "${model.slice(0, 64)}" is loaded`)
         if (ctx.body.length === 0) throw new HttpError(422, 'empty', 'the request body is empty')
-        // read only the header: refuse huge or broken images before any worker decodes them
-        const meta = await sharp(ctx.body, { limitInputPixels: false })
-          .metadata()
-          .catch((err: unknown) => {
-            throw new HttpError(422, 'undecodable', `the body is not a decodable ${type} image: ${(err as Error).message}`)
-          })
+        // read only the header: refuse huge or broken images before any worker decodes them. In
+        // JavaScript where it can be read for sure (a libvips call here cost every frame a second
+        // trip through libuv's pool; the worker decodes it anyway), by libvips otherwise
+        const meta =
+          sniffImageSize(ctx.body) ??
+          (await sharp(ctx.body, { limitInputPixels: false })
+            .metadata()
+            .catch((err: unknown) => {
+              throw new HttpError(422, 'undecodable', `the body is not a decodable ${type} image: ${(err as Error).message}`)
+            }))
         const width = meta.width ?? 0
         const height = meta.height ?? 0
         if (width * height > core.config.maxPixels) throw new HttpError(413, 'too_many_pixels', `${width}x${height} exceeds ${core.config.maxPixels} pixels`)
