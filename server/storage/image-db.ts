@@ -253,14 +253,15 @@ export class SqliteImageStore implements ImageStore {
       else w.resolve(r)
     })
     // a file that cannot be opened fails what was asked; a request RESTART_AFTER_MS later starts a thread again
+    let thrown: Error | undefined
     worker.on('error', (err) => {
-      this.#died = { at: Date.now(), err }
+      thrown = err
       this.#failAll(err)
     })
     worker.on('exit', () => {
-      if (this.#worker !== worker) return
+      if (this.#worker !== worker) return // closed
       this.#worker = undefined
-      this.#died ??= { at: Date.now(), err: new Error('the images database thread exited') }
+      this.#died = { at: Date.now(), err: thrown ?? new Error('the images database thread exited') }
       this.#failAll(this.#died.err)
     })
     this.#worker = worker
