@@ -126,6 +126,23 @@ describe('letterboxInto', () => {
       expect(turbo.some((v) => v > 0 && v !== PAD)).toBe(true)
     })
 
+    test('decodes into the buffer it is given, the same pixels as into its own', async () => {
+      const jpeg = await photo()
+      const own = new Float32Array(3 * 64 * 64)
+      const given = new Float32Array(3 * 64 * 64)
+      const into = Buffer.alloc(3 * 64 * 64, 7) // larger than the 64x48 frame needs
+      const a = await letterboxInto(jpeg, own, target, { maxPixels: 1e6 })
+      const b = await letterboxInto(jpeg, given, target, { maxPixels: 1e6, rgbInto: into })
+      expect(b.rgb.data.buffer).toBe(into.buffer)
+      expect(Buffer.from(b.rgb.data).equals(Buffer.from(a.rgb.data))).toBe(true)
+      expect(Buffer.from(given.buffer).equals(Buffer.from(own.buffer))).toBe(true)
+      // too small for the frame: a buffer of its own, the given one untouched
+      const small = Buffer.alloc(100, 7)
+      const c = await letterboxInto(jpeg, new Float32Array(3 * 64 * 64), target, { maxPixels: 1e6, rgbInto: small })
+      expect(c.rgb.data.buffer).not.toBe(small.buffer)
+      expect(small.every((v) => v === 7)).toBe(true)
+    })
+
     test('a truncated JPEG is undecodable as before, whichever decoder tried first', async () => {
       const jpeg = await photo()
       const e = await letterboxInto(jpeg.subarray(0, jpeg.length >> 1), new Float32Array(3 * 64 * 64), target, { maxPixels: 1e6 }).catch((x: unknown) => x)

@@ -40,6 +40,12 @@ export interface PreprocessOptions {
   fastShrinkOnLoad?: boolean
   /** TurboJPEG for a plain JPEG already at the letterbox's size; off only to compare with libvips. @default true */
   turboJpeg?: boolean
+  /**
+   * Where TurboJPEG may write the pixels instead of a new buffer (used when large enough): the
+   * result's `rgb` is then a view of it, valid until the caller reuses it. A worker reuses one per
+   * batch slot: a 320x240 frame's 230 KB each time was external memory V8 had to collect.
+   */
+  rgbInto?: Buffer
 }
 
 /** Formats a camera or a browser sends. Everything else (SVG, TIFF, PDF...) widens the attack surface for nothing. */
@@ -97,7 +103,7 @@ export async function letterboxInto(image: Uint8Array, out: Float32Array, target
   const lb = computeLetterbox(width, height, target.width, target.height)
   const atLetterboxSize = lb.resizedWidth === width && lb.resizedHeight === height
   const upright = format === 'jpeg' && orientation === 1
-  const data = (atLetterboxSize && upright && profile !== 'other' && opts.turboJpeg !== false && decodePlainJpeg(image, width, height)) || (await decodeWithSharp(image, lb, width, height, opts))
+  const data = (atLetterboxSize && upright && profile !== 'other' && opts.turboJpeg !== false && decodePlainJpeg(image, width, height, opts.rgbInto)) || (await decodeWithSharp(image, lb, width, height, opts))
   writePlanar(data, lb, target, out)
   return { width, height, letterbox: lb, rgb: { data, width: lb.resizedWidth, height: lb.resizedHeight }, uprightJpeg: upright }
 }
@@ -110,9 +116,10 @@ export async function letterboxInto(image: Uint8Array, out: Float32Array, target
  * libvips' accurate one by about one grey level on average; bench/FINDINGS.md has what that does
  * to detections.
  */
-function decodePlainJpeg(image: Uint8Array, width: number, height: number): Uint8Array | undefined {
+function decodePlainJpeg(image: Uint8Array, width: number, height: number, into?: Buffer): Uint8Array | undefined {
   // an output buffer of the expected size: TurboJPEG refuses a frame whose own header asks for more
-  const rgb = Buffer.allocUnsafe(width * height * 3)
+  const size = width * height * 3
+  const rgb = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size)
   try {
     const out = jpegTurbo.decompressSync(Buffer.from(image.buffer, image.byteOffset, image.byteLength), rgb, { format: jpegTurbo.FORMAT_RGB })
     return out.width === width && out.height === height && out.size === rgb.length ? rgb : undefined

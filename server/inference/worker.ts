@@ -41,6 +41,18 @@ function applyTestHooks(req: InferRequest): void {
   }
 }
 
+/**
+ * A batch slot's decoded pixels, reused from one request to the next: requests run one at a time
+ * in this thread (see `chain` below), and a frame's pixels are not needed once its thumbnail is
+ * made. Grown when a larger model needs more.
+ */
+const rgbSlots: Buffer[] = []
+function rgbSlot(i: number, size: number): Buffer {
+  const have = rgbSlots[i]
+  if (have && have.length >= size) return have
+  return (rgbSlots[i] = Buffer.allocUnsafeSlow(size))
+}
+
 async function infer(req: InferRequest): Promise<void> {
   const model = models.get(req.key)
   if (!model) {
@@ -60,7 +72,8 @@ async function infer(req: InferRequest): Promise<void> {
     req.frames.map(async (f, i) => {
       const t0 = performance.now()
       try {
-        const p = await letterboxInto(f.image, model.input.subarray(i * size, (i + 1) * size), target, { maxPixels: init.maxPixels })
+        const rgbInto = rgbSlot(i, size)
+        const p = await letterboxInto(f.image, model.input.subarray(i * size, (i + 1) * size), target, { maxPixels: init.maxPixels, rgbInto })
         return { ok: true as const, p, ms: performance.now() - t0 }
       } catch (e) {
         return { ok: false as const, error: toWire(e, 'undecodable') }
