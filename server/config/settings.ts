@@ -67,7 +67,7 @@ export const SETTINGS = {
   queuePublishTimeoutMs: setting('QUEUE_PUBLISH_TIMEOUT_MS', int(100), 10_000, 'RabbitMQ: longest a publish waits for the broker (a reconnect included) before it fails with `unavailable`.'),
 
   // --- stored images (server/storage) ---
-  storeImages: setting('STORE_IMAGES', z.enum(['fail', 'all', 'none']), 'fail', 'Which frames keep their image beside the result: `fail` (failing frames), `all`, or `none`. Kept as a 320 px JPEG thumbnail (and the original, see `STORE_ORIGINALS`); SQLite keeps them as files under `<LINESIGHT_DATA_DIR>/images`, PostgreSQL in the database.'),
+  storeImages: setting('STORE_IMAGES', z.enum(['fail', 'all', 'none']), 'fail', 'Which frames keep their image beside the result: `fail` (failing frames), `all`, or `none`. Kept as a 320 px JPEG thumbnail (and the original, see `STORE_ORIGINALS`); SQLite keeps them in `<LINESIGHT_DATA_DIR>/images.db` (beside `linesight.db`; files that earlier releases wrote under `images/` are still served and removed with their records), PostgreSQL in the database.'),
   storeOriginals: setting('STORE_ORIGINALS', bool(), true, 'Keep the original image of a stored frame, not only its thumbnail.'),
 
   // --- inference engine (server/inference) ---
