@@ -2,8 +2,8 @@
  * Images in one SQLite file beside the store's (`<data dir>/images.db`), for the SQLite store.
  * The result database stays small (fast backups, a short WAL), and a failing frame's images cost
  * one row each instead of a file each: creating a file (ext4 allocating its inode, the tmp name
- * renamed over) cost 0.4 to 1.0 CPU ms per file here, an INSERT of the same bytes in a batched
- * transaction 0.15 to 0.3 (bench/FINDINGS.md, "Images in one SQLite file").
+ * renamed over) cost 0.3 to 1.0 CPU ms per image here, an INSERT of the same bytes 0.14 to 0.34
+ * (bench/FINDINGS.md, "Images in one SQLite file, not a file each").
  *
  * All of it runs on a thread of its own with its own connection: the main thread posts one message
  * per frame and gets one back; writes that arrive together go in one transaction. Images are
@@ -83,7 +83,7 @@ function drain() {
       try {
         putAll(puts)
         for (const p of puts) parentPort.postMessage({ id: p.id })
-      } catch (batchError) {
+      } catch {
         // one at a time, so that one that cannot be written fails alone
         for (const p of puts) {
           try {
