@@ -55,8 +55,8 @@ if (failed.length) {
   await gen.close()
   throw new AggregateError(failed.map((f): unknown => f.reason), 'a server did not start')
 }
-const [a, b] = started.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof startLinesight>>>).value) as [Awaited<ReturnType<typeof startLinesight>>, Awaited<ReturnType<typeof startLinesight>>]
 type Server = Awaited<ReturnType<typeof startLinesight>>
+const [a, b] = started.map((s) => (s as PromiseFulfilledResult<Server>).value) as [Server, Server]
 const command = (s: Server): LoadCommand =>
   v.stage === 'http'
     ? { type: 'http', url: s.detectUrl('compare', 'h1'), concurrency: Number(v.stations ?? 8), images: vga.jpegs, warmupMs: 1000, seconds }

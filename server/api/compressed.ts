@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Worker } from 'node:worker_threads'
+import { EvalThread, type ThreadReply } from '../eval-thread.ts'
 
 export type Coding = 'br' | 'gzip'
 
@@ -32,7 +32,7 @@ parentPort.on('message', ({ id, body, large }) => {
     const gzip = gzipSync(body, { level: large ? 6 : 9 })
     parentPort.postMessage({ id, br, gzip })
   } catch (e) {
-    parentPort.postMessage({ id, error: String((e && e.message) || e) })
+    parentPort.postMessage({ id, error: { message: String((e && e.message) || e) } })
   }
 })
 `
@@ -65,41 +65,18 @@ interface Variants {
   started: boolean
 }
 
-interface Compressed {
-  id: number
+interface Compressed extends ThreadReply {
   br?: Uint8Array
   gzip?: Uint8Array
-  error?: string
 }
 
 /** One thread for every compression of the process, started at the first. */
-let thread: Worker | undefined
-let nextJob = 1
-const jobs = new Map<number, (r: Compressed) => void>()
+const thread = new EvalThread<Compressed>(THREAD, { name: 'the compression thread' })
 
-function compressOffThread(body: Uint8Array): Promise<{ br: Uint8Array; gzip: Uint8Array }> {
-  if (!thread) {
-    const w = new Worker(THREAD, { eval: true })
-    w.unref()
-    w.on('message', (r: Compressed) => {
-      jobs.get(r.id)?.(r)
-      jobs.delete(r.id)
-    })
-    const fail = () => {
-      if (thread === w) thread = undefined
-      for (const [id, done] of jobs) done({ id, error: 'the compression thread stopped' })
-      jobs.clear()
-    }
-    w.on('error', fail)
-    w.on('exit', fail)
-    thread = w
-  }
-  const id = nextJob++
-  const w = thread
-  return new Promise((resolve, reject) => {
-    jobs.set(id, (r) => (r.br && r.gzip ? resolve({ br: r.br, gzip: r.gzip }) : reject(new Error(r.error ?? 'compression failed'))))
-    w.postMessage({ id, body, large: body.length > LARGE_BYTES })
-  })
+async function compressOffThread(body: Uint8Array): Promise<{ br: Uint8Array; gzip: Uint8Array }> {
+  const r = await thread.request({ body, large: body.length > LARGE_BYTES })
+  if (!r.br || !r.gzip) throw new Error('compression failed')
+  return { br: r.br, gzip: r.gzip }
 }
 
 export interface CopiesOptions {

@@ -5,9 +5,9 @@
  * attaches the frame to part P (1-128 printable ASCII, 400 otherwise).
  */
 import { randomUUID } from 'node:crypto'
-import sharp from 'sharp'
 import { isId } from '../../shared/domain/ids.ts'
-import { sniffImageSize } from '../inference/image-header.ts'
+import { readHeader } from '../inference/preprocess.ts'
+import { InferenceError } from '../inference/types.ts'
 import { isPartId } from '../../shared/domain/part-id.ts'
 import type { Core } from '../core.ts'
 import { HttpError, badRequest } from '../errors.ts'
@@ -36,19 +36,11 @@ export function detectRoutes(core: Core): Route[] {
         if (partId !== undefined && !isPartId(partId)) throw badRequest('query parameter "part" must be a part id (1-128 printable ASCII, no spaces)', 'bad_part')
         if (model !== undefined && !core.models.get(model)) throw new HttpError(404, 'unknown_model', `no model named "${model.slice(0, 64)}" is loaded`)
         if (ctx.body.length === 0) throw new HttpError(422, 'empty', 'the request body is empty')
-        // read only the header: refuse huge or broken images before any worker decodes them. In
-        // JavaScript where it can be read for sure (a libvips call here cost every frame a second
-        // trip through libuv's pool; the worker decodes it anyway), by libvips otherwise
-        const meta =
-          sniffImageSize(ctx.body) ??
-          (await sharp(ctx.body, { limitInputPixels: false })
-            .metadata()
-            .catch((err: unknown) => {
-              throw new HttpError(422, 'undecodable', `the body is not a decodable ${type} image: ${(err as Error).message}`)
-            }))
-        const width = meta.width ?? 0
-        const height = meta.height ?? 0
-        if (width * height > core.config.maxPixels) throw new HttpError(413, 'too_many_pixels', `${width}x${height} exceeds ${core.config.maxPixels} pixels`)
+        // read only the header, as the worker will: refuse huge or broken images before any worker decodes them
+        const { width, height } = await readHeader(ctx.body, core.config.maxPixels).catch((err: unknown) => {
+          if (err instanceof InferenceError) throw new HttpError(err.code === 'too_many_pixels' ? 413 : 422, err.code, err.message)
+          throw err
+        })
         const receivedAt = Date.now()
         const result = await core.ingest.detect(
           {

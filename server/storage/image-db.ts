@@ -17,12 +17,12 @@
  * busy timeout). Images written as files by releases before this one (`images/<xx>/<sha256>`,
  * image-disk.ts) are still read and removed.
  *
- * The thread is plain CommonJS evaluated in place, so it needs no TypeScript loader (as
- * inference/spawn.ts); it loads better-sqlite3 from the path this module resolves.
+ * The thread is plain CommonJS (server/eval-thread.ts); it loads better-sqlite3 from the path this
+ * module resolves.
  */
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { Worker } from 'node:worker_threads'
+import { EvalThread, type ThreadReply } from '../eval-thread.ts'
 import { StorageError } from './errors.ts'
 import { LegacyImageFiles } from './image-disk.ts'
 import type { ImageStore, ImageVariant, PreparedImages } from './images.ts'
@@ -126,7 +126,7 @@ parentPort.on('message', (r) => {
 })
 `
 
-/** After the thread died, requests fail at once for this long before one starts it again. */
+/** After the thread died (its file could not be opened), requests fail at once for this long before one starts it again. */
 const RESTART_AFTER_MS = 1000
 
 type Request =
@@ -135,10 +135,8 @@ type Request =
   | { op: 'delete'; frameIds: readonly string[] }
   | { op: 'close' }
 
-interface Reply {
-  id: number
+interface Reply extends ThreadReply {
   bytes?: Uint8Array | null
-  error?: { message: string; code?: string }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -148,12 +146,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class SqliteImageStore implements ImageStore {
   readonly transactional = false
 
-  #worker: Worker | undefined
-  /** Why the last thread ended before it was asked to, and when: a file that cannot be opened is not retried per frame. */
-  #died: { at: number; err: Error } | undefined
-  #next = 1
-  #started = 0
-  readonly #waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>()
+  readonly #thread: EvalThread<Reply>
   /** The files of releases before this one, when the data folder has them. */
   readonly #legacy: LegacyImageFiles | undefined
 
@@ -164,9 +157,16 @@ export class SqliteImageStore implements ImageStore {
   constructor(
     readonly file: string,
     legacyDir?: string,
-    private readonly busyTimeoutMs = 5000,
+    busyTimeoutMs = 5000,
   ) {
     this.#legacy = legacyDir !== undefined && existsSync(legacyDir) ? new LegacyImageFiles(legacyDir) : undefined
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3')
+    this.#thread = new EvalThread(THREAD, { workerData: { file, sqlite, busyTimeoutMs }, restartAfterMs: RESTART_AFTER_MS, name: 'the images database thread' })
+  }
+
+  /** Threads this store started: one, unless its file could not be opened (then at most one per RESTART_AFTER_MS). */
+  get threadsStarted(): number {
+    return this.#thread.started
   }
 
   async save(_sql: unknown, frameId: string, images: PreparedImages): Promise<void> {
@@ -210,66 +210,11 @@ export class SqliteImageStore implements ImageStore {
   }
 
   /** Writes what was asked before, then closes the file and ends the thread. */
-  async close(): Promise<void> {
-    const w = this.#worker
-    if (!w) return
-    try {
-      await this.#request({ op: 'close' })
-    } catch {
-      // the thread is gone already; what it had is as written as it will be
-    } finally {
-      this.#worker = undefined
-      await w.terminate()
-    }
+  close(): Promise<void> {
+    return this.#thread.close({ op: 'close' } satisfies Request)
   }
 
   #request(req: Request): Promise<Reply> {
-    if (!this.#worker && this.#died && Date.now() - this.#died.at < RESTART_AFTER_MS) return Promise.reject(this.#died.err)
-    const worker = this.#start()
-    const id = this.#next++
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject })
-      worker.postMessage({ id, ...req })
-    })
-  }
-
-  /** Threads this store started: one, unless its file could not be opened (then at most one per RESTART_AFTER_MS). */
-  get threadsStarted(): number {
-    return this.#started
-  }
-
-  #start(): Worker {
-    if (this.#worker) return this.#worker
-    this.#started++
-    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3')
-    const worker = new Worker(THREAD, { eval: true, workerData: { file: this.file, sqlite, busyTimeoutMs: this.busyTimeoutMs } })
-    // idle, it must not keep the process alive; the store's close() ends it
-    worker.unref()
-    worker.on('message', (r: Reply) => {
-      const w = this.#waiting.get(r.id)
-      this.#waiting.delete(r.id)
-      if (!w) return
-      if (r.error) w.reject(Object.assign(new Error(r.error.message), { code: r.error.code }))
-      else w.resolve(r)
-    })
-    // a file that cannot be opened fails what was asked; a request RESTART_AFTER_MS later starts a thread again
-    let thrown: Error | undefined
-    worker.on('error', (err) => {
-      thrown = err
-      this.#failAll(err)
-    })
-    worker.on('exit', () => {
-      if (this.#worker !== worker) return // closed
-      this.#worker = undefined
-      this.#died = { at: Date.now(), err: thrown ?? new Error('the images database thread exited') }
-      this.#failAll(this.#died.err)
-    })
-    this.#worker = worker
-    return worker
-  }
-
-  #failAll(err: Error): void {
-    for (const w of this.#waiting.values()) w.reject(err)
-    this.#waiting.clear()
+    return this.#thread.request(req)
   }
 }

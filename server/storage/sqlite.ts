@@ -17,7 +17,7 @@ export const SQLITE_FILE = 'linesight.db'
 export const IMAGES_FILE = 'images.db'
 
 export interface SqliteStoreOptions extends StoreOptions {
-  /** LINESIGHT_DATA_DIR: holds `linesight.db` and `images/`. */
+  /** LINESIGHT_DATA_DIR: holds `linesight.db` and `images.db` (and `images/` from earlier releases). */
   dataDir: string
 }
 
