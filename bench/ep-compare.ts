@@ -45,14 +45,15 @@ async function prepare(argv: string[]): Promise<void> {
   const sizes = (arg(argv, '--sizes') ?? '320,640').split(',').map(Number)
   // sharp only here: the run step must work where it is not installed
   const { letterboxInto } = await import('../server/inference/preprocess.ts')
+  const { PixelBuffers } = await import('../server/inference/pixels.ts')
   const samples = resolve('models/samples')
   const frames: PreparedFrame[] = []
   mkdirSync(out, { recursive: true })
   for (const size of sizes) {
     for (const file of readdirSync(samples).filter((f) => f.endsWith('.jpg')).sort()) {
-      const tensor = new Float32Array(3 * size * size)
-      const p = await letterboxInto(readFileSync(join(samples, file)), tensor, { width: size, height: size, pad: 114 }, { maxPixels: 50_000_000 })
-      const bytes = Uint8Array.from(tensor, (v) => Math.round(v * 255))
+      const pixels = new PixelBuffers({ width: size, height: size, pad: 114 }, 1)
+      const p = await letterboxInto(readFileSync(join(samples, file)), pixels, 0, { maxPixels: 50_000_000 })
+      const bytes = Uint8Array.from(pixels.tensor, (v) => Math.round(v * 255))
       writeFileSync(join(out, `${basename(file, '.jpg')}-${size}.u8.gz`), gzipSync(bytes))
       frames.push({ file, size, width: p.width, height: p.height, letterbox: p.letterbox })
     }

@@ -14,6 +14,7 @@ import sharp from 'sharp'
 import * as ort from 'onnxruntime-node'
 import type { Detection } from '../shared/domain/detection.ts'
 import { iou, uplinkSize } from '../shared/inference/letterbox.ts'
+import { PixelBuffers } from '../server/inference/pixels.ts'
 import { letterboxInto } from '../server/inference/preprocess.ts'
 import { decode } from '../test/helpers/golden.ts'
 import { loadDetector } from '../test/helpers/runtimes.ts'
@@ -25,9 +26,9 @@ const session = await ort.InferenceSession.create(file, { executionProviders: ['
 const [, , h, w] = manifest.input.shape as [number, number, number, number]
 
 async function detect(bytes: Uint8Array, turboJpeg: boolean): Promise<Detection[]> {
-  const data = new Float32Array(3 * h * w)
-  const pre = await letterboxInto(bytes, data, { width: w, height: h, pad: manifest.input.letterboxPad }, { maxPixels: 50_000_000, turboJpeg })
-  const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', data, [1, 3, h, w]) })
+  const pixels = new PixelBuffers({ width: w, height: h, pad: manifest.input.letterboxPad }, 1)
+  const pre = await letterboxInto(bytes, pixels, 0, { maxPixels: 50_000_000, turboJpeg })
+  const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', pixels.tensor, [1, 3, h, w]) })
   const t = out[manifest.output.name]!
   return decode({ data: t.data as Float32Array, dims: [...t.dims] }, manifest, pre.letterbox)
 }

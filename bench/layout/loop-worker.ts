@@ -4,7 +4,7 @@
  * until its window closes, and what completed inside the window is reported.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { classThresholds, inputSize } from '../../shared/domain/manifest.ts'
+import { classThresholds } from '../../shared/domain/manifest.ts'
 import { decodeDetections } from '../../shared/inference/decode.ts'
 import { configureSharp, letterboxInto } from '../../server/inference/preprocess.ts'
 import { loadWorkerModel, runBatch, type WorkerModel } from '../../server/inference/worker-model.ts'
@@ -15,11 +15,8 @@ const port = parentPort
 const init = workerData as LoopInit
 const send = (m: FromLoop, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer)
 
-const { width, height } = inputSize(init.manifest)
-const SLOT = 3 * width * height
-const target = { width, height, pad: init.manifest.input.letterboxPad }
 const thresholds = classThresholds(init.manifest)
-const letterbox = (jpeg: Uint8Array, model: WorkerModel, slot = 0) => letterboxInto(jpeg, model.input.subarray(slot * SLOT, (slot + 1) * SLOT), target, { maxPixels: init.maxPixels })
+const letterbox = (jpeg: Uint8Array, model: WorkerModel, slot = 0) => letterboxInto(jpeg, model.pixels, slot, { maxPixels: init.maxPixels })
 
 async function prepare(model: WorkerModel, task: Extract<ToLoop, { type: 'task' }>): Promise<() => Promise<number>> {
   const jpegs = init.frameSets[task.frameSet]!

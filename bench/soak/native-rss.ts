@@ -19,6 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { PixelBuffers } from '../../server/inference/pixels.ts'
 import { configureSharp, encodeThumbnail, letterboxInto } from '../../server/inference/preprocess.ts'
 import { QueueJournal } from '../../server/queue/journal.ts'
 import { openSqliteStore } from '../../server/storage/sqlite.ts'
@@ -71,18 +72,18 @@ async function libvips(frames: number, inFlight: number, sample: (i: number) => 
   const target = { width: 640, height: 640, pad: 114 }
   let next = 0
   // one input tensor per frame in flight, reused, as the worker reuses its model's input
-  const one = async (i: number, tensor: Float32Array) => {
+  const one = async (i: number, pixels: PixelBuffers) => {
     const image = images[i % images.length]!
-    const p = await letterboxInto(image, tensor, target, { maxPixels: 40_000_000 })
+    const p = await letterboxInto(image, pixels, 0, { maxPixels: 40_000_000 })
     await encodeThumbnail(p.rgb, THUMBNAIL_MAX_PX)
     await makeThumbnail(image)
   }
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
-      const tensor = new Float32Array(3 * target.width * target.height)
+      const pixels = new PixelBuffers(target, 1)
       while (next < frames) {
         const i = ++next
-        await one(i, tensor)
+        await one(i, pixels)
         sample(i)
       }
     }),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp, { type Sharp } from 'sharp'
 import { describe, expect, test } from 'vitest'
+import { PixelBuffers } from './pixels.ts'
 import { encodeThumbnail, letterboxInto, readHeader } from './preprocess.ts'
 import { ROOT } from '../../test/helpers/server.ts'
 import { InferenceError } from './types.ts'
@@ -16,11 +17,19 @@ async function halves(width: number, height: number): Promise<Uint8Array> {
 }
 
 const at = (t: Float32Array, W: number, H: number, c: number, y: number, x: number) => t[c * W * H + y * W + x]!
+const floats = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('base64')
+/** One slot for a square model input, every float -1 so an unwritten one shows. */
+const buffers = (size: number) => {
+  const b = new PixelBuffers({ width: size, height: size, pad: 114 }, 1)
+  b.tensor.fill(-1)
+  return b
+}
 
 describe('letterboxInto', () => {
   test('letterboxes into planar RGB 0..1 with grey 114 padding, as Ultralytics does', async () => {
-    const out = new Float32Array(3 * 32 * 32).fill(-1)
-    const p = await letterboxInto(await halves(64, 32), out, { width: 32, height: 32, pad: 114 }, { maxPixels: 1e6 })
+    const b = buffers(32)
+    const out = b.tensor
+    const p = await letterboxInto(await halves(64, 32), b, 0, { maxPixels: 1e6 })
     // 64x32 -> 32x16, centred vertically: 8 rows of padding above and below.
     expect(p.letterbox).toMatchObject({ scale: 0.5, resizedWidth: 32, resizedHeight: 16, padX: 0, padY: 8 })
     expect([p.width, p.height]).toEqual([64, 32])
@@ -33,20 +42,19 @@ describe('letterboxInto', () => {
   })
 
   test('tells an upright JPEG (its own thumbnail when small) from a turned one', async () => {
-    const slot = () => new Float32Array(3 * 32 * 32)
-    const target = { width: 32, height: 32, pad: 114 }
     const upright = await sharp(await halves(40, 20)).jpeg().toBuffer()
-    expect((await letterboxInto(new Uint8Array(upright), slot(), target, { maxPixels: 1e6 })).uprightJpeg).toBe(true)
+    expect((await letterboxInto(new Uint8Array(upright), buffers(32), 0, { maxPixels: 1e6 })).uprightJpeg).toBe(true)
     const flipped = await sharp(await halves(40, 20)).jpeg().withMetadata({ orientation: 3 }).toBuffer()
-    expect((await letterboxInto(new Uint8Array(flipped), slot(), target, { maxPixels: 1e6 })).uprightJpeg).toBe(false)
+    expect((await letterboxInto(new Uint8Array(flipped), buffers(32), 0, { maxPixels: 1e6 })).uprightJpeg).toBe(false)
   })
 
   test('reports the size after EXIF orientation, the frame detections are given in', async () => {
     const rotated = await sharp(await halves(40, 20)).jpeg().withMetadata({ orientation: 6 }).toBuffer()
     const h = await readHeader(new Uint8Array(rotated), 1e6)
     expect([h.width, h.height]).toEqual([20, 40])
-    const out = new Float32Array(3 * 32 * 32).fill(-1)
-    const p = await letterboxInto(new Uint8Array(rotated), out, { width: 32, height: 32, pad: 114 }, { maxPixels: 1e6 })
+    const b = buffers(32)
+    const out = b.tensor
+    const p = await letterboxInto(new Uint8Array(rotated), b, 0, { maxPixels: 1e6 })
     expect([p.width, p.height, p.letterbox.resizedWidth, p.letterbox.resizedHeight]).toEqual([20, 40, 16, 32])
     // padded left and right (8 columns each), every float written
     for (const x of [0, 7, 24, 31]) for (const c of [0, 1, 2]) expect(at(out, 32, 32, c, 16, x)).toBeCloseTo(PAD, 6)
@@ -54,17 +62,16 @@ describe('letterboxInto', () => {
   })
 
   test('refuses an image over maxPixels from its header', async () => {
-    const e = await letterboxInto(await halves(64, 32), new Float32Array(3 * 32 * 32), { width: 32, height: 32, pad: 114 }, { maxPixels: 2047 }).catch((x: unknown) => x)
+    const e = await letterboxInto(await halves(64, 32), buffers(32), 0, { maxPixels: 2047 }).catch((x: unknown) => x)
     expect(e).toBeInstanceOf(InferenceError)
     expect((e as InferenceError).code).toBe('too_many_pixels')
   })
 
-  test('rejects a tensor slot of the wrong size before decoding', async () => {
-    await expect(letterboxInto(await halves(8, 8), new Float32Array(10), { width: 32, height: 32, pad: 114 }, { maxPixels: 1e6 })).rejects.toThrow(RangeError)
+  test('rejects a slot the buffers do not have', async () => {
+    await expect(letterboxInto(await halves(8, 8), buffers(32), 1, { maxPixels: 1e6 })).rejects.toThrow(RangeError)
   })
 
   describe('a plain JPEG at the letterbox size (TurboJPEG, not libvips)', () => {
-    const target = { width: 64, height: 64, pad: 114 }
     /** A 64x48 photo-like JPEG: smooth gradients and edges, where an IDCT's rounding shows. */
     async function photo(extra?: (s: Sharp) => Sharp): Promise<Uint8Array> {
       const px = Buffer.alloc(64 * 48 * 3)
@@ -79,10 +86,11 @@ describe('letterboxInto', () => {
       return new Uint8Array(await (extra ? extra(s) : s).jpeg({ quality: 90 }).toBuffer())
     }
     const decodeBoth = async (jpeg: Uint8Array) => {
-      const turbo = new Float32Array(3 * 64 * 64)
-      const vips = new Float32Array(3 * 64 * 64)
-      const a = await letterboxInto(jpeg, turbo, target, { maxPixels: 1e6 })
-      const b = await letterboxInto(jpeg, vips, target, { maxPixels: 1e6, turboJpeg: false })
+      const tb = buffers(64)
+      const vb = buffers(64)
+      const a = await letterboxInto(jpeg, tb, 0, { maxPixels: 1e6 })
+      const b = await letterboxInto(jpeg, vb, 0, { maxPixels: 1e6, turboJpeg: false })
+      const [turbo, vips] = [tb.tensor, vb.tensor]
       let sum = 0
       let max = 0
       for (let i = 0; i < turbo.length; i++) {
@@ -111,10 +119,10 @@ describe('letterboxInto', () => {
 
     test("takes a browser's JPEG, whose profile is sRGB", async () => {
       const jpeg = new Uint8Array(readFileSync(join(ROOT, 'test/fixtures/images/chromium-canvas-320x240.jpg')))
-      const turbo = new Float32Array(3 * 320 * 320)
-      const vips = new Float32Array(3 * 320 * 320)
-      await letterboxInto(jpeg, turbo, { width: 320, height: 320, pad: 114 }, { maxPixels: 1e6 })
-      await letterboxInto(jpeg, vips, { width: 320, height: 320, pad: 114 }, { maxPixels: 1e6, turboJpeg: false })
+      const [tb, vb] = [buffers(320), buffers(320)]
+      await letterboxInto(jpeg, tb, 0, { maxPixels: 1e6 })
+      await letterboxInto(jpeg, vb, 0, { maxPixels: 1e6, turboJpeg: false })
+      const [turbo, vips] = [tb.tensor, vb.tensor]
       const max = turbo.reduce((m, v, i) => Math.max(m, Math.abs(v - vips[i]!) * 255), 0)
       expect(max).toBeGreaterThan(0) // the fast IDCT: TurboJPEG decoded it
       expect(max).toBeLessThanOrEqual(12)
@@ -126,26 +134,25 @@ describe('letterboxInto', () => {
       expect(turbo.some((v) => v > 0 && v !== PAD)).toBe(true)
     })
 
-    test('decodes into the buffer it is given, the same pixels as into its own', async () => {
+    test("decodes into its slot's pixel buffer, and a second slot leaves the first as it was", async () => {
       const jpeg = await photo()
-      const own = new Float32Array(3 * 64 * 64)
-      const given = new Float32Array(3 * 64 * 64)
-      const into = Buffer.alloc(3 * 64 * 64, 7) // larger than the 64x48 frame needs
-      const a = await letterboxInto(jpeg, own, target, { maxPixels: 1e6 })
-      const b = await letterboxInto(jpeg, given, target, { maxPixels: 1e6, rgbInto: into })
-      expect(b.rgb.data.buffer).toBe(into.buffer)
-      expect(Buffer.from(b.rgb.data).equals(Buffer.from(a.rgb.data))).toBe(true)
-      expect(Buffer.from(given.buffer).equals(Buffer.from(own.buffer))).toBe(true)
-      // too small for the frame: a buffer of its own, the given one untouched
-      const small = Buffer.alloc(100, 7)
-      const c = await letterboxInto(jpeg, new Float32Array(3 * 64 * 64), target, { maxPixels: 1e6, rgbInto: small })
-      expect(c.rgb.data.buffer).not.toBe(small.buffer)
-      expect(small.every((v) => v === 7)).toBe(true)
+      const two = new PixelBuffers({ width: 64, height: 64, pad: 114 }, 2)
+      const a = await letterboxInto(jpeg, two, 0, { maxPixels: 1e6 })
+      expect(a.rgb.data.buffer).toBe(two.rgbSlot(0).buffer)
+      expect(a.rgb.data.byteOffset).toBe(two.rgbSlot(0).byteOffset)
+      const first = floats(two.tensorSlot(0))
+      const firstRgb = Buffer.from(a.rgb.data).toString('base64')
+      const other = await sharp(await halves(64, 48)).jpeg().toBuffer()
+      const b = await letterboxInto(new Uint8Array(other), two, 1, { maxPixels: 1e6 })
+      expect(b.rgb.data.byteOffset).toBe(two.rgbSlot(1).byteOffset)
+      expect(floats(two.tensorSlot(0))).toBe(first)
+      expect(Buffer.from(a.rgb.data).toString('base64')).toBe(firstRgb)
+      expect(floats(two.tensorSlot(1))).not.toBe(first)
     })
 
     test('a truncated JPEG is undecodable as before, whichever decoder tried first', async () => {
       const jpeg = await photo()
-      const e = await letterboxInto(jpeg.subarray(0, jpeg.length >> 1), new Float32Array(3 * 64 * 64), target, { maxPixels: 1e6 }).catch((x: unknown) => x)
+      const e = await letterboxInto(jpeg.subarray(0, jpeg.length >> 1), buffers(64), 0, { maxPixels: 1e6 }).catch((x: unknown) => x)
       expect(e).toBeInstanceOf(InferenceError)
       expect((e as InferenceError).code).toBe('undecodable')
     })

@@ -3,8 +3,8 @@
  *
  * The pixels take one trip: libvips decodes (at 1/2, 1/4 or 1/8 scale straight out of the JPEG
  * decoder when the frame is much bigger than the model input, "shrink-on-load") and resizes into
- * a small RGB buffer; one loop turns that into planar 0..1 floats in the caller's tensor, which is
- * reused from frame to frame. A JPEG that is already at the letterbox's size (what a station's
+ * a small RGB buffer; a SIMD kernel turns that into planar 0..1 floats in the model's tensor
+ * (pixels.ts), which is reused from frame to frame. A JPEG that is already at the letterbox's size (what a station's
  * model-size uplink sends) skips libvips: libjpeg-turbo's TurboJPEG API decodes it in the calling
  * thread, about a seventh of the CPU of the same decode through sharp (bench/FINDINGS.md,
  * "A model-size frame without libvips"). The letterbox geometry comes from shared/inference/letterbox.ts, the
@@ -14,21 +14,18 @@ import jpegTurbo from '@julusian/jpeg-turbo'
 import sharp, { type Metadata, type OutputInfo } from 'sharp'
 import { computeLetterbox, type Letterbox } from '../../shared/inference/letterbox.ts'
 import { sniffImageSize, type HeaderSize } from './image-header.ts'
+import type { PixelBuffers } from './pixels.ts'
 import { InferenceError } from './types.ts'
-
-export interface LetterboxTarget {
-  width: number
-  height: number
-  /** Padding grey level, 0..255 (Ultralytics: 114). */
-  pad: number
-}
 
 export interface Preprocessed {
   /** Image size after EXIF orientation, the frame boxes are reported in. */
   width: number
   height: number
   letterbox: Letterbox
-  /** The decoded frame at the letterbox's scale, interleaved RGB: a thumbnail costs only its encode. */
+  /**
+   * The decoded frame at the letterbox's scale, interleaved RGB: a thumbnail costs only its encode.
+   * A view of the slot's pixel buffer, valid until the slot is written again.
+   */
   rgb: { data: Uint8Array; width: number; height: number }
   /** A JPEG whose pixels are stored upright (no EXIF rotation): within the thumbnail's size, it is its own thumbnail. */
   uprightJpeg: boolean
@@ -40,19 +37,10 @@ export interface PreprocessOptions {
   fastShrinkOnLoad?: boolean
   /** TurboJPEG for a plain JPEG already at the letterbox's size; off only to compare with libvips. @default true */
   turboJpeg?: boolean
-  /**
-   * Where TurboJPEG may write the pixels instead of a new buffer (used when large enough): the
-   * result's `rgb` is then a view of it, valid until the caller reuses it. A worker reuses one per
-   * batch slot: a 320x240 frame's 230 KB each time was external memory V8 had to collect.
-   */
-  rgbInto?: Buffer
 }
 
 /** Formats a camera or a browser sends. Everything else (SVG, TIFF, PDF...) widens the attack surface for nothing. */
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp'])
-
-/** i / 255 in float32, exactly what Ultralytics' `im / 255` gives. */
-const TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255)
 
 /**
  * Process-wide libvips limits. sharp's native state is shared by every worker thread of the
@@ -92,19 +80,19 @@ function checkPixels(width: number, height: number, maxPixels: number): void {
 }
 
 /**
- * Decodes `image` and writes it letterboxed into `out` (3 x target.height x target.width floats,
- * planar RGB, 0..1). The size limit is checked from the header before any pixel is decoded, and
+ * Decodes `image` and writes it letterboxed into slot `slot` of `pixels`' tensor (3 x height x
+ * width floats, planar RGB, 0..1, i / 255 exactly as Ultralytics' `im / 255`). The size limit is checked from the header before any pixel is decoded, and
  * libvips enforces it again while decoding, so a file whose header lies cannot grow past it.
  */
-export async function letterboxInto(image: Uint8Array, out: Float32Array, target: LetterboxTarget, opts: PreprocessOptions): Promise<Preprocessed> {
-  const plane = target.width * target.height
-  if (out.length !== 3 * plane) throw new RangeError(`tensor slot has ${out.length} floats, expected ${3 * plane}`)
+export async function letterboxInto(image: Uint8Array, pixels: PixelBuffers, slot: number, opts: PreprocessOptions): Promise<Preprocessed> {
+  const target = pixels.target
   const { width, height, format, orientation, profile } = await readHeader(image, opts.maxPixels)
   const lb = computeLetterbox(width, height, target.width, target.height)
   const atLetterboxSize = lb.resizedWidth === width && lb.resizedHeight === height
   const upright = format === 'jpeg' && orientation === 1
-  const data = (atLetterboxSize && upright && profile !== 'other' && opts.turboJpeg !== false && decodePlainJpeg(image, width, height, opts.rgbInto)) || (await decodeWithSharp(image, lb, width, height, opts))
-  writePlanar(data, lb, target, out)
+  // TurboJPEG decodes straight into the slot's pixel buffer; libvips' pixels are copied there
+  const decoded = (atLetterboxSize && upright && profile !== 'other' && opts.turboJpeg !== false && decodePlainJpeg(image, width, height, pixels.rgbSlot(slot))) || (await decodeWithSharp(image, lb, width, height, opts))
+  const data = pixels.letterbox(slot, decoded, lb)
   return { width, height, letterbox: lb, rgb: { data, width: lb.resizedWidth, height: lb.resizedHeight }, uprightJpeg: upright }
 }
 
@@ -116,10 +104,11 @@ export async function letterboxInto(image: Uint8Array, out: Float32Array, target
  * libvips' accurate one by about one grey level on average; bench/FINDINGS.md has what that does
  * to detections.
  */
-function decodePlainJpeg(image: Uint8Array, width: number, height: number, into?: Buffer): Uint8Array | undefined {
+function decodePlainJpeg(image: Uint8Array, width: number, height: number, into: Buffer): Uint8Array | undefined {
   // an output buffer of the expected size: TurboJPEG refuses a frame whose own header asks for more
   const size = width * height * 3
-  const rgb = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size)
+  if (into.length < size) return undefined
+  const rgb = into.subarray(0, size)
   try {
     const out = jpegTurbo.decompressSync(Buffer.from(image.buffer, image.byteOffset, image.byteLength), rgb, { format: jpegTurbo.FORMAT_RGB })
     return out.width === width && out.height === height && out.size === rgb.length ? rgb : undefined
@@ -171,37 +160,4 @@ export async function encodeThumbnail(rgb: Preprocessed['rgb'], maxPx: number, q
     .jpeg({ quality, mozjpeg: false })
     .toBuffer()
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
-}
-
-/** Interleaved RGB bytes -> planar floats at the letterbox offset, padding everywhere else. */
-function writePlanar(rgb: Uint8Array, lb: Letterbox, target: LetterboxTarget, out: Float32Array): void {
-  const W = target.width
-  const plane = W * target.height
-  const pad = TO_UNIT[target.pad]!
-  // only the padding is filled: filling the whole tensor first wrote every float twice (half of this function's time)
-  const top = lb.padY * W
-  const bottom = (lb.padY + lb.resizedHeight) * W
-  const right = lb.padX + lb.resizedWidth
-  for (let o = 0; o < 3 * plane; o += plane) {
-    out.fill(pad, o, o + top)
-    out.fill(pad, o + bottom, o + plane)
-    if (lb.resizedWidth < W) {
-      for (let row = o + top; row < o + bottom; row += W) {
-        out.fill(pad, row, row + lb.padX)
-        out.fill(pad, row + right, row + W)
-      }
-    }
-  }
-  const g = plane
-  const b = 2 * plane
-  let src = 0
-  for (let y = 0; y < lb.resizedHeight; y++) {
-    let dst = (y + lb.padY) * W + lb.padX
-    const end = dst + lb.resizedWidth
-    for (; dst < end; dst++, src += 3) {
-      out[dst] = TO_UNIT[rgb[src]!]!
-      out[g + dst] = TO_UNIT[rgb[src + 1]!]!
-      out[b + dst] = TO_UNIT[rgb[src + 2]!]!
-    }
-  }
 }

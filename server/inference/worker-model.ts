@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node'
 import { inputSize, type DetectManifest } from '../../shared/domain/manifest.ts'
 import { detectOutputFormat, type OutputLayout } from '../../shared/inference/formats.ts'
 import type { LoadRequest, ProviderFailure } from './messages.ts'
+import { PixelBuffers } from './pixels.ts'
 import { createSession } from './providers.ts'
 
 export interface WorkerModel {
@@ -22,8 +23,8 @@ export interface WorkerModel {
   width: number
   height: number
   maxBatch: number
-  /** maxBatch x 3 x H x W floats, reused by every batch (frames are written in place). */
-  input: Float32Array
+  /** The input tensor (maxBatch x 3 x H x W floats) and a pixel buffer per batch slot, reused by every batch. */
+  pixels: PixelBuffers
 }
 
 export class ModelCheckError extends Error {
@@ -97,7 +98,7 @@ export async function loadWorkerModel(req: LoadRequest, threads: number): Promis
       width,
       height,
       maxBatch,
-      input: new Float32Array(maxBatch * 3 * width * height),
+      pixels: new PixelBuffers({ width, height, pad: m.input.letterboxPad }, maxBatch),
     }
     // Warm up at batch 1 and at the largest batch, so the first real frames do not pay for
     // onnxruntime's lazy allocations and the output check sees real dimensions.
@@ -116,7 +117,7 @@ export async function loadWorkerModel(req: LoadRequest, threads: number): Promis
 /** Runs the first `n` frames of the reusable input tensor. */
 export async function runBatch(model: WorkerModel, n: number): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const size = 3 * model.width * model.height
-  const feeds = { [model.inputName]: new ort.Tensor('float32', model.input.subarray(0, n * size), [n, 3, model.height, model.width]) }
+  const feeds = { [model.inputName]: new ort.Tensor('float32', model.pixels.tensor.subarray(0, n * size), [n, 3, model.height, model.width]) }
   const results = await model.session.run(feeds, [model.outputName])
   const out = results[model.outputName]
   if (!out || out.type !== 'float32') throw new ModelCheckError('not_a_detector', `output "${model.outputName}" is missing or not float32`)

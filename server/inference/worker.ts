@@ -41,18 +41,6 @@ function applyTestHooks(req: InferRequest): void {
   }
 }
 
-/**
- * A batch slot's decoded pixels, reused from one request to the next: requests run one at a time
- * in this thread (see `chain` below), and a frame's pixels are not needed once its thumbnail is
- * made. Grown when a larger model needs more.
- */
-const rgbSlots: Buffer[] = []
-function rgbSlot(i: number, size: number): Buffer {
-  const have = rgbSlots[i]
-  if (have && have.length >= size) return have
-  return (rgbSlots[i] = Buffer.allocUnsafeSlow(size))
-}
-
 async function infer(req: InferRequest): Promise<void> {
   const model = models.get(req.key)
   if (!model) {
@@ -65,15 +53,15 @@ async function infer(req: InferRequest): Promise<void> {
   }
   applyTestHooks(req)
   const size = 3 * model.width * model.height
-  const target = { width: model.width, height: model.height, pad: model.manifest.input.letterboxPad }
 
-  // Frames decode concurrently (libvips runs them on the libuv pool), each into its own slot.
+  // Frames decode concurrently (libvips runs them on the libuv pool), each into its own slot. A
+  // slot's pixels are reused by the next request: requests run one at a time in this thread (see
+  // `chain` below), and a frame's pixels are not needed once its thumbnail is made.
   const pre = await Promise.all(
     req.frames.map(async (f, i) => {
       const t0 = performance.now()
       try {
-        const rgbInto = rgbSlot(i, size)
-        const p = await letterboxInto(f.image, model.input.subarray(i * size, (i + 1) * size), target, { maxPixels: init.maxPixels, rgbInto })
+        const p = await letterboxInto(f.image, model.pixels, i, { maxPixels: init.maxPixels })
         return { ok: true as const, p, ms: performance.now() - t0 }
       } catch (e) {
         return { ok: false as const, error: toWire(e, 'undecodable') }
@@ -85,7 +73,7 @@ async function infer(req: InferRequest): Promise<void> {
   let n = 0
   pre.forEach((r, i) => {
     if (!r.ok) return
-    if (n !== i) model.input.copyWithin(n * size, i * size, (i + 1) * size)
+    if (n !== i) model.pixels.tensor.copyWithin(n * size, i * size, (i + 1) * size)
     slotOf[i] = n++
   })
 

@@ -12,6 +12,7 @@ import { extname, join, normalize } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import type { BrowserContext, Page } from 'playwright-core'
 import { parseManifest, type DetectManifest } from '../../shared/domain/manifest.ts'
+import { PixelBuffers } from '../../server/inference/pixels.ts'
 import { letterboxInto } from '../../server/inference/preprocess.ts'
 import type { Letterbox } from '../../shared/inference/letterbox.ts'
 import { collectProblems, launchChromium } from './browser.ts'
@@ -37,9 +38,9 @@ export async function loadDetector(dir = join(ROOT, 'models/detector')): Promise
 /** The server's preprocessing: decode + letterbox with sharp into NCHW float32. */
 export async function prepare(image: Uint8Array, manifest: DetectManifest): Promise<{ input: Tensor; letterbox: Letterbox }> {
   const [, , h, w] = manifest.input.shape as [number, number, number, number]
-  const data = new Float32Array(3 * h * w)
-  const pre = await letterboxInto(new Uint8Array(image), data, { width: w, height: h, pad: manifest.input.letterboxPad }, { maxPixels: 50_000_000 })
-  return { input: { data, dims: [1, 3, h, w] }, letterbox: pre.letterbox }
+  const pixels = new PixelBuffers({ width: w, height: h, pad: manifest.input.letterboxPad }, 1)
+  const pre = await letterboxInto(new Uint8Array(image), pixels, 0, { maxPixels: 50_000_000 })
+  return { input: { data: pixels.tensor, dims: [1, 3, h, w] }, letterbox: pre.letterbox }
 }
 
 export async function nodeRuntime(modelFile: string, manifest: DetectManifest): Promise<Runtime> {

@@ -2,7 +2,8 @@
  * The production image installs `dependencies` only (`npm ci --omit=dev`): server code must not
  * import a devDependency, or the image fails at its first request that reaches that import.
  * Type-only imports vanish at run time; a lazy `await import()` of a build tool is allowed where
- * the code says so (vite in server/client-build.ts, needed only to build a missing client).
+ * the code says so (vite in server/client-build.ts, needed only to build a missing client; wabt in
+ * server/inference/planar-build.ts, which assembles the committed planar.wasm).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -10,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers/server.ts'
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> }
-const LAZY_BUILD_TOOLS = new Set(['server/client-build.ts:vite'])
+const LAZY_BUILD_TOOLS = new Set(['server/client-build.ts:vite', 'server/inference/planar-build.ts:wabt'])
 
 /** Production sources: not tests, not the test helpers kept beside the code. */
 function sources(dir: string): string[] {
