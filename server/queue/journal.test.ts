@@ -27,7 +27,8 @@ function crash(q: EmbeddedQueue): void {
 describe('the embedded queue journal', () => {
   it('replays, in order and with their bytes, the frames a killed process had accepted and not acknowledged', async () => {
     const file = nextFile()
-    const first = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    const journal = new QueueJournal(file)
+    const first = new EmbeddedQueue({ ...options, journal })
     for (let i = 1; i <= 5; i++) await first.publish(message(`f${i}`, i), { priority: i === 5 ? 'batch' : 'live' })
     // f1 and f2 are recorded and acknowledged; f3 is being inferred when the process dies
     const held: (() => void)[] = []
@@ -37,7 +38,7 @@ describe('the embedded queue journal', () => {
       acked++
     }, { prefetch: 1 })
     await waitFor(() => held.length === 1 && acked === 2, { what: 'f1, f2 acknowledged and f3 in flight' })
-    await new Promise((r) => setImmediate(r)) // the batched removals of f1, f2
+    journal.flush() // the batched removals of f1 and f2 (written within JOURNAL_FLUSH_MS)
     crash(first)
 
     const second = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
@@ -123,7 +124,8 @@ describe('the embedded queue journal', () => {
 
   it("keeps a dead-lettered frame until its listener's record is written, so a kill in between dead-letters it again at the next start", async () => {
     const file = nextFile()
-    const first = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    const journal = new QueueJournal(file)
+    const first = new EmbeddedQueue({ ...options, journal })
     // the error record is being written when the process dies: its promise never settles
     const recording: DeadLetter[] = []
     first.onDeadLetter((d) => {
@@ -133,9 +135,8 @@ describe('the embedded queue journal', () => {
     await first.publish(message('bad'), { priority: 'live' })
     await first.consume(async (d) => d.nack({ requeue: false, reason: 'undecodable: not an image' }), { prefetch: 1 })
     await waitFor(() => recording.length === 1, { what: 'the dead letter' })
-    // past the turn in which removals are batched: a row removed at dead-lettering would be gone by now
-    await new Promise((r) => setImmediate(r))
-    await new Promise((r) => setImmediate(r))
+    // the pending removals written: a row removed at dead-lettering would be gone now
+    journal.flush()
     crash(first)
 
     const second = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
@@ -150,6 +151,60 @@ describe('the embedded queue journal', () => {
     const third = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
     expect(third.replayed).toBe(0)
     await third.close()
+  })
+
+  it('writes removals in batches: after JOURNAL_FLUSH_MS without a flush, and at once on close', async () => {
+    const file = nextFile()
+    const journal = new QueueJournal(file)
+    const q = new EmbeddedQueue({ ...options, journal })
+    for (let i = 1; i <= 3; i++) await q.publish(message(`b${i}`, i), { priority: 'live' })
+    const rows = () => {
+      const db = new Database(file, { readonly: true })
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM frames').get() as { n: number }).n
+      } finally {
+        db.close()
+      }
+    }
+    expect(rows()).toBe(3)
+    let acked = 0
+    await q.consume(async () => void acked++, { prefetch: 1 })
+    await waitFor(() => acked === 3, { what: 'three acknowledged' })
+    await waitFor(() => rows() === 0, { what: 'their removals written without a flush or a close' })
+    await q.publish(message('b4', 4), { priority: 'live' })
+    await waitFor(() => acked === 4, { what: 'the fourth acknowledged' })
+    await q.close()
+    expect(rows()).toBe(0)
+  })
+
+  it("takes 16 KiB pages in an earlier release's empty journal, and keeps a journal with frames as it is", () => {
+    const old = (withFrame: boolean) => {
+      const file = nextFile()
+      const db = new Database(file)
+      db.pragma('page_size = 65536')
+      db.pragma('journal_mode = WAL')
+      db.exec('CREATE TABLE frames (seq INTEGER NOT NULL, id TEXT PRIMARY KEY, priority TEXT NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL, expires_at REAL, attempts INTEGER NOT NULL)')
+      db.pragma('user_version = 1')
+      if (withFrame) db.prepare('INSERT INTO frames VALUES (1, ?, ?, ?, ?, NULL, 0)').run('kept', 'live', '{"line":"L"}', Buffer.alloc(100, 9))
+      db.close()
+      return file
+    }
+    const pageSize = (file: string) => {
+      const db = new Database(file, { readonly: true })
+      try {
+        return db.pragma('page_size', { simple: true })
+      } finally {
+        db.close()
+      }
+    }
+    const empty = old(false)
+    new QueueJournal(empty).close()
+    expect(pageSize(empty)).toBe(16384)
+    const full = old(true)
+    const j = new QueueJournal(full)
+    expect(j.replay().map((w) => [w.message.id, w.message.body.length])).toEqual([['kept', 100]])
+    j.close()
+    expect(pageSize(full)).toBe(65536)
   })
 
   it('keeps a dead-lettered frame whose record failed, and reports it', async () => {

@@ -13,10 +13,14 @@
  * path (per frame, or at each WAL checkpoint with `NORMAL`) cost the gateway 2.4 times its
  * main-thread time per frame (docs/soak.md). After a power cut the file may be lost or corrupt:
  * one that does not open is moved aside and the process starts without it (server/wiring/queue.ts).
- * 64 KiB pages: a frame is one or two pages rather than a chain of 4 KiB ones.
  *
- * Removals are batched (one transaction per turn of the event loop): a removal lost to a kill
- * only costs a second inference, never a second record.
+ * What it costs the main thread, per frame: one INSERT, and its share of a DELETE. Removals wait up
+ * to JOURNAL_FLUSH_MS and go in one transaction: a removal lost to a kill only costs a second
+ * inference, never a second record. 16 KiB pages: a model-size frame (15 KB) is one page plus a
+ * little, a camera frame a short chain. Measured with a throwaway script (3,000 frames, 4 in flight,
+ * bench/FINDINGS.md, "The queue journal's pages and removals"): 64 KiB pages with a removal
+ * transaction per frame (the earlier layout) cost 160 to 170 CPU us per 14 KB frame and 280 to
+ * 340 per 60 KB one; 16 KiB pages with removals in batches of 16, 60 to 80 and 90 to 115.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -27,13 +31,20 @@ import type { HeaderValue, Priority } from './types.ts'
 /** Bumped when the table changes; a file of another version is refused rather than misread. */
 const VERSION = 1
 
+const PAGE_SIZE = 16384
+
+/** How long an acknowledged frame's row may stay before its removal is written, ms. */
+export const JOURNAL_FLUSH_MS = 50
+/** Removals written at once, without waiting for JOURNAL_FLUSH_MS, when this many are pending. */
+const FLUSH_AT = 256
+
 export class QueueJournal {
   readonly #db: Database.Database
   readonly #insert: Database.Statement
   readonly #delete: Database.Statement
   readonly #removeMany: (ids: Iterable<string>) => void
   readonly #pendingRemovals = new Set<string>()
-  #flushScheduled = false
+  #flushTimer: NodeJS.Timeout | undefined
   #seq = 0
   #closed = false
 
@@ -45,12 +56,13 @@ export class QueueJournal {
     mkdirSync(dirname(file), { recursive: true })
     this.#db = new Database(file)
     // before the first table is made (it fixes the file's page size)
-    this.#db.pragma('page_size = 65536')
+    this.#db.pragma(`page_size = ${PAGE_SIZE}`)
     this.#db.pragma('journal_mode = WAL')
+    this.#repage()
     this.#db.pragma('synchronous = OFF')
-    // SQLite's default checkpoints the WAL every 1000 pages, 64 MiB at this page size, and never
-    // shrinks it: on a small data disk that alone filled it. Every 1 MiB, truncated back to 1 MiB.
-    this.#db.pragma('wal_autocheckpoint = 16')
+    // SQLite's default checkpoints the WAL every 1000 pages (16 MiB here) and never shrinks it: on
+    // a small data disk that alone filled it. Every 1 MiB, truncated back to 1 MiB.
+    this.#db.pragma(`wal_autocheckpoint = ${1048576 / PAGE_SIZE}`)
     this.#db.pragma('journal_size_limit = 1048576')
     const version = this.#db.pragma('user_version', { simple: true }) as number
     if (version === 0) {
@@ -73,6 +85,27 @@ export class QueueJournal {
       for (const id of ids) this.#delete.run(id)
     })
     this.#seq = (this.#db.prepare('SELECT coalesce(max(seq), 0) AS s FROM frames').get() as { s: number }).s
+  }
+
+  /**
+   * A journal written by an earlier release with 64 KiB pages takes this one's page size when it
+   * holds no frame (the size of a WAL-mode file changes only by a VACUUM outside WAL mode); one
+   * that still holds frames keeps its pages until a later start finds it empty.
+   */
+  #repage(): void {
+    if (this.#db.pragma('page_size', { simple: true }) === PAGE_SIZE) return
+    const hasTable = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'frames'").get() !== undefined
+    if (hasTable && this.#db.prepare('SELECT 1 FROM frames LIMIT 1').get() !== undefined) return
+    try {
+      this.#db.pragma('journal_mode = DELETE')
+      this.#db.pragma(`page_size = ${PAGE_SIZE}`)
+      this.#db.exec('VACUUM')
+    } catch (err) {
+      // another connection holds the file (a process still running on it): kept as it is
+      this.onError(err, `changing the queue journal's page size to ${PAGE_SIZE}`)
+    } finally {
+      this.#db.pragma('journal_mode = WAL')
+    }
   }
 
   /**
@@ -106,23 +139,26 @@ export class QueueJournal {
     this.#insert.run(++this.#seq, w.message.id, w.priority, JSON.stringify(w.message.headers), Buffer.from(body.buffer, body.byteOffset, body.byteLength), Number.isFinite(w.expiresAt) ? w.expiresAt : null, w.attempts)
   }
 
+  /** Removed within JOURNAL_FLUSH_MS, with the other frames acknowledged meanwhile. */
   remove(id: string): void {
     if (this.#closed) return
     this.#pendingRemovals.add(id)
-    if (this.#flushScheduled) return
-    this.#flushScheduled = true
-    setImmediate(() => {
-      this.#flushScheduled = false
-      try {
-        this.flush()
-      } catch (err) {
-        this.onError(err, 'removing acknowledged frames from the queue journal')
-      }
-    })
+    if (this.#pendingRemovals.size >= FLUSH_AT) return this.#flushReporting()
+    this.#flushTimer ??= setTimeout(() => this.#flushReporting(), JOURNAL_FLUSH_MS).unref()
+  }
+
+  #flushReporting(): void {
+    try {
+      this.flush()
+    } catch (err) {
+      this.onError(err, 'removing acknowledged frames from the queue journal')
+    }
   }
 
   /** Writes the pending removals now; a failure leaves them to be retried (a replay is harmless). */
   flush(): void {
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
     if (this.#closed || this.#pendingRemovals.size === 0) return
     const ids = [...this.#pendingRemovals]
     this.#removeMany(ids)
