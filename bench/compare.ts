@@ -2,9 +2,15 @@
  * A/B of two checkouts of linesight on one stage, to measure a proposed fix before it lands:
  *
  *   npx tsx bench/compare.ts --a /work/main --b /tmp/linesight-with-fix [--stage ceiling|e2e|http]
- *       [--rounds 4] [--seconds 3] [--stations N] [--frames full|model-size]
+ *       [--rounds 4] [--seconds 3] [--stations N] [--frames full|model-size] [--rate R]
+ *       [--env-a K=V,K=V] [--env-b K=V,K=V]
  *
  * `http`: the 640x480 frames as `POST /api/v1/detect` from N clients (8 unless --stations says).
+ * `--rate R` (e2e): the stations offer R frames/s in all instead of keeping their credit in flight,
+ * for latency at a given load (the half-load target: half of what the closed loop reaches); each
+ * run then also prints the p50 added beyond the model and the decode (p50 latency minus the p50s
+ * of both stages, as bench/results.json's `addedLatencyP50Ms`), and the summary its B - A.
+ * `--env-a` / `--env-b`: settings for one server only (the same checkout twice, one setting apart).
  *
  * Both servers run at once (idle while the other is measured); runs alternate A B B A ... so
  * the machine's drifting load falls on both. Prints per-round numbers and the medians of the
@@ -32,6 +38,9 @@ const { values: v } = parseArgs({
     stations: { type: 'string' },
     // model-size: the 640x480 frames resized to the default detector's input, as stations send them now
     frames: { type: 'string', default: 'full' },
+    rate: { type: 'string' },
+    'env-a': { type: 'string', default: '' },
+    'env-b': { type: 'string', default: '' },
   },
 })
 if (!v.a || !v.b) throw new Error('usage: compare.ts --a <checkout> --b <checkout> [--stage ceiling|e2e|http] [--rounds N] [--seconds S]')
@@ -39,6 +48,15 @@ if (v.stage !== 'ceiling' && v.stage !== 'e2e' && v.stage !== 'http') throw new 
 const noop = v.stage === 'ceiling'
 const rounds = Number(v.rounds)
 const seconds = Number(v.seconds)
+const rate = v.rate === undefined ? undefined : Number(v.rate)
+if (rate !== undefined && !(rate > 0 && v.stage === 'e2e')) throw new Error(`--rate needs --stage e2e and a positive number, got ${v.rate}`)
+const envOf = (list: string): Record<string, string> =>
+  Object.fromEntries(
+    list
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  )
 
 if (v.frames !== 'full' && v.frames !== 'model-size') throw new Error(`--frames must be full or model-size, got ${v.frames}`)
 const vga = await frameSet('vga')
@@ -47,7 +65,7 @@ const small = v.frames === 'model-size' && !noop ? await modelSizeSet(vga, input
 const gen = await LoadGenerator.start()
 // the load generator's stations carry no token (AUTH_REQUIRED is on by default since issue 14)
 const env = { AUTH_REQUIRED: 'false' }
-const started = await Promise.allSettled([startLinesight({ noop, env, root: v.a }), startLinesight({ noop, env, root: v.b })])
+const started = await Promise.allSettled([startLinesight({ noop, env: { ...env, ...envOf(v['env-a']) }, root: v.a }), startLinesight({ noop, env: { ...env, ...envOf(v['env-b']) }, root: v.b })])
 const failed = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
 if (failed.length) {
   // stop whichever did start before reporting why the other did not
@@ -74,9 +92,12 @@ const stationsCommand = (url: string): LoadCommand => ({
   completeOn: 'result',
   warmupMs: 1000,
   seconds,
+  ...(rate ? { rate } : {}),
 })
+/** p50 latency beyond the model and the decode, ms (NaN where the frames carry no stage timings). */
+const added = (r: MeasuredRun) => r.latency.p50 - (r.stagesP50.infer ?? NaN) - (r.stagesP50.decode ?? NaN)
 const show = (name: string, r: MeasuredRun) =>
-  `${name}: ${r.fps.toFixed(0)} frames/s, p50 ${r.latency.p50.toFixed(1)} ms, server ${r.server.cpuMsPerFrame.toFixed(3)} CPU ms/frame (${Object.entries(r.server.threadsMsPerFrame).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')})`
+  `${name}: ${r.fps.toFixed(0)} frames/s, p50 ${r.latency.p50.toFixed(1)} ms${rate ? ` (added ${added(r).toFixed(2)})` : ''}, server ${r.server.cpuMsPerFrame.toFixed(3)} CPU ms/frame (${Object.entries(r.server.threadsMsPerFrame).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')})`
 try {
   // unmeasured: JIT and caches
   await measuredRun(gen, a.pid, { ...command(a), seconds: 2 })
@@ -84,6 +105,7 @@ try {
   const fpsRatio: number[] = []
   const cpuRatio: number[] = []
   const mainRatio: number[] = []
+  const addedDiff: number[] = []
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? [a, b] : [b, a]
     const r = new Map<typeof a, MeasuredRun>()
@@ -93,10 +115,12 @@ try {
     fpsRatio.push(rb.fps / ra.fps)
     cpuRatio.push(rb.server.cpuMsPerFrame / ra.server.cpuMsPerFrame)
     mainRatio.push((rb.server.threadsMsPerFrame.main ?? NaN) / (ra.server.threadsMsPerFrame.main ?? NaN))
+    addedDiff.push(added(rb) - added(ra))
     console.log(`round ${i + 1}\n  ${show('A', ra)}\n  ${show('B', rb)}`)
   }
   console.log(
-    `B/A over ${rounds} rounds (median): frames/s ${median(fpsRatio).toFixed(3)}, server CPU per frame ${median(cpuRatio).toFixed(3)}, main-thread CPU per frame ${median(mainRatio).toFixed(3)} (the main thread is the gateway's single-core ceiling)`,
+    `B/A over ${rounds} rounds (median): frames/s ${median(fpsRatio).toFixed(3)}, server CPU per frame ${median(cpuRatio).toFixed(3)}, main-thread CPU per frame ${median(mainRatio).toFixed(3)} (the main thread is the gateway's single-core ceiling)` +
+      (rate ? `; p50 added beyond model and decode, B - A: ${median(addedDiff).toFixed(2)} ms` : ''),
   )
 } finally {
   await Promise.all([a.stop(), b.stop(), gen.close()])
