@@ -47,8 +47,8 @@ export const SETTINGS = {
   threadsPerWorker: setting('INFERENCE_THREADS', int(1, 256), undefined, 'onnxruntime intra-op threads per worker.', { defaultDoc: 'cores / workers' }),
   executionProviders: setting('INFERENCE_EPS', list(), ['cpu'], 'Execution providers in order of preference, e.g. `cuda,cpu`.'),
   epFallback: setting('INFERENCE_EP_FALLBACK', bool(), true, 'Fall back to the next provider when one asked for cannot load (the reason is logged and shown in `/ready`).'),
-  batchMaxSize: setting('BATCH_MAX_SIZE', int(1, 256), 1, 'Dynamic batching: largest batch per inference call. 1 turns batching off.'),
-  batchMaxDelayMs: setting('BATCH_MAX_DELAY_MS', num(0, 1000), 2, 'Dynamic batching: longest a frame waits for a batch to fill, ms.'),
+  batchMaxSize: setting('BATCH_MAX_SIZE', int(1, 256), 4, 'Dynamic batching: largest batch per inference call; frames that wait while every worker is busy go together. 1 turns batching off.'),
+  batchMaxDelayMs: setting('BATCH_MAX_DELAY_MS', num(0, 1000), 0, 'Dynamic batching: longest a frame waits for a batch to fill, ms. 0: a free worker takes what is waiting and never waits for more.'),
   watchdogTimeoutMs: setting('WATCHDOG_TIMEOUT_MS', int(100), 10_000, 'A worker stuck in one inference longer than this is replaced and its frames retried.'),
 
   // --- storage ---

@@ -95,9 +95,9 @@ describe.skipIf(!source || !linux)('candidate engine', () => {
     expect(current.some((o) => o.thumbnail)).toBe(true)
     expect(shadow.some((o) => o.thumbnail)).toBe(false)
 
-    // the verdict workers never ran the candidate: their batches are the only ones counted
+    // the verdict workers never ran the candidate: their batches (of up to BATCH_MAX_SIZE frames) are the only ones counted
     const text = await metrics.registry.metrics()
-    expect(metricValue(text, 'linesight_inference_batch_size_count', { model: 'detector' })).toBe(frames.length)
+    expect(metricValue(text, 'linesight_inference_batch_size_sum', { model: 'detector' })).toBe(frames.length)
     expect(metricValue(text, 'linesight_inference_batch_size_count', { model: 'candidate' })).toBe(0)
 
     // the kernel's view: the candidate worker's thread at nice 19; the process and the verdict workers not
