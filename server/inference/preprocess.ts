@@ -4,11 +4,11 @@
  * The pixels take one trip: libvips decodes (at 1/2, 1/4 or 1/8 scale straight out of the JPEG
  * decoder when the frame is much bigger than the model input, "shrink-on-load") and resizes into
  * a small RGB buffer; a SIMD kernel turns that into planar 0..1 floats in the model's tensor
- * (pixels.ts), which is reused from frame to frame. A JPEG that is already at the letterbox's size (what a station's
- * model-size uplink sends) skips libvips: libjpeg-turbo's TurboJPEG API decodes it in the calling
- * thread, about a seventh of the CPU of the same decode through sharp (bench/FINDINGS.md,
- * "A model-size frame without libvips"). The letterbox geometry comes from shared/inference/letterbox.ts, the
- * same function the browser and the decoder use.
+ * (pixels.ts), which is reused from frame to frame. A JPEG that is already at the letterbox's
+ * size (what a station's model-size uplink sends) skips libvips: libjpeg-turbo's TurboJPEG API
+ * decodes it in the calling thread, about a seventh of the CPU of the same decode through sharp
+ * (bench/FINDINGS.md, "A model-size frame without libvips"). The letterbox geometry comes from
+ * shared/inference/letterbox.ts, the same function the browser and the decoder use.
  */
 import jpegTurbo from '@julusian/jpeg-turbo'
 import sharp, { type Metadata, type OutputInfo } from 'sharp'
@@ -81,8 +81,9 @@ function checkPixels(width: number, height: number, maxPixels: number): void {
 
 /**
  * Decodes `image` and writes it letterboxed into slot `slot` of `pixels`' tensor (3 x height x
- * width floats, planar RGB, 0..1, i / 255 exactly as Ultralytics' `im / 255`). The size limit is checked from the header before any pixel is decoded, and
- * libvips enforces it again while decoding, so a file whose header lies cannot grow past it.
+ * width floats, planar RGB, 0..1: i / 255, exactly Ultralytics' `im / 255`). The size limit is
+ * checked from the header before any pixel is decoded, and libvips enforces it again while
+ * decoding, so a file whose header lies cannot grow past it.
  */
 export async function letterboxInto(image: Uint8Array, pixels: PixelBuffers, slot: number, opts: PreprocessOptions): Promise<Preprocessed> {
   const target = pixels.target
