@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromiumMissing } from '../test/helpers/browser.ts'
 import { measureFirstLoad, type FirstLoad } from './first-load.ts'
+import { loadConfig } from '../server/config/index.ts'
 import { halfLoad, profiledRuns, warmUp, type HalfLoad } from './latency-and-profile.ts'
 import { loadAverage, machineInfo, modelInfo } from './machine.ts'
 import { parseOptions } from './options.ts'
@@ -62,6 +63,11 @@ async function main(): Promise<void> {
   if (typeof fixedBatch === 'number' && fixedBatch > 0 && opts.rawBatches.some((b) => b !== 1)) {
     log(`${model.info.name} has a static batch of ${fixedBatch} (input [${model.manifest.input.shape.join(', ')}]): raw batches ${opts.rawBatches.join(',')} fall back to batch 1`)
     opts.rawBatches = [1]
+  } else {
+    // the raw limit (and every bound on it) includes the batch the servers run (BATCH_MAX_SIZE):
+    // end to end must never be measured against a model cost it can reach and the bound cannot
+    const serverBatch = loadConfig(opts.env).batchMaxSize
+    if (!opts.rawBatches.includes(serverBatch)) opts.rawBatches = [...opts.rawBatches, serverBatch].sort((a, b) => a - b)
   }
   if (!model.info.sha256Verified) log(`WARNING: ${model.info.file} does not match the sha256 in its manifest (the server would refuse it)`)
   const rig = await startRig(opts, model.manifest, model.bytes)
