@@ -19,8 +19,8 @@
  * inference, never a second record. 16 KiB pages: a model-size frame (15 KB) is one page plus a
  * little, a camera frame a short chain. Measured with a throwaway script (3,000 frames, 4 in flight,
  * bench/FINDINGS.md, "The queue journal's pages and removals"): 64 KiB pages with a removal
- * transaction per frame (the earlier layout) cost 160 to 170 CPU us per 14 KB frame and 280 to
- * 340 per 60 KB one; 16 KiB pages with removals in batches of 16, 60 to 80 and 90 to 115.
+ * transaction per frame (the earlier layout) cost 175 to 180 CPU us per 14 KB frame and 300 to
+ * 330 per 60 KB one; 16 KiB pages with removals in batches of 16, 60 to 80 and 90 to 115.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
