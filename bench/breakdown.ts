@@ -24,6 +24,7 @@ import { frameSet, modelSizeSet } from './frames.ts'
 import { loadAverage } from './machine.ts'
 import { measuredRun } from './load/measured.ts'
 import { LoadGenerator } from './load/remote.ts'
+import { envList } from './options.ts'
 import { summariseProfile } from './profile/summary.ts'
 import { profileThreads } from './profile/threads.ts'
 import { startLinesight } from './stages/linesight.ts'
@@ -40,11 +41,7 @@ const { values: v } = parseArgs({
     noop: { type: 'boolean', default: false },
   },
 })
-const env: Record<string, string> = { AUTH_REQUIRED: 'false' }
-for (const kv of v.env.split(',').filter(Boolean)) {
-  const i = kv.indexOf('=')
-  env[kv.slice(0, i)] = kv.slice(i + 1)
-}
+const env: Record<string, string> = { AUTH_REQUIRED: 'false', ...envList(v.env) }
 const vga = await frameSet('vga')
 const detector = parseManifest(JSON.parse(await readFile('models/detector/manifest.json', 'utf8')), 'models/detector/manifest.json')
 const small = v.frames === 'model-size' ? await modelSizeSet(vga, inputSize(detector)) : undefined

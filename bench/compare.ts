@@ -24,6 +24,7 @@ import { frameSet, modelSizeSet, opaqueFrames } from './frames.ts'
 import { measuredRun, type MeasuredRun } from './load/measured.ts'
 import type { LoadCommand } from './load/protocol.ts'
 import { LoadGenerator } from './load/remote.ts'
+import { envList } from './options.ts'
 import { OPAQUE_FRAME_BYTES } from './rig.ts'
 import { startLinesight } from './stages/linesight.ts'
 import { median } from './stats.ts'
@@ -50,13 +51,6 @@ const rounds = Number(v.rounds)
 const seconds = Number(v.seconds)
 const rate = v.rate === undefined ? undefined : Number(v.rate)
 if (rate !== undefined && !(rate > 0 && v.stage === 'e2e')) throw new Error(`--rate needs --stage e2e and a positive number, got ${v.rate}`)
-const envOf = (list: string): Record<string, string> =>
-  Object.fromEntries(
-    list
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  )
 
 if (v.frames !== 'full' && v.frames !== 'model-size') throw new Error(`--frames must be full or model-size, got ${v.frames}`)
 const vga = await frameSet('vga')
@@ -65,7 +59,7 @@ const small = v.frames === 'model-size' && !noop ? await modelSizeSet(vga, input
 const gen = await LoadGenerator.start()
 // the load generator's stations carry no token (AUTH_REQUIRED is on by default since issue 14)
 const env = { AUTH_REQUIRED: 'false' }
-const started = await Promise.allSettled([startLinesight({ noop, env: { ...env, ...envOf(v['env-a']) }, root: v.a }), startLinesight({ noop, env: { ...env, ...envOf(v['env-b']) }, root: v.b })])
+const started = await Promise.allSettled([startLinesight({ noop, env: { ...env, ...envList(v['env-a']) }, root: v.a }), startLinesight({ noop, env: { ...env, ...envList(v['env-b']) }, root: v.b })])
 const failed = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
 if (failed.length) {
   // stop whichever did start before reporting why the other did not

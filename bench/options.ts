@@ -32,6 +32,16 @@ export interface BenchOptions {
   env: Record<string, string>
 }
 
+/** `K=V,K=V` (a command-line option) as an environment: settings for a server under test. */
+export function envList(list: string): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const kv of list.split(',').filter(Boolean)) {
+    const i = kv.indexOf('=')
+    env[kv.slice(0, i)] = kv.slice(i + 1)
+  }
+  return env
+}
+
 const HELP = `npm run bench -- [--quick | --report-only] [--rounds N] [--seconds S] [--sizes vga,1mp,2mp,5mp] [--raw-batches 1,2,4,8]
   [--stations N] [--ceiling-stations N] [--http-concurrency N] [--no-profile] [--no-first-load]
   [--workers N] [--threads N] [--batch N] [--models DIR] [--model NAME] [--out DIR]`

@@ -36,8 +36,8 @@ export class PixelBuffers {
   readonly tensor: Float32Array
   readonly #rgb: Buffer
   readonly #planar: PlanarKernel
-  readonly #slotFloats: number
-  readonly #slotBytes: number
+  /** Values per slot, 3 x height x width: floats in the tensor, bytes in the pixel buffer. */
+  readonly #slotSize: number
   readonly #padValue: number
 
   constructor(
@@ -49,30 +49,29 @@ export class PixelBuffers {
       throw new RangeError(`pixel buffers need whole positive sizes, got ${width}x${height} x ${slots}`)
     }
     if (!(Number.isInteger(pad) && pad >= 0 && pad <= 255)) throw new RangeError(`padding grey level ${pad} is not 0..255`)
-    this.#slotFloats = 3 * width * height
-    this.#slotBytes = 3 * width * height
-    const tensorBytes = slots * this.#slotFloats * 4
-    const total = tensorBytes + slots * this.#slotBytes
+    this.#slotSize = 3 * width * height
+    const tensorBytes = slots * this.#slotSize * 4
+    const total = tensorBytes + slots * this.#slotSize
     if (total > 2 ** 32 - PAGE) throw new RangeError(`${width}x${height} x ${slots} slots needs ${total} bytes, more than a WebAssembly memory holds`)
     const pages = Math.ceil(total / PAGE)
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages })
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } })
     this.#planar = instance.exports.planar as PlanarKernel
-    this.tensor = new Float32Array(memory.buffer, 0, slots * this.#slotFloats)
-    this.#rgb = Buffer.from(memory.buffer, tensorBytes, slots * this.#slotBytes)
+    this.tensor = new Float32Array(memory.buffer, 0, slots * this.#slotSize)
+    this.#rgb = Buffer.from(memory.buffer, tensorBytes, slots * this.#slotSize)
     this.#padValue = pad / 255
   }
 
   /** Slot `i` of the tensor (3 x height x width floats). */
   tensorSlot(i: number): Float32Array {
     this.#check(i)
-    return this.tensor.subarray(i * this.#slotFloats, (i + 1) * this.#slotFloats)
+    return this.tensor.subarray(i * this.#slotSize, (i + 1) * this.#slotSize)
   }
 
   /** Slot `i`'s pixel buffer (height x width x 3 bytes), where a decoder may write a frame at the letterbox's scale. */
   rgbSlot(i: number): Buffer {
     this.#check(i)
-    return this.#rgb.subarray(i * this.#slotBytes, (i + 1) * this.#slotBytes)
+    return this.#rgb.subarray(i * this.#slotSize, (i + 1) * this.#slotSize)
   }
 
   /**
