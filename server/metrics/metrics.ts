@@ -21,6 +21,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new client.Registry()
   if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: registry })
   const r = [registry]
+  /** Gauges counted when scraped, not per event; their sources register later (onCollect). */
+  const collectors: { reviewBacklog?: () => Promise<void> } = {}
 
   const m = {
     registry,
@@ -49,7 +51,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     shadowDisagreements: new client.Counter({ name: 'linesight_shadow_disagreements_total', help: 'Detections not matched at IoU 0.5 between browser and server in shadow checks, by line and browser ep.', labelNames: ['line', 'ep'] as const, registers: r }),
     reviewQueued: new client.Counter({ name: 'linesight_review_queued_total', help: 'Reasons frames were put in the review queue, by line and reason (near_threshold, shadow, audit, candidate, flag); a frame queued for two reasons counts twice.', labelNames: ['line', 'reason'] as const, registers: r }),
     reviews: new client.Counter({ name: 'linesight_reviews_total', help: 'Reviews recorded, by line and whether the reviewer changed the verdict (changed, confirmed).', labelNames: ['line', 'outcome'] as const, registers: r }),
-    reviewBacklog: new client.Gauge({ name: 'linesight_review_backlog', help: 'Frames waiting for review, by line, as this process last counted them (after each change it made).', labelNames: ['line'] as const, registers: r }),
+    reviewBacklog: new client.Gauge({ name: 'linesight_review_backlog', help: 'Frames waiting for review, by line, counted in the database when Prometheus scrapes (every process\'s changes).', labelNames: ['line'] as const, registers: r, collect: () => collectors.reviewBacklog?.() }),
     candidateFrames: new client.Counter({ name: 'linesight_candidate_frames_total', help: 'Frames offered to a line\'s candidate model in shadow, by line and outcome (inferred, skipped_busy: no spare capacity, failed).', labelNames: ['line', 'outcome'] as const, registers: r }),
     candidateWorkerRestarts: new client.Counter({ name: 'linesight_candidate_worker_restarts_total', help: 'Candidate-model workers (CANDIDATE_WORKERS) replaced, by reason (stuck, crashed); verdicts never wait for them, so these are not counted in linesight_worker_restarts_total.', labelNames: ['reason'] as const, registers: r }),
     candidateAgreement: new client.Counter({ name: 'linesight_candidate_agreement_total', help: 'Candidate frames by line and result: agree (same verdict, every detection matched at IoU 0.5 with the current model) or disagree (queued for review).', labelNames: ['line', 'result'] as const, registers: r }),
@@ -68,7 +70,16 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   for (const reason of RESTART_REASONS) m.candidateWorkerRestarts.inc({ reason }, 0)
   for (const role of CONNECTION_ROLES) m.wsConnections.set({ role }, 0)
   for (const output of OUTPUTS) m.outputDropped.inc({ output }, 0)
-  return m
+  return {
+    ...m,
+    /**
+     * Where a scrape-time gauge gets its values: `count` runs at each scrape, before the gauge
+     * is read (a counting query per scrape, not one per event on the frame path).
+     */
+    onCollect(gauge: 'reviewBacklog', count: () => Promise<void>): void {
+      collectors[gauge] = count
+    },
+  }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
