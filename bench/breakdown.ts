@@ -6,11 +6,14 @@
  * onnxruntime, libvips, libjpeg, V8, the kernel).
  *
  *   npx tsx bench/breakdown.ts [--root <checkout>] [--frames model-size|full] [--seconds 5]
- *       [--stations 4] [--perf <file.data>] [--profile] [--env K=V,K=V] [--noop]
+ *       [--stations 4] [--rate R] [--perf <file.data>] [--profile] [--env K=V,K=V] [--noop]
  *
  * `--noop` serves with the benchmark's no-op engine (bench/noop: no decode, no model, no worker
  * thread, every frame passes): what the server costs per frame around inference, the floor that
  * no change to decoding or to the model can go below.
+ *
+ * `--rate R`: the stations offer R frames/s in all (open loop) instead of keeping their credit in
+ * flight: where the CPU goes at a given load (half load pays per frame what full load shares).
  *
  * `perf report -i <file.data> --sort comm,dso` then shows the split by thread and library.
  * Writes nothing else.
@@ -28,6 +31,7 @@ import { envList } from './options.ts'
 import { summariseProfile } from './profile/summary.ts'
 import { profileThreads } from './profile/threads.ts'
 import { startLinesight } from './stages/linesight.ts'
+import { authHeaders } from '../test/helpers/server.ts'
 
 const { values: v } = parseArgs({
   options: {
@@ -35,6 +39,7 @@ const { values: v } = parseArgs({
     frames: { type: 'string', default: 'model-size' },
     seconds: { type: 'string', default: '5' },
     stations: { type: 'string', default: '4' },
+    rate: { type: 'string' },
     perf: { type: 'string' },
     env: { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
@@ -61,12 +66,20 @@ const command = (seconds: number) => ({
   height: small?.height ?? vga.height,
   ...(small ? { from: small.from } : {}),
   completeOn: 'result' as const,
+  ...(v.rate ? { rate: Number(v.rate) } : {}),
   warmupMs: 1000,
   seconds,
 })
+/** Frames and model calls so far (linesight_inference_batch_size's sum and count, every model). */
+async function batches(): Promise<{ frames: number; calls: number }> {
+  const text = await (await fetch(`${s.server.url}/metrics`, { headers: authHeaders(s.server.url) })).text()
+  const total = (suffix: string) => [...text.matchAll(new RegExp(`^linesight_inference_batch_size_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0)
+  return { frames: total('sum'), calls: total('count') }
+}
 try {
   await measuredRun(gen, s.pid, command(2))
   const before = threadCpuMs(s.pid)
+  const batchesBefore = await batches()
   const perf = v.perf ? spawn('perf', ['record', '-F', '499', '-g', '-p', String(s.pid), '-o', v.perf], { stdio: 'ignore' }) : undefined
   const run = () => measuredRun(gen, s.pid, command(Number(v.seconds)))
   const { result: r, profiles } = v.profile ? await profileThreads(s.inspectorUrl, run) : { result: await run(), profiles: [] }
@@ -75,12 +88,15 @@ try {
     await new Promise((res) => perf.once('exit', res))
   }
   const after = threadCpuMs(s.pid)
+  const batchesAfter = await batches()
   // per thread, over the warm-up and the window (the generator's window is inside it)
   const rows = [...after].map(([tid, a]) => ({ tid, comm: tid === s.pid ? 'main' : a.comm, ms: a.ms - (before.get(tid)?.ms ?? 0) })).filter((t) => t.ms > 0)
   rows.sort((x, y) => y.ms - x.ms)
   const total = rows.reduce((n, t) => n + t.ms, 0)
   console.log(`load average ${loadAverage().one.toFixed(2)}; ${r.fps.toFixed(0)} frames/s, ${r.completed} frames, p50 ${r.latency.p50.toFixed(1)} ms`)
   console.log(`server ${r.server.cpuMsPerFrame.toFixed(3)} CPU ms/frame (system ${r.server.systemMsPerFrame.toFixed(3)}): ${Object.entries(r.server.threadsMsPerFrame).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')}`)
+  const calls = batchesAfter.calls - batchesBefore.calls
+  console.log(`model calls ${calls}, ${((batchesAfter.frames - batchesBefore.frames) / calls).toFixed(2)} frames per call (BATCH_MAX_SIZE's batches)`)
   console.log(`stage p50s: ${Object.entries(r.stagesP50).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(', ')}`)
   console.log('threads (share of the server CPU from the window\'s warm-up to its end):')
   for (const t of rows) console.log(`  ${String(t.tid).padStart(8)} ${t.comm.padEnd(16)} ${((100 * t.ms) / total).toFixed(1).padStart(5)} %  ${((t.ms / total) * r.server.cpuMsPerFrame).toFixed(3)} ms/frame`)
