@@ -10,7 +10,8 @@
  * for latency at a given load (the half-load target: half of what the closed loop reaches); each
  * run then also prints the p50 added beyond the model and the decode (p50 latency minus the p50s
  * of both stages, as bench/results.json's `addedLatencyP50Ms`), and the summary its B - A.
- * `--env-a` / `--env-b`: settings for one server only (the same checkout twice, one setting apart).
+ * `--env-a` / `--env-b`: settings for one server only (the same checkout twice, one setting apart);
+ * a NODE_OPTIONS there is added to the benchmark's own (`--env-b NODE_OPTIONS=--v8-pool-size=1`).
  *
  * Both servers run at once (idle while the other is measured); runs alternate A B B A ... so
  * the machine's drifting load falls on both. Prints per-round numbers and the medians of the

@@ -29,7 +29,8 @@ const NOOP_REGISTER = fileURLToPath(new URL('../noop/register.mjs', import.meta.
 export async function startLinesight(opts: { noop: boolean; env: Record<string, string>; root?: string; nodeOptions?: string[] }): Promise<LinesightServer> {
   const helper = opts.root ? pathToFileURL(join(opts.root, 'test/helpers/server.ts')).href : '../../test/helpers/server.ts'
   const { startServer } = (await import(helper)) as { startServer: (o: StartOptions) => Promise<RunningServer> }
-  const nodeOptions = ['--inspect=127.0.0.1:0', ...(opts.noop ? [`--import=${NOOP_REGISTER}`] : []), ...(opts.nodeOptions ?? [])]
+  // NODE_OPTIONS in `env` (compare.ts --env-b NODE_OPTIONS=...) comes after the benchmark's own
+  const nodeOptions = ['--inspect=127.0.0.1:0', ...(opts.noop ? [`--import=${NOOP_REGISTER}`] : []), ...(opts.nodeOptions ?? []), ...(opts.env.NODE_OPTIONS ? [opts.env.NODE_OPTIONS] : [])]
   const server = await startServer({
     env: {
       ...opts.env,
