@@ -31,6 +31,7 @@ import { envList } from './options.ts'
 import { summariseProfile } from './profile/summary.ts'
 import { profileThreads } from './profile/threads.ts'
 import { startLinesight } from './stages/linesight.ts'
+import { metricValue } from '../test/helpers/metrics.ts'
 import { authHeaders } from '../test/helpers/server.ts'
 
 const { values: v } = parseArgs({
@@ -73,8 +74,7 @@ const command = (seconds: number) => ({
 /** Frames and model calls so far (linesight_inference_batch_size's sum and count, every model). */
 async function batches(): Promise<{ frames: number; calls: number }> {
   const text = await (await fetch(`${s.server.url}/metrics`, { headers: authHeaders(s.server.url) })).text()
-  const total = (suffix: string) => [...text.matchAll(new RegExp(`^linesight_inference_batch_size_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0)
-  return { frames: total('sum'), calls: total('count') }
+  return { frames: metricValue(text, 'linesight_inference_batch_size_sum'), calls: metricValue(text, 'linesight_inference_batch_size_count') }
 }
 try {
   await measuredRun(gen, s.pid, command(2))
@@ -96,7 +96,7 @@ try {
   console.log(`load average ${loadAverage().one.toFixed(2)}; ${r.fps.toFixed(0)} frames/s, ${r.completed} frames, p50 ${r.latency.p50.toFixed(1)} ms`)
   console.log(`server ${r.server.cpuMsPerFrame.toFixed(3)} CPU ms/frame (system ${r.server.systemMsPerFrame.toFixed(3)}): ${Object.entries(r.server.threadsMsPerFrame).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')}`)
   const calls = batchesAfter.calls - batchesBefore.calls
-  console.log(`model calls ${calls}, ${((batchesAfter.frames - batchesBefore.frames) / calls).toFixed(2)} frames per call (BATCH_MAX_SIZE's batches)`)
+  if (calls > 0) console.log(`model calls ${calls}, ${((batchesAfter.frames - batchesBefore.frames) / calls).toFixed(2)} frames per call (BATCH_MAX_SIZE's batches)`)
   console.log(`stage p50s: ${Object.entries(r.stagesP50).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(', ')}`)
   console.log('threads (share of the server CPU from the window\'s warm-up to its end):')
   for (const t of rows) console.log(`  ${String(t.tid).padStart(8)} ${t.comm.padEnd(16)} ${((100 * t.ms) / total).toFixed(1).padStart(5)} %  ${((t.ms / total) * r.server.cpuMsPerFrame).toFixed(3)} ms/frame`)

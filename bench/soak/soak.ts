@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import type { BrowserContext, CDPSession, Page } from 'playwright-core'
 import { buildClient, clientIsStale } from '../../server/client-build.ts'
 import { chromiumMissing, launchChromium, writeY4m } from '../../test/helpers/browser.ts'
+import { metricValue } from '../../test/helpers/metrics.ts'
 import { loadSamples } from '../../test/helpers/samples.ts'
 import { ROOT, startServer, type RunningServer } from '../../test/helpers/server.ts'
 import { KioskClient, StationClient } from '../../test/helpers/station-client.ts'
@@ -173,9 +174,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       values['server-rss-file'] = rss.file / 1024
       values.fds = (await readdir(`/proc/${pid}/fd`)).length
       const metrics = await (await srv.admin('/metrics')).text()
-      values['server-heap'] = promValue(metrics, 'nodejs_heap_size_used_bytes') / MB
+      values['server-heap'] = metricValue(metrics, 'nodejs_heap_size_used_bytes') / MB
       // Buffers and typed arrays live outside the V8 heap, in malloc: held frames would grow this
-      values['server-external'] = promValue(metrics, 'nodejs_external_memory_bytes') / MB
+      values['server-external'] = metricValue(metrics, 'nodejs_external_memory_bytes') / MB
       for (const p of pages) {
         // detached nodes and dead objects count until a collection: collect first, so growth is what is kept
         await p.cdp.send('HeapProfiler.collectGarbage')
@@ -267,11 +268,6 @@ async function rssKb(pid: number): Promise<{ total: number; anon: number; file: 
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
   return { total: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') }
-}
-
-function promValue(text: string, name: string): number {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm').exec(text)
-  return m ? Number(m[1]) : 0
 }
 
 function duplicates(ids: string[]): number {

@@ -29,10 +29,14 @@ describe('review backlog gauge', () => {
     await store.migrate()
     return store
   }
-
-  it('counts the open queue when scraped, including what another process changed', async () => {
+  const newDataDir = (): string => {
     const dataDir = mkdtempSync(join(tmpdir(), 'linesight-review-'))
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }))
+    return dataDir
+  }
+
+  it('counts the open queue when scraped, including what another process changed', async () => {
+    const dataDir = newDataDir()
     const store = await open(dataDir)
     const metrics = createMetrics({ defaultMetrics: false })
     const service = new ReviewService({ reviews: store.reviews, metrics, log })
@@ -52,10 +56,7 @@ describe('review backlog gauge', () => {
   })
 
   it('keeps the last counts and still answers the scrape when the count fails', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'linesight-review-'))
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }))
-    const store = openSqliteStore({ dataDir, log })
-    await store.migrate()
+    const store = await open(newDataDir())
     const metrics = createMetrics({ defaultMetrics: false })
     const service = new ReviewService({ reviews: store.reviews, metrics, log })
     const r = result({ line: 'line-t' })

@@ -15,6 +15,8 @@ import { authHeaders } from './server.ts'
 import { waitFor } from './wait.ts'
 import { pgSchema } from './pg.ts'
 
+export { metricValue } from './metrics.ts'
+
 
 export const amqpUrl = process.env.AMQP_URL
 export const databaseUrl = process.env.DATABASE_URL
@@ -191,15 +193,3 @@ export async function resultsOfLine(baseUrl: string, line: string): Promise<{ fr
   return out
 }
 
-/** The value of one series in a Prometheus text exposition (0 when absent). */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
-  let sum = 0
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue
-    const m = line.match(/^([a-z_:]+)(\{[^}]*\})?\s+(\S+)$/)
-    if (!m || m[1] !== name) continue
-    if (want.every((w) => (m[2] ?? '').includes(w))) sum += Number(m[3])
-  }
-  return sum
-}

@@ -12,6 +12,8 @@ import { DEVICE_COOKIE } from '../../server/auth/authenticate.ts'
 import { buildClient, clientIsStale } from '../../server/client-build.ts'
 import { ROOT, TEST_ADMIN_TOKEN } from './server.ts'
 
+export { metricValue } from './metrics.ts'
+
 export const CHROMIUM = '/usr/bin/chromium'
 export const CHROMIUM_FLAGS = [
   '--headless',
@@ -88,19 +90,6 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port))
     })
   })
-}
-
-/** The value of one series in Prometheus text, matching every label given; 0 when absent. */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line)
-    if (!m || m[1] !== name) continue
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]))
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3])
-  }
-  return total
 }
 
 /** A run-unique id for lines and stations, so tests sharing a server never see each other's frames. */
