@@ -1,14 +1,18 @@
 /**
- * What TurboJPEG's fast IDCT (the model-size frame's decoder, server/inference/preprocess.ts) does
- * to detections, against the noise a station's uplink already puts in them:
+ * What TurboJPEG's fast IDCT (the model-size frame's decoder, server/inference/preprocess.ts) and,
+ * for a camera frame twice the letterbox's size, TurboJPEG with Ultralytics' resize (the mean of
+ * each 2 x 2 block, linear-shrink.ts) instead of libvips' shrink-on-load do to detections, against the noise a
+ * station's uplink already puts in them:
  *
  *   npx tsx bench/jpeg-decoder-parity.ts
  *
  * Each golden sample is resized to the model input as a station sends it (JPEG quality 90) and run
  * through the default detector three ways against libvips' decode of that frame: TurboJPEG's decode
  * of the same bytes; libvips' decode of the frame encoded at quality 91; and of the frame resized
- * with a cubic instead of a linear kernel. For each detection of the reference it prints how far the
- * best-matching detection's score moved (a detection gone counts as its whole score).
+ * with a cubic instead of a linear kernel. Then each 640x480 sample as it is, libvips against
+ * TurboJPEG with Ultralytics' resize, and libvips on the sample encoded again at quality 91. For each
+ * detection of the reference it prints how far the best-matching detection's score moved (a
+ * detection gone counts as its whole score).
  */
 import sharp from 'sharp'
 import * as ort from 'onnxruntime-node'
@@ -25,9 +29,9 @@ const { manifest, file } = await loadDetector()
 const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1 })
 const [, , h, w] = manifest.input.shape as [number, number, number, number]
 
-async function detect(bytes: Uint8Array, turboJpeg: boolean): Promise<Detection[]> {
+async function detect(bytes: Uint8Array, turboJpeg: boolean, fullFrameTurbo = false): Promise<Detection[]> {
   const pixels = new PixelBuffers({ width: w, height: h, pad: manifest.input.letterboxPad }, 1)
-  const pre = await letterboxInto(bytes, pixels, 0, { maxPixels: 50_000_000, turboJpeg })
+  const pre = await letterboxInto(bytes, pixels, 0, { maxPixels: 50_000_000, turboJpeg, fullFrameTurbo })
   const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', pixels.tensor, [1, 3, h, w]) })
   const t = out[manifest.output.name]!
   return decode({ data: t.data as Float32Array, dims: [...t.dims] }, manifest, pre.letterbox)
@@ -41,7 +45,13 @@ function scoreShifts(ref: Detection[], got: Detection[]): number[] {
   })
 }
 
-const shifts: Record<string, number[]> = { 'TurboJPEG, same bytes': [], 'libvips, quality 91': [], 'libvips, cubic resize': [] }
+const shifts: Record<string, number[]> = {
+  'TurboJPEG, same bytes': [],
+  'libvips, quality 91': [],
+  'libvips, cubic resize': [],
+  'full: TurboJPEG, Ultralytics resize': [],
+  'full: libvips, quality 91': [],
+}
 for (const s of loadSamples()) {
   const size = uplinkSize({ width: s.width, height: s.height }, { width: w, height: h })
   const frame = async (quality: number, kernel: 'linear' | 'cubic') =>
@@ -51,10 +61,40 @@ for (const s of loadSamples()) {
   shifts['TurboJPEG, same bytes']!.push(...scoreShifts(ref, await detect(q90, true)))
   shifts['libvips, quality 91']!.push(...scoreShifts(ref, await detect(await frame(91, 'linear'), false)))
   shifts['libvips, cubic resize']!.push(...scoreShifts(ref, await detect(await frame(90, 'cubic'), false)))
+  const fullRef = await detect(s.bytes, false)
+  shifts['full: TurboJPEG, Ultralytics resize']!.push(...scoreShifts(fullRef, await detect(s.bytes, true, true)))
+  shifts['full: libvips, quality 91']!.push(...scoreShifts(fullRef, await detect(new Uint8Array(await sharp(s.bytes).jpeg({ quality: 91 }).toBuffer()), false)))
 }
-console.log('score change against libvips decoding the quality-90 frame, per detection')
+console.log('score change against libvips decoding the same frame (model-size: the quality-90 frame; full: the sample), per detection')
 for (const [what, v] of Object.entries(shifts)) {
   const sorted = [...v].sort((a, b) => a - b)
-  console.log(`${what.padEnd(24)} n ${v.length}  median ${median(v).toFixed(4)}  p90 ${sorted[Math.floor(0.9 * (sorted.length - 1))]!.toFixed(4)}  max ${sorted.at(-1)!.toFixed(4)}`)
+  console.log(`${what.padEnd(36)} n ${v.length}  median ${median(v).toFixed(4)}  p90 ${sorted[Math.floor(0.9 * (sorted.length - 1))]!.toFixed(4)}  max ${sorted.at(-1)!.toFixed(4)}`)
 }
+
+// pixels: each way of shrinking a full sample against Ultralytics' own (cv2.resize INTER_LINEAR,
+// which at exactly half size is the mean of each 2 x 2 block) of libvips' accurate full-size decode
+// (libjpeg's default IDCT, what cv2.imread uses)
+const pixelDiffs: Record<string, number[]> = { 'libvips shrink-on-load': [], 'TurboJPEG, Ultralytics resize': [] }
+for (const s of loadSamples()) {
+  const full = await sharp(s.bytes).raw().toBuffer({ resolveWithObject: true })
+  const { width: fw, height: fh } = full.info
+  const ultra = new Uint8Array((fw / 2) * (fh / 2) * 3)
+  for (let i = 0; i < ultra.length; i++) {
+    const c = i % 3
+    const x = Math.floor(i / 3) % (fw / 2)
+    const y = Math.floor(i / 3 / (fw / 2))
+    const at = (yy: number, xx: number) => full.data[(yy * fw + xx) * 3 + c]!
+    ultra[i] = Math.floor((at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1) + 2) / 4)
+  }
+  for (const [what, turbo] of [['libvips shrink-on-load', false], ['TurboJPEG, Ultralytics resize', true]] as const) {
+    const pixels = new PixelBuffers({ width: w, height: h, pad: manifest.input.letterboxPad }, 1)
+    const pre = await letterboxInto(s.bytes, pixels, 0, { maxPixels: 50_000_000, fullFrameTurbo: turbo })
+    if (pre.rgb.data.length !== ultra.length) throw new Error(`${s.file}: not shrunk to half size`)
+    let sum = 0
+    for (let i = 0; i < ultra.length; i++) sum += Math.abs(pre.rgb.data[i]! - ultra[i]!)
+    pixelDiffs[what]!.push(sum / ultra.length)
+  }
+}
+console.log("\nmean |grey level| difference from Ultralytics' resize of the accurate decode, per sample")
+for (const [what, v] of Object.entries(pixelDiffs)) console.log(`${what.padEnd(36)} median ${median(v).toFixed(3)}  max ${Math.max(...v).toFixed(3)}`)
 await session.release()

@@ -44,7 +44,7 @@ export function envList(list: string): Record<string, string> {
 
 const HELP = `npm run bench -- [--quick | --report-only] [--rounds N] [--seconds S] [--sizes vga,1mp,2mp,5mp] [--raw-batches 1,2,4,8]
   [--stations N] [--ceiling-stations N] [--http-concurrency N] [--no-profile] [--no-first-load]
-  [--workers N] [--threads N] [--batch N] [--models DIR] [--model NAME] [--out DIR]`
+  [--workers N] [--threads N] [--batch N] [--full-frame-decoder libvips|turbojpeg] [--models DIR] [--model NAME] [--out DIR]`
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -66,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       workers: { type: 'string' },
       threads: { type: 'string' },
       batch: { type: 'string' },
+      'full-frame-decoder': { type: 'string' },
       models: { type: 'string', default: 'models' },
       model: { type: 'string', default: 'detector' },
       out: { type: 'string', default: 'bench' },
@@ -89,6 +90,11 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (v.workers !== undefined) env.INFERENCE_WORKERS = String(int('workers', v.workers, 1))
   if (v.threads !== undefined) env.INFERENCE_THREADS = String(int('threads', v.threads, 1))
   if (v.batch !== undefined) env.BATCH_MAX_SIZE = String(int('batch', v.batch, 1))
+  const decoder = v['full-frame-decoder']
+  if (decoder !== undefined) {
+    if (decoder !== 'libvips' && decoder !== 'turbojpeg') throw new RangeError(`--full-frame-decoder must be libvips or turbojpeg, got ${decoder}`)
+    env.FULL_FRAME_DECODER = decoder
+  }
   // the model under test serves every stage: the engine (loadConfig(env)) and both servers read these
   const modelsDir = resolve(v.models)
   env.LINESIGHT_MODELS_DIR = modelsDir

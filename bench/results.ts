@@ -94,7 +94,7 @@ export interface Inputs {
   machine: MachineInfo
   model: ModelInfo
   load: { start: LoadAverage; end: LoadAverage }
-  layout: { workers: number; threadsPerWorker: number; batchMaxSize: number; prefetch: number; stations: number; ceilingStations: number; httpConcurrency: number; seconds: number; warmupMs: number }
+  layout: { workers: number; threadsPerWorker: number; batchMaxSize: number; fullFrameDecoder?: string; prefetch: number; stations: number; ceilingStations: number; httpConcurrency: number; seconds: number; warmupMs: number }
   frames: FrameSet[]
   modelSize: { width: number; height: number; meanBytes: number; fullMeanBytes: number }
   /** The first-load measurement, or why it did not run. */

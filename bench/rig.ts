@@ -23,6 +23,8 @@ export const OPAQUE_FRAME_BYTES = 100 * 1024
 export interface Rig {
   plan: ThreadPlan
   batchMaxSize: number
+  /** FULL_FRAME_DECODER of every stage (--full-frame-decoder). */
+  fullFrameDecoder: 'libvips' | 'turbojpeg'
   /** Frames the server's processor keeps in flight; the engine stage keeps as many. */
   prefetch: number
   maxPixels: number
@@ -76,6 +78,7 @@ export async function startRig(opts: BenchOptions, manifest: DetectManifest, mod
         maxBatch: Math.max(...opts.rawBatches),
         frameSets: [...frames.map((f) => f.jpegs), modelSize.jpegs],
         maxPixels: config.maxPixels,
+        fullFrameDecoder: config.fullFrameDecoder,
       }),
       openBenchEngine(config, opts.modelsDir),
       LoadGenerator.start(),
@@ -90,6 +93,7 @@ export async function startRig(opts: BenchOptions, manifest: DetectManifest, mod
   return {
     plan,
     batchMaxSize: config.batchMaxSize,
+    fullFrameDecoder: config.fullFrameDecoder,
     prefetch: processorPrefetch(plan.workers, config.batchMaxSize),
     maxPixels: config.maxPixels,
     frames,

@@ -127,6 +127,7 @@ async function main(): Promise<void> {
       workers: rig.plan.workers,
       threadsPerWorker: rig.plan.threadsPerWorker,
       batchMaxSize: rig.batchMaxSize,
+      fullFrameDecoder: rig.fullFrameDecoder,
       prefetch: rig.prefetch,
       stations: opts.stations,
       ceilingStations: opts.ceilingStations,

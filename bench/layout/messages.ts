@@ -22,6 +22,8 @@ export interface LoopInit {
   /** JPEG frames per frame set; a task names the set it uses. */
   frameSets: Uint8Array[][]
   maxPixels: number
+  /** The servers' FULL_FRAME_DECODER, so the decode stage (and the bound) decodes as they do. */
+  fullFrameDecoder: 'libvips' | 'turbojpeg'
 }
 
 export type ToLoop =

@@ -60,9 +60,9 @@ export class LoopWorkers {
     readonly layout: { workers: number; threadsPerWorker: number },
   ) {}
 
-  static async start(opts: { workers: number; threadsPerWorker: number; manifest: DetectManifest; modelBytes: Uint8Array; maxBatch: number; frameSets: Uint8Array[][]; maxPixels: number }): Promise<LoopWorkers> {
+  static async start(opts: { workers: number; threadsPerWorker: number; manifest: DetectManifest; modelBytes: Uint8Array; maxBatch: number; frameSets: Uint8Array[][]; maxPixels: number; fullFrameDecoder: 'libvips' | 'turbojpeg' }): Promise<LoopWorkers> {
     const threads = Array.from({ length: opts.workers }, () => {
-      const init: LoopInit = { manifest: opts.manifest, modelBytes: opts.modelBytes, threads: opts.threadsPerWorker, maxBatch: opts.maxBatch, frameSets: opts.frameSets, maxPixels: opts.maxPixels }
+      const init: LoopInit = { manifest: opts.manifest, modelBytes: opts.modelBytes, threads: opts.threadsPerWorker, maxBatch: opts.maxBatch, frameSets: opts.frameSets, maxPixels: opts.maxPixels, fullFrameDecoder: opts.fullFrameDecoder }
       return new LoopThread(spawnTsWorker(new URL('./loop-worker.ts', import.meta.url), { workerData: init }))
     })
     const pool = new LoopWorkers(threads, { workers: opts.workers, threadsPerWorker: opts.threadsPerWorker })

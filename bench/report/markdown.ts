@@ -22,7 +22,7 @@ interface Details {
   machine: MachineInfo
   loadAverage: { start: LoadAverage; end: LoadAverage }
   model: ModelInfo
-  layout: { workers: number; threadsPerWorker: number; batchMaxSize: number; prefetch: number; stations: number; ceilingStations: number; httpConcurrency: number; seconds: number; warmupMs: number }
+  layout: { workers: number; threadsPerWorker: number; batchMaxSize: number; fullFrameDecoder?: string; prefetch: number; stations: number; ceilingStations: number; httpConcurrency: number; seconds: number; warmupMs: number }
   targets: Target[]
   raw: { byBatch: Record<string, Rate>; bestBatch: number }
   sizes: SizeResult[]
@@ -82,7 +82,7 @@ export function reportMarkdown(r: Results, findings: string | undefined): string
         ['model', `${d.model.name} ${d.model.version}, ${d.model.fileKB} KB, ${d.model.parameters.toLocaleString('en')} parameters`],
         ['model sha256', `\`${d.model.sha256}\` (${d.model.sha256Verified ? 'matches the manifest' : 'DOES NOT match the manifest'})`],
         ['model input / output', `${d.model.input}; ${d.model.output}`],
-        ['layout', `${d.layout.workers} inference worker(s) x ${d.layout.threadsPerWorker} intra-op thread(s), BATCH_MAX_SIZE=${d.layout.batchMaxSize}, ${d.layout.prefetch} frames in flight (the processor's prefetch)`],
+        ['layout', `${d.layout.workers} inference worker(s) x ${d.layout.threadsPerWorker} intra-op thread(s), BATCH_MAX_SIZE=${d.layout.batchMaxSize}, FULL_FRAME_DECODER=${d.layout.fullFrameDecoder ?? 'libvips'}, ${d.layout.prefetch} frames in flight (the processor's prefetch)`],
         ['load', `${d.layout.stations} stations over /ws/station (credit ${d.e2e.ws.credit ?? '?'} each); ${d.layout.httpConcurrency} concurrent HTTP requests; ${d.layout.ceilingStations} stations for the gateway ceiling; one load-generator process for all`],
       ],
     ),

@@ -32,6 +32,12 @@ export const SETTINGS = {
   // --- ingest limits ---
   maxFrameBytes: setting('MAX_FRAME_BYTES', int(1024, 256 * MiB), 16 * MiB, 'Largest image accepted over WebSocket or `POST /api/v1/detect`, bytes.'),
   maxPixels: setting('MAX_PIXELS', int(1, 1e9), 40_000_000, 'Largest image accepted, width x height; bigger images are refused with 413 before decoding.'),
+  fullFrameDecoder: setting(
+    'FULL_FRAME_DECODER',
+    z.enum(['libvips', 'turbojpeg']),
+    'libvips',
+    'How a JPEG larger than the model input is decoded and shrunk: `libvips` (shrink-on-load, then a linear resize) or `turbojpeg` (decoded whole by TurboJPEG, then shrunk exactly as Ultralytics\' letterbox does, `cv2.resize` with `INTER_LINEAR`; only for an upright sRGB JPEG a whole k >= 2 times the letterbox\'s size and at most 2 MP, libvips for any other). `turbojpeg` costs about a quarter of the decode CPU for a 640x480 frame into a 320 px model and moves scores by up to 0.05 against `libvips` (bench/FINDINGS.md, "Full frames without libvips"). A model-size frame from a station is decoded by TurboJPEG either way.',
+  ),
   stationCredit: setting('STATION_CREDIT', int(1, 1024), 8, 'Frames a station may have in flight; frames beyond it are answered `busy`.'),
   kioskMaxBufferedBytes: setting('KIOSK_MAX_BUFFERED_BYTES', int(1024), 1 * MiB, 'A kiosk whose socket has more than this buffered is skipped for new results until it drains.'),
 

@@ -36,6 +36,8 @@ export interface EngineSettings {
   batchMaxDelayMs: number
   watchdogTimeoutMs: number
   maxPixels: number
+  /** FULL_FRAME_DECODER. @default 'libvips' */
+  fullFrameDecoder?: 'libvips' | 'turbojpeg' | undefined
   modelsWatch: boolean
   modelsWatchDebounceMs: number
   watchdogMaxRestartsPerMinute: number
@@ -175,6 +177,7 @@ export async function createInferenceEngine(opts: EngineOptions): Promise<PoolIn
     workers: plan.workers,
     threadsPerWorker: plan.threadsPerWorker,
     maxPixels: s.maxPixels,
+    ...(s.fullFrameDecoder ? { fullFrameDecoder: s.fullFrameDecoder } : {}),
     eps: s.executionProviders,
     epFallback: s.epFallback,
     batch: { maxSize: s.batchMaxSize, maxDelayMs: s.batchMaxDelayMs },

@@ -131,6 +131,8 @@ export type FromWorker = ReadyMessage | LoadedReply | InferredReply | DoneReply 
 export interface WorkerInit {
   threads: number
   maxPixels: number
+  /** FULL_FRAME_DECODER: `turbojpeg` decodes a JPEG a whole k times the letterbox's size with TurboJPEG and shrinks it as Ultralytics does (preprocess.ts). */
+  fullFrameDecoder?: 'libvips' | 'turbojpeg'
   /**
    * A background worker (candidate models in shadow): its thread, and every thread onnxruntime
    * starts from it, run at the lowest CPU priority; it makes no thumbnails (nobody keeps a

@@ -1,5 +1,7 @@
 ;; Interleaved 8-bit RGB -> planar float32 RGB, each value / 255: a model's input from decoded
-;; pixels, 16 pixels per step with WebAssembly SIMD. The source of planar.wasm (rebuild with
+;; pixels, 16 pixels per step with WebAssembly SIMD (`planar`); and a camera frame k times the
+;; letterbox's size shrunk to it as Ultralytics' letterbox does (`shrink`, linear-shrink.ts). The
+;; source of planar.wasm (rebuild with
 ;; `npm run wasm:build`; server/inference/pixels.test.ts fails when the two differ). pixels.ts owns
 ;; the memory and checks every address before calling in; an address out of the memory traps.
 ;;
@@ -74,4 +76,87 @@
     (v128.store offset=16 (local.get $at) (f32x4.div (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $half))) (local.get $k)))
     (local.set $half (i16x8.extend_high_i8x16_u (local.get $bytes)))
     (v128.store offset=32 (local.get $at) (f32x4.div (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $half))) (local.get $k)))
-    (v128.store offset=48 (local.get $at) (f32x4.div (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $half))) (local.get $k)))))
+    (v128.store offset=48 (local.get $at) (f32x4.div (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $half))) (local.get $k))))
+
+
+  ;; cv2.resize with INTER_LINEAR (Ultralytics' letterbox) by a whole factor k, from a w x (k oh)
+  ;; RGB image at $src (rows of 3w bytes, packed) to ow x oh at $dst (ow = w / k): output pixel x
+  ;; samples source x k + (k - 1) / 2, which for an odd k is one pixel and for an even k lies halfway
+  ;; between two, so each output pixel is the mean of the c x c pixels (c = 1 or 2) at offset
+  ;; $o = (k - c) / 2 of its k x k block, rounded half up: (sum + c*c/2) / (c*c), the division as a
+  ;; multiply by ceil(2^32 / (c*c)) and a shift. The c rows are summed first, 16 bytes per step
+  ;; into $acc (3w u16s), then each pixel's c columns. The row loop reads up to 15 bytes past a row
+  ;; and writes up to 30 past the sums: the caller leaves that room (linear-shrink.ts).
+  (func (export "shrink") (param $src i32) (param $w i32) (param $k i32) (param $c i32) (param $o i32) (param $ow i32) (param $oh i32) (param $acc i32) (param $dst i32)
+    (local $rowBytes i32) (local $oy i32) (local $r i32) (local $s i32) (local $a i32) (local $end i32)
+    (local $ox i32) (local $j i32) (local $d i32) (local $half i32) (local $m i64) (local $step i32)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $v v128)
+    (local.set $rowBytes (i32.mul (local.get $w) (i32.const 3)))
+    (local.set $half (i32.shr_u (i32.mul (local.get $c) (local.get $c)) (i32.const 1)))
+    ;; ceil(2^32 / (c*c))
+    (local.set $m (i64.div_u
+      (i64.add (i64.const 0x100000000) (i64.extend_i32_u (i32.sub (i32.mul (local.get $c) (local.get $c)) (i32.const 1))))
+      (i64.extend_i32_u (i32.mul (local.get $c) (local.get $c)))))
+    ;; end of the sums, the row's bytes rounded up to 16, two bytes each
+    (local.set $end (i32.add (local.get $acc)
+      (i32.shl (i32.and (i32.add (local.get $rowBytes) (i32.const 15)) (i32.const -16)) (i32.const 1))))
+    ;; bytes of sums from one output pixel's window to the next: k pixels of 3 u16s
+    (local.set $step (i32.mul (local.get $k) (i32.const 6)))
+    (local.set $d (local.get $dst))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $oy) (local.get $oh)))
+        ;; the window's c rows, summed per byte into $acc
+        (local.set $r (i32.const 0))
+        (local.set $s (i32.add (local.get $src)
+          (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $k)) (local.get $o)) (local.get $rowBytes))))
+        (block $summed
+          (loop $windowRows
+            (br_if $summed (i32.ge_u (local.get $r) (local.get $c)))
+            (local.set $a (local.get $acc))
+            (local.set $j (local.get $s))
+            (block $rowDone
+              (loop $vec
+                (br_if $rowDone (i32.ge_u (local.get $a) (local.get $end)))
+                (local.set $v (v128.load (local.get $j)))
+                (if (i32.eqz (local.get $r))
+                  (then
+                    (v128.store (local.get $a) (i16x8.extend_low_i8x16_u (local.get $v)))
+                    (v128.store offset=16 (local.get $a) (i16x8.extend_high_i8x16_u (local.get $v))))
+                  (else
+                    (v128.store (local.get $a) (i16x8.add (v128.load (local.get $a)) (i16x8.extend_low_i8x16_u (local.get $v))))
+                    (v128.store offset=16 (local.get $a) (i16x8.add (v128.load offset=16 (local.get $a)) (i16x8.extend_high_i8x16_u (local.get $v))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (local.set $a (i32.add (local.get $a) (i32.const 32)))
+                (br $vec)))
+            (local.set $s (i32.add (local.get $s) (local.get $rowBytes)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $windowRows)))
+        ;; each output pixel's c columns of sums -> its mean
+        (local.set $a (i32.add (local.get $acc) (i32.mul (local.get $o) (i32.const 6))))
+        (local.set $ox (i32.const 0))
+        (block $rowOut
+          (loop $cols
+            (br_if $rowOut (i32.ge_u (local.get $ox) (local.get $ow)))
+            (local.set $s0 (local.get $half))
+            (local.set $s1 (local.get $half))
+            (local.set $s2 (local.get $half))
+            (local.set $j (i32.const 0))
+            (block $windowDone
+              (loop $window
+                (br_if $windowDone (i32.ge_u (local.get $j) (local.get $c)))
+                (local.set $r (i32.add (local.get $a) (i32.mul (local.get $j) (i32.const 6))))
+                (local.set $s0 (i32.add (local.get $s0) (i32.load16_u (local.get $r))))
+                (local.set $s1 (i32.add (local.get $s1) (i32.load16_u offset=2 (local.get $r))))
+                (local.set $s2 (i32.add (local.get $s2) (i32.load16_u offset=4 (local.get $r))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $window)))
+            (i32.store8 (local.get $d) (i32.wrap_i64 (i64.shr_u (i64.mul (i64.extend_i32_u (local.get $s0)) (local.get $m)) (i64.const 32))))
+            (i32.store8 offset=1 (local.get $d) (i32.wrap_i64 (i64.shr_u (i64.mul (i64.extend_i32_u (local.get $s1)) (local.get $m)) (i64.const 32))))
+            (i32.store8 offset=2 (local.get $d) (i32.wrap_i64 (i64.shr_u (i64.mul (i64.extend_i32_u (local.get $s2)) (local.get $m)) (i64.const 32))))
+            (local.set $d (i32.add (local.get $d) (i32.const 3)))
+            (local.set $a (i32.add (local.get $a) (local.get $step)))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+            (br $cols)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $rows)))))

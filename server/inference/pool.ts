@@ -27,6 +27,8 @@ export interface PoolOptions {
   workers: number
   threadsPerWorker: number
   maxPixels: number
+  /** FULL_FRAME_DECODER (WorkerInit.fullFrameDecoder). @default 'libvips' */
+  fullFrameDecoder?: 'libvips' | 'turbojpeg'
   eps: readonly string[]
   epFallback: boolean
   batch: BatchPolicy
@@ -260,6 +262,7 @@ export class WorkerPool {
       {
         threads: this.opts.threadsPerWorker,
         maxPixels: this.opts.maxPixels,
+        ...(this.opts.fullFrameDecoder ? { fullFrameDecoder: this.opts.fullFrameDecoder } : {}),
         ...(this.opts.background ? { background: true } : {}),
         ...(this.opts.testHooks ? { testHooks: this.opts.testHooks } : {}),
       },

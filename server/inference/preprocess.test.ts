@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp, { type Sharp } from 'sharp'
 import { describe, expect, test } from 'vitest'
+import { LinearShrinker } from './linear-shrink.ts'
 import { PixelBuffers } from './pixels.ts'
 import { encodeThumbnail, letterboxInto, readHeader } from './preprocess.ts'
 import { ROOT } from '../../test/helpers/server.ts'
@@ -155,6 +156,68 @@ describe('letterboxInto', () => {
       const e = await letterboxInto(jpeg.subarray(0, jpeg.length >> 1), buffers(64), 0, { maxPixels: 1e6 }).catch((x: unknown) => x)
       expect(e).toBeInstanceOf(InferenceError)
       expect((e as InferenceError).code).toBe('undecodable')
+    })
+  })
+
+  describe('a plain JPEG k times the letterbox size, with fullFrameTurbo (FULL_FRAME_DECODER=turbojpeg)', () => {
+    /** A w x h photo-like JPEG (gradients and edges). */
+    async function frame(w: number, h: number, extra?: (s: Sharp) => Sharp): Promise<Uint8Array> {
+      const px = Buffer.alloc(w * h * 3)
+      for (let i = 0; i < w * h; i++) {
+        const x = i % w
+        const y = Math.floor(i / w)
+        px[i * 3] = (x * 3) & 255
+        px[i * 3 + 1] = (y * 2 + (x > w / 3 ? 80 : 0)) & 255
+        px[i * 3 + 2] = ((x ^ y) * 5) & 255
+      }
+      const s = sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      return new Uint8Array(await (extra ? extra(s) : s).jpeg({ quality: 90 }).toBuffer())
+    }
+    /** TurboJPEG's own pixels of the frame, shrunk k times by the kernel linear-shrink.test.ts holds to cv2.resize. */
+    async function turboShrunk(jpeg: Uint8Array, k: number): Promise<Uint8Array> {
+      const { default: jpegTurbo } = await import('@julusian/jpeg-turbo')
+      const { width, height } = (await sharp(jpeg).metadata()) as { width: number; height: number }
+      const s = new LinearShrinker()
+      jpegTurbo.decompressSync(Buffer.from(jpeg), s.input(width, height), { format: jpegTurbo.FORMAT_RGB })
+      return s.shrink(width, height, k)
+    }
+
+    test.each([
+      [128, 96, 64, 2],
+      [192, 108, 64, 3],
+    ])('a %ix%i frame into a %i px input: TurboJPEG shrunk %i times, libvips geometry, pixels near libvips', async (w, h, size, k) => {
+      const jpeg = await frame(w, h)
+      const [mb, vb] = [buffers(size), buffers(size)]
+      const a = await letterboxInto(jpeg, mb, 0, { maxPixels: 1e6, fullFrameTurbo: true })
+      const b = await letterboxInto(jpeg, vb, 0, { maxPixels: 1e6 })
+      expect(a.letterbox).toEqual(b.letterbox)
+      expect([a.width, a.height, a.rgb.width, a.rgb.height]).toEqual([w, h, w / k, h / k])
+      expect(Buffer.from(a.rgb.data).equals(Buffer.from(await turboShrunk(jpeg, k)))).toBe(true)
+      const mean = mb.tensor.reduce((n, v, i) => n + Math.abs(v - vb.tensor[i]!) * 255, 0) / mb.tensor.length
+      // another resampling, not libvips' pixels, and the same picture (at an odd k Ultralytics'
+      // resize samples one pixel where libvips averages: a few grey levels on this busy pattern)
+      expect(mean).toBeGreaterThan(0)
+      expect(mean).toBeLessThan(6)
+    })
+
+    test('off by default, and not taken where libvips must resize or convert: libvips pixels exactly', async () => {
+      const same = async (jpeg: Uint8Array, size: number) => {
+        const [mb, vb] = [buffers(size), buffers(size)]
+        await letterboxInto(jpeg, mb, 0, { maxPixels: 1e6, fullFrameTurbo: true })
+        await letterboxInto(jpeg, vb, 0, { maxPixels: 1e6, turboJpeg: false })
+        return floats(mb.tensor) === floats(vb.tensor)
+      }
+      const jpeg = await frame(128, 96)
+      const [db, vb] = [buffers(64), buffers(64)]
+      await letterboxInto(jpeg, db, 0, { maxPixels: 1e6 })
+      await letterboxInto(jpeg, vb, 0, { maxPixels: 1e6, turboJpeg: false })
+      expect(floats(db.tensor)).toBe(floats(vb.tensor))
+      // 1.5 times, not a whole multiple
+      expect(await same(await frame(96, 72), 64)).toBe(true)
+      // a colour profile other than sRGB
+      expect(await same(await frame(128, 96, (s) => s.withIccProfile('p3')), 64)).toBe(true)
+      // stored rotated (EXIF orientation 6)
+      expect(await same(await frame(128, 96, (s) => s.withMetadata({ orientation: 6 })), 64)).toBe(true)
     })
   })
 })

@@ -7,12 +7,16 @@
  * (pixels.ts), which is reused from frame to frame. A JPEG that is already at the letterbox's
  * size (what a station's model-size uplink sends) skips libvips: libjpeg-turbo's TurboJPEG API
  * decodes it in the calling thread, about a seventh of the CPU of the same decode through sharp
- * (bench/FINDINGS.md, "A model-size frame without libvips"). The letterbox geometry comes from
+ * (bench/FINDINGS.md, "A model-size frame without libvips"). With FULL_FRAME_DECODER=turbojpeg,
+ * so does one that is an exact multiple of it up to 2 MP (a 640x480 camera frame for a 320 px
+ * model): decoded whole, then shrunk as Ultralytics' letterbox shrinks it (linear-shrink.ts). The
+ * letterbox geometry comes from
  * shared/inference/letterbox.ts, the same function the browser and the decoder use.
  */
 import jpegTurbo from '@julusian/jpeg-turbo'
 import sharp, { type Metadata, type OutputInfo } from 'sharp'
 import { computeLetterbox, type Letterbox } from '../../shared/inference/letterbox.ts'
+import { LinearShrinker, MAX_SHRINK_PIXELS, shrinkFactor } from './linear-shrink.ts'
 import { sniffImageSize, type HeaderSize } from './image-header.ts'
 import type { PixelBuffers } from './pixels.ts'
 import { InferenceError } from './types.ts'
@@ -37,6 +41,12 @@ export interface PreprocessOptions {
   fastShrinkOnLoad?: boolean
   /** TurboJPEG for a plain JPEG already at the letterbox's size; off only to compare with libvips. @default true */
   turboJpeg?: boolean
+  /**
+   * A plain JPEG a whole k >= 2 times the letterbox's size (at most 2 MP) decoded whole by
+   * TurboJPEG, then shrunk as cv2.resize INTER_LINEAR does (linear-shrink.ts), instead of libvips'
+   * shrink-on-load and resize: FULL_FRAME_DECODER=turbojpeg. @default false
+   */
+  fullFrameTurbo?: boolean
 }
 
 /** Formats a camera or a browser sends. Everything else (SVG, TIFF, PDF...) widens the attack surface for nothing. */
@@ -91,8 +101,12 @@ export async function letterboxInto(image: Uint8Array, pixels: PixelBuffers, slo
   const lb = computeLetterbox(width, height, target.width, target.height)
   const atLetterboxSize = lb.resizedWidth === width && lb.resizedHeight === height
   const upright = format === 'jpeg' && orientation === 1
-  // TurboJPEG decodes straight into the slot's pixel buffer; libvips' pixels are copied there
-  const decoded = (atLetterboxSize && upright && profile !== 'other' && opts.turboJpeg !== false && decodePlainJpeg(image, width, height, pixels.rgbSlot(slot))) || (await decodeWithSharp(image, lb, width, height, opts))
+  const plain = upright && profile !== 'other' && opts.turboJpeg !== false
+  // TurboJPEG decodes straight into the slot's pixel buffer; a shrunk frame's and libvips' pixels are copied there
+  const decoded =
+    (plain && atLetterboxSize && decodePlainJpeg(image, width, height, pixels.rgbSlot(slot))) ||
+    (plain && opts.fullFrameTurbo === true && decodeAndShrink(image, width, height, lb)) ||
+    (await decodeWithSharp(image, lb, width, height, opts))
   const data = pixels.letterbox(slot, decoded, lb)
   return { width, height, letterbox: lb, rgb: { data, width: lb.resizedWidth, height: lb.resizedHeight }, uprightJpeg: upright }
 }
@@ -116,6 +130,21 @@ function decodePlainJpeg(image: Uint8Array, width: number, height: number, into:
   } catch {
     return undefined
   }
+}
+
+let shrinker: LinearShrinker | undefined
+
+/**
+ * A plain JPEG a whole k >= 2 times the letterbox's size, at most MAX_SHRINK_PIXELS: TurboJPEG
+ * decodes it whole and it is shrunk as Ultralytics' letterbox shrinks it (linear-shrink.ts).
+ * Undefined for any other frame, or when TurboJPEG cannot decode it. 640x480 into 320x240: about a
+ * quarter of the CPU of libvips' shrink-on-load (bench/FINDINGS.md, "Full frames without libvips").
+ */
+function decodeAndShrink(image: Uint8Array, width: number, height: number, lb: Letterbox): Uint8Array | undefined {
+  const k = shrinkFactor(width, height, { width: lb.resizedWidth, height: lb.resizedHeight })
+  if (k === undefined || width * height > MAX_SHRINK_PIXELS) return undefined
+  shrinker ??= new LinearShrinker()
+  return decodePlainJpeg(image, width, height, shrinker.input(width, height)) && shrinker.shrink(width, height, k)
 }
 
 async function decodeWithSharp(image: Uint8Array, lb: Letterbox, width: number, height: number, opts: PreprocessOptions): Promise<Uint8Array> {

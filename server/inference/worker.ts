@@ -61,7 +61,7 @@ async function infer(req: InferRequest): Promise<void> {
     req.frames.map(async (f, i) => {
       const t0 = performance.now()
       try {
-        const p = await letterboxInto(f.image, model.pixels, i, { maxPixels: init.maxPixels })
+        const p = await letterboxInto(f.image, model.pixels, i, { maxPixels: init.maxPixels, fullFrameTurbo: init.fullFrameDecoder === 'turbojpeg' })
         return { ok: true as const, p, ms: performance.now() - t0 }
       } catch (e) {
         return { ok: false as const, error: toWire(e, 'undecodable') }

@@ -35,11 +35,11 @@ export async function loadDetector(dir = join(ROOT, 'models/detector')): Promise
   return { manifest, file: join(dir, manifest.file) }
 }
 
-/** The server's preprocessing: decode + letterbox with sharp into NCHW float32. */
-export async function prepare(image: Uint8Array, manifest: DetectManifest): Promise<{ input: Tensor; letterbox: Letterbox }> {
+/** The server's preprocessing: decode + letterbox into NCHW float32 (`fullFrameTurbo`: as with FULL_FRAME_DECODER=turbojpeg). */
+export async function prepare(image: Uint8Array, manifest: DetectManifest, opts: { fullFrameTurbo?: boolean } = {}): Promise<{ input: Tensor; letterbox: Letterbox }> {
   const [, , h, w] = manifest.input.shape as [number, number, number, number]
   const pixels = new PixelBuffers({ width: w, height: h, pad: manifest.input.letterboxPad }, 1)
-  const pre = await letterboxInto(new Uint8Array(image), pixels, 0, { maxPixels: 50_000_000 })
+  const pre = await letterboxInto(new Uint8Array(image), pixels, 0, { maxPixels: 50_000_000, ...opts })
   return { input: { data: pixels.tensor, dims: [1, 3, h, w] }, letterbox: pre.letterbox }
 }
 
