@@ -200,6 +200,14 @@ describe('letterboxInto', () => {
       expect(mean).toBeLessThan(6)
     })
 
+    test("a batch's frames decoded together each get their own pixels", async () => {
+      const [one, two] = [await frame(128, 96), await frame(128, 96, (s) => s.negate())]
+      const b = new PixelBuffers({ width: 64, height: 64, pad: 114 }, 2)
+      const [a0, a1] = await Promise.all([letterboxInto(one, b, 0, { maxPixels: 1e6, fullFrameTurbo: true }), letterboxInto(two, b, 1, { maxPixels: 1e6, fullFrameTurbo: true })])
+      expect(Buffer.from(a0.rgb.data).equals(Buffer.from(await turboShrunk(one, 2)))).toBe(true)
+      expect(Buffer.from(a1.rgb.data).equals(Buffer.from(await turboShrunk(two, 2)))).toBe(true)
+    })
+
     test('off by default, and not taken where libvips must resize or convert: libvips pixels exactly', async () => {
       const same = async (jpeg: Uint8Array, size: number) => {
         const [mb, vb] = [buffers(size), buffers(size)]

@@ -10,8 +10,8 @@
  * (bench/FINDINGS.md, "A model-size frame without libvips"). With FULL_FRAME_DECODER=turbojpeg,
  * so does one that is an exact multiple of it up to 2 MP (a 640x480 camera frame for a 320 px
  * model): decoded whole, then shrunk as Ultralytics' letterbox shrinks it (linear-shrink.ts). The
- * letterbox geometry comes from
- * shared/inference/letterbox.ts, the same function the browser and the decoder use.
+ * letterbox geometry comes from shared/inference/letterbox.ts, the same function the browser and
+ * the decoder use.
  */
 import jpegTurbo from '@julusian/jpeg-turbo'
 import sharp, { type Metadata, type OutputInfo } from 'sharp'
@@ -132,6 +132,10 @@ function decodePlainJpeg(image: Uint8Array, width: number, height: number, into:
   }
 }
 
+/**
+ * One per thread, shared by a batch's frames: letterboxInto copies a shrunk frame into its slot
+ * with no await between the decode and the copy, so another frame's decode cannot overwrite it.
+ */
 let shrinker: LinearShrinker | undefined
 
 /**
