@@ -80,6 +80,7 @@ describe('LinearShrinker', () => {
     expect(() => s.input(MAX_SHRINK_PIXELS + 1, 1)).toThrow(RangeError)
     s.input(30, 20)
     expect(() => s.shrink(30, 20, 4)).toThrow(/does not shrink 4 times/)
+    expect(() => s.shrink(30, 20, 1)).toThrow(/does not shrink 1 times/)
     expect(() => s.shrink(1920, 1080, 2)).toThrow(/without input/)
   })
 })

@@ -9,8 +9,8 @@
  * frame, and by another resampling (bench/FINDINGS.md, "Full frames without libvips").
  *
  * One per worker thread. Its memory grows to the largest frame it was given (at most
- * MAX_SHRINK_PIXELS, about 6 MB) and is kept: a WebAssembly memory cannot shrink, and a line's
- * cameras send one size.
+ * MAX_SHRINK_PIXELS: about 8 MB for 1920x1080, the frame, its row sums and the shrunk frame) and is
+ * kept: a WebAssembly memory cannot shrink, and a line's cameras send one size.
  */
 import { readFileSync } from 'node:fs'
 
@@ -38,7 +38,7 @@ export class LinearShrinker {
   constructor() {
     compiled ??= new WebAssembly.Module(readFileSync(new URL('./planar.wasm', import.meta.url)))
     // the most room input() asks for: the most pixels in one row (the longest row sums)
-    this.#memory = new WebAssembly.Memory({ initial: 1, maximum: Math.ceil(layout(MAX_SHRINK_PIXELS, 1, 1).total / PAGE) })
+    this.#memory = new WebAssembly.Memory({ initial: 1, maximum: Math.ceil(layout(MAX_SHRINK_PIXELS, 1, 2).total / PAGE) })
     const instance = new WebAssembly.Instance(compiled, { env: { memory: this.#memory } })
     this.#shrink = instance.exports.shrink as ShrinkKernel
   }
@@ -46,7 +46,8 @@ export class LinearShrinker {
   /** Where a w x h RGB frame is to be decoded (w x h x 3 bytes), valid until the next call. */
   input(w: number, h: number): Buffer {
     check(w, h)
-    const pages = Math.ceil(layout(w, h, 1).total / PAGE) - this.#memory.buffer.byteLength / PAGE
+    // room for the largest shrunk frame, k = 2
+    const pages = Math.ceil(layout(w, h, 2).total / PAGE) - this.#memory.buffer.byteLength / PAGE
     if (pages > 0) this.#memory.grow(pages)
     return Buffer.from(this.#memory.buffer, 0, w * h * 3)
   }
@@ -54,7 +55,7 @@ export class LinearShrinker {
   /** The frame written into `input(w, h)`, shrunk k times: (w / k) x (h / k) x 3 bytes, valid until the next call. */
   shrink(w: number, h: number, k: number): Uint8Array {
     check(w, h)
-    if (!(Number.isInteger(k) && k >= 1 && w % k === 0 && h % k === 0)) throw new RangeError(`a ${w}x${h} frame does not shrink ${k} times`)
+    if (!(Number.isInteger(k) && k >= 2 && w % k === 0 && h % k === 0)) throw new RangeError(`a ${w}x${h} frame does not shrink ${k} times`)
     const l = layout(w, h, k)
     if (l.total > this.#memory.buffer.byteLength) throw new RangeError(`shrink(${w}, ${h}) without input(${w}, ${h}) first`)
     // the source pixels output pixel 0 samples: one for an odd k, two for an even one
