@@ -18,8 +18,10 @@ import sharp from 'sharp'
 import * as ort from 'onnxruntime-node'
 import type { Detection } from '../shared/domain/detection.ts'
 import { iou, uplinkSize } from '../shared/inference/letterbox.ts'
+import { LinearShrinker } from '../server/inference/linear-shrink.ts'
 import { PixelBuffers } from '../server/inference/pixels.ts'
 import { letterboxInto } from '../server/inference/preprocess.ts'
+import type { FullFrameDecoder } from '../server/inference/types.ts'
 import { decode } from '../test/helpers/golden.ts'
 import { loadDetector } from '../test/helpers/runtimes.ts'
 import { loadSamples } from '../test/helpers/samples.ts'
@@ -29,9 +31,9 @@ const { manifest, file } = await loadDetector()
 const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1 })
 const [, , h, w] = manifest.input.shape as [number, number, number, number]
 
-async function detect(bytes: Uint8Array, turboJpeg: boolean, fullFrameTurbo = false): Promise<Detection[]> {
+async function detect(bytes: Uint8Array, turboJpeg: boolean, fullFrameDecoder: FullFrameDecoder = 'libvips'): Promise<Detection[]> {
   const pixels = new PixelBuffers({ width: w, height: h, pad: manifest.input.letterboxPad }, 1)
-  const pre = await letterboxInto(bytes, pixels, 0, { maxPixels: 50_000_000, turboJpeg, fullFrameTurbo })
+  const pre = await letterboxInto(bytes, pixels, 0, { maxPixels: 50_000_000, turboJpeg, fullFrameDecoder })
   const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', pixels.tensor, [1, 3, h, w]) })
   const t = out[manifest.output.name]!
   return decode({ data: t.data as Float32Array, dims: [...t.dims] }, manifest, pre.letterbox)
@@ -62,7 +64,7 @@ for (const s of loadSamples()) {
   shifts['libvips, quality 91']!.push(...scoreShifts(ref, await detect(await frame(91, 'linear'), false)))
   shifts['libvips, cubic resize']!.push(...scoreShifts(ref, await detect(await frame(90, 'cubic'), false)))
   const fullRef = await detect(s.bytes, false)
-  shifts['full: TurboJPEG, Ultralytics resize']!.push(...scoreShifts(fullRef, await detect(s.bytes, true, true)))
+  shifts['full: TurboJPEG, Ultralytics resize']!.push(...scoreShifts(fullRef, await detect(s.bytes, true, 'turbojpeg')))
   shifts['full: libvips, quality 91']!.push(...scoreShifts(fullRef, await detect(new Uint8Array(await sharp(s.bytes).jpeg({ quality: 91 }).toBuffer()), false)))
 }
 console.log('score change against libvips decoding the same frame (model-size: the quality-90 frame; full: the sample), per detection')
@@ -75,20 +77,16 @@ for (const [what, v] of Object.entries(shifts)) {
 // which at exactly half size is the mean of each 2 x 2 block) of libvips' accurate full-size decode
 // (libjpeg's default IDCT, what cv2.imread uses)
 const pixelDiffs: Record<string, number[]> = { 'libvips shrink-on-load': [], 'TurboJPEG, Ultralytics resize': [] }
+// the kernel linear-shrink.test.ts holds to cv2.resize INTER_LINEAR, on libvips' accurate pixels
+const ultralytics = new LinearShrinker()
 for (const s of loadSamples()) {
   const full = await sharp(s.bytes).raw().toBuffer({ resolveWithObject: true })
   const { width: fw, height: fh } = full.info
-  const ultra = new Uint8Array((fw / 2) * (fh / 2) * 3)
-  for (let i = 0; i < ultra.length; i++) {
-    const c = i % 3
-    const x = Math.floor(i / 3) % (fw / 2)
-    const y = Math.floor(i / 3 / (fw / 2))
-    const at = (yy: number, xx: number) => full.data[(yy * fw + xx) * 3 + c]!
-    ultra[i] = Math.floor((at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1) + 2) / 4)
-  }
-  for (const [what, turbo] of [['libvips shrink-on-load', false], ['TurboJPEG, Ultralytics resize', true]] as const) {
+  ultralytics.input(fw, fh).set(full.data)
+  const ultra = ultralytics.shrink(fw, fh, 2)
+  for (const [what, fullFrameDecoder] of [['libvips shrink-on-load', 'libvips'], ['TurboJPEG, Ultralytics resize', 'turbojpeg']] as const) {
     const pixels = new PixelBuffers({ width: w, height: h, pad: manifest.input.letterboxPad }, 1)
-    const pre = await letterboxInto(s.bytes, pixels, 0, { maxPixels: 50_000_000, fullFrameTurbo: turbo })
+    const pre = await letterboxInto(s.bytes, pixels, 0, { maxPixels: 50_000_000, fullFrameDecoder })
     if (pre.rgb.data.length !== ultra.length) throw new Error(`${s.file}: not shrunk to half size`)
     let sum = 0
     for (let i = 0; i < ultra.length; i++) sum += Math.abs(pre.rgb.data[i]! - ultra[i]!)

@@ -90,11 +90,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (v.workers !== undefined) env.INFERENCE_WORKERS = String(int('workers', v.workers, 1))
   if (v.threads !== undefined) env.INFERENCE_THREADS = String(int('threads', v.threads, 1))
   if (v.batch !== undefined) env.BATCH_MAX_SIZE = String(int('batch', v.batch, 1))
-  const decoder = v['full-frame-decoder']
-  if (decoder !== undefined) {
-    if (decoder !== 'libvips' && decoder !== 'turbojpeg') throw new RangeError(`--full-frame-decoder must be libvips or turbojpeg, got ${decoder}`)
-    env.FULL_FRAME_DECODER = decoder
-  }
+  // checked with every other setting by loadConfig(env), before anything is measured
+  if (v['full-frame-decoder'] !== undefined) env.FULL_FRAME_DECODER = v['full-frame-decoder']
   // the model under test serves every stage: the engine (loadConfig(env)) and both servers read these
   const modelsDir = resolve(v.models)
   env.LINESIGHT_MODELS_DIR = modelsDir

@@ -8,6 +8,7 @@ import os from 'node:os'
 import { loadConfig } from '../server/config/index.ts'
 import type { PoolInferenceEngine } from '../server/inference/engine.ts'
 import { planThreads, type ThreadPlan } from '../server/inference/plan.ts'
+import type { FullFrameDecoder } from '../server/inference/types.ts'
 import type { DetectManifest } from '../shared/domain/manifest.ts'
 import { inputSize } from '../shared/domain/manifest.ts'
 import { frameSet, modelSizeSet, opaqueFrames, type FrameSet, type ModelSizeSet } from './frames.ts'
@@ -24,7 +25,7 @@ export interface Rig {
   plan: ThreadPlan
   batchMaxSize: number
   /** FULL_FRAME_DECODER of every stage (--full-frame-decoder). */
-  fullFrameDecoder: 'libvips' | 'turbojpeg'
+  fullFrameDecoder: FullFrameDecoder
   /** Frames the server's processor keeps in flight; the engine stage keeps as many. */
   prefetch: number
   maxPixels: number

@@ -16,7 +16,8 @@ const init = workerData as LoopInit
 const send = (m: FromLoop, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer)
 
 const thresholds = classThresholds(init.manifest)
-const letterbox = (jpeg: Uint8Array, model: WorkerModel, slot = 0) => letterboxInto(jpeg, model.pixels, slot, { maxPixels: init.maxPixels, fullFrameTurbo: init.fullFrameDecoder === 'turbojpeg' })
+const preprocessOptions = { maxPixels: init.maxPixels, fullFrameDecoder: init.fullFrameDecoder }
+const letterbox = (jpeg: Uint8Array, model: WorkerModel, slot = 0) => letterboxInto(jpeg, model.pixels, slot, preprocessOptions)
 
 async function prepare(model: WorkerModel, task: Extract<ToLoop, { type: 'task' }>): Promise<() => Promise<number>> {
   const jpegs = init.frameSets[task.frameSet]!

@@ -4,6 +4,7 @@
  * raw or decode-only figure compares like with like with the engine.
  */
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
+import type { FullFrameDecoder } from '../../server/inference/types.ts'
 
 /**
  * - model: `session.run` on a ready tensor, `batch` frames per call (the raw limit);
@@ -23,7 +24,7 @@ export interface LoopInit {
   frameSets: Uint8Array[][]
   maxPixels: number
   /** The servers' FULL_FRAME_DECODER, so the decode stage (and the bound) decodes as they do. */
-  fullFrameDecoder: 'libvips' | 'turbojpeg'
+  fullFrameDecoder: FullFrameDecoder
 }
 
 export type ToLoop =

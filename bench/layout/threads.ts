@@ -6,6 +6,7 @@
 import type { Worker } from 'node:worker_threads'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
 import { spawnTsWorker } from '../../server/inference/spawn.ts'
+import type { FullFrameDecoder } from '../../server/inference/types.ts'
 import { ownCpuMs } from '../cpu.ts'
 import { latencyOf, type Latency } from '../stats.ts'
 import { windowFromNow, type Window } from '../window.ts'
@@ -60,7 +61,7 @@ export class LoopWorkers {
     readonly layout: { workers: number; threadsPerWorker: number },
   ) {}
 
-  static async start(opts: { workers: number; threadsPerWorker: number; manifest: DetectManifest; modelBytes: Uint8Array; maxBatch: number; frameSets: Uint8Array[][]; maxPixels: number; fullFrameDecoder: 'libvips' | 'turbojpeg' }): Promise<LoopWorkers> {
+  static async start(opts: { workers: number; threadsPerWorker: number; manifest: DetectManifest; modelBytes: Uint8Array; maxBatch: number; frameSets: Uint8Array[][]; maxPixels: number; fullFrameDecoder: FullFrameDecoder }): Promise<LoopWorkers> {
     const threads = Array.from({ length: opts.workers }, () => {
       const init: LoopInit = { manifest: opts.manifest, modelBytes: opts.modelBytes, threads: opts.threadsPerWorker, maxBatch: opts.maxBatch, frameSets: opts.frameSets, maxPixels: opts.maxPixels, fullFrameDecoder: opts.fullFrameDecoder }
       return new LoopThread(spawnTsWorker(new URL('./loop-worker.ts', import.meta.url), { workerData: init }))

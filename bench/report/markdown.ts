@@ -10,7 +10,7 @@ import type { Rate } from '../layout/threads.ts'
 import type { MeasuredRun } from '../load/measured.ts'
 import type { LoadAverage, MachineInfo, ModelInfo } from '../machine.ts'
 import type { ProfileSummary } from '../profile/summary.ts'
-import type { Results, SizeResult, Target } from '../results.ts'
+import type { Inputs, Results, SizeResult, Target } from '../results.ts'
 import type { Latency } from '../stats.ts'
 
 interface Details {
@@ -22,7 +22,7 @@ interface Details {
   machine: MachineInfo
   loadAverage: { start: LoadAverage; end: LoadAverage }
   model: ModelInfo
-  layout: { workers: number; threadsPerWorker: number; batchMaxSize: number; fullFrameDecoder?: string; prefetch: number; stations: number; ceilingStations: number; httpConcurrency: number; seconds: number; warmupMs: number }
+  layout: Inputs['layout']
   targets: Target[]
   raw: { byBatch: Record<string, Rate>; bestBatch: number }
   sizes: SizeResult[]

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { bool, int, list, num, setting, str } from './define.ts'
+import type { FullFrameDecoder } from '../inference/types.ts'
 
 const MiB = 1024 * 1024
 
@@ -34,7 +35,7 @@ export const SETTINGS = {
   maxPixels: setting('MAX_PIXELS', int(1, 1e9), 40_000_000, 'Largest image accepted, width x height; bigger images are refused with 413 before decoding.'),
   fullFrameDecoder: setting(
     'FULL_FRAME_DECODER',
-    z.enum(['libvips', 'turbojpeg']),
+    z.enum(['libvips', 'turbojpeg'] as const satisfies readonly FullFrameDecoder[]),
     'libvips',
     'How a JPEG larger than the model input is decoded and shrunk: `libvips` (shrink-on-load, then a linear resize) or `turbojpeg` (decoded whole by TurboJPEG, then shrunk exactly as Ultralytics\' letterbox does, `cv2.resize` with `INTER_LINEAR`; only for an upright sRGB JPEG a whole k >= 2 times the letterbox\'s size and at most 2 MP, libvips for any other). `turbojpeg` costs about a quarter of the decode CPU for a 640x480 frame into a 320 px model and moves scores by up to 0.05 against `libvips` (bench/FINDINGS.md, "Full frames without libvips"). A model-size frame from a station is decoded by TurboJPEG either way.',
   ),

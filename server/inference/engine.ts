@@ -17,6 +17,7 @@ import {
   type EngineHooks,
   type EngineLog,
   type EngineStatus,
+  type FullFrameDecoder,
   type InferOutcome,
   type InferRequest,
   type LoadedModel,
@@ -37,7 +38,7 @@ export interface EngineSettings {
   watchdogTimeoutMs: number
   maxPixels: number
   /** FULL_FRAME_DECODER. @default 'libvips' */
-  fullFrameDecoder?: 'libvips' | 'turbojpeg' | undefined
+  fullFrameDecoder?: FullFrameDecoder | undefined
   modelsWatch: boolean
   modelsWatchDebounceMs: number
   watchdogMaxRestartsPerMinute: number
@@ -177,7 +178,7 @@ export async function createInferenceEngine(opts: EngineOptions): Promise<PoolIn
     workers: plan.workers,
     threadsPerWorker: plan.threadsPerWorker,
     maxPixels: s.maxPixels,
-    ...(s.fullFrameDecoder ? { fullFrameDecoder: s.fullFrameDecoder } : {}),
+    fullFrameDecoder: s.fullFrameDecoder,
     eps: s.executionProviders,
     epFallback: s.epFallback,
     batch: { maxSize: s.batchMaxSize, maxDelayMs: s.batchMaxDelayMs },

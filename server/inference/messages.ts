@@ -6,7 +6,7 @@
 import type { Detection } from '../../shared/domain/detection.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
 import type { ThreadPriority } from './thread-priority.ts'
-import type { InferenceErrorCode, ModelLoadErrorCode } from './types.ts'
+import type { FullFrameDecoder, InferenceErrorCode, ModelLoadErrorCode } from './types.ts'
 
 /** A model version inside a worker: name@version, unique because the registry refuses a reused version. */
 export type ModelKey = string
@@ -131,8 +131,8 @@ export type FromWorker = ReadyMessage | LoadedReply | InferredReply | DoneReply 
 export interface WorkerInit {
   threads: number
   maxPixels: number
-  /** FULL_FRAME_DECODER: `turbojpeg` decodes a JPEG a whole k times the letterbox's size with TurboJPEG and shrinks it as Ultralytics does (preprocess.ts). */
-  fullFrameDecoder?: 'libvips' | 'turbojpeg'
+  /** FULL_FRAME_DECODER (types.ts). @default 'libvips' */
+  fullFrameDecoder?: FullFrameDecoder | undefined
   /**
    * A background worker (candidate models in shadow): its thread, and every thread onnxruntime
    * starts from it, run at the lowest CPU priority; it makes no thumbnails (nobody keeps a

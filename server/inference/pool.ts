@@ -13,7 +13,7 @@ import type { DetectManifest } from '../../shared/domain/manifest.ts'
 import { BatchQueue, type BatchPolicy } from './batcher.ts'
 import type { FrameInput, FrameOk, InferredReply, LoadedReply, ModelKey, ProviderFailure, TestHooks } from './messages.ts'
 import { RecentMedian } from './recent-median.ts'
-import { InferenceError, type EngineHooks, type EngineLog } from './types.ts'
+import { InferenceError, type EngineHooks, type EngineLog, type FullFrameDecoder } from './types.ts'
 import { RestartLimiter, Watchdog, type RestartPolicy } from './watchdog.ts'
 import { WorkerHandle, wireToError, type DeathNotice } from './worker-handle.ts'
 
@@ -28,7 +28,7 @@ export interface PoolOptions {
   threadsPerWorker: number
   maxPixels: number
   /** FULL_FRAME_DECODER (WorkerInit.fullFrameDecoder). @default 'libvips' */
-  fullFrameDecoder?: 'libvips' | 'turbojpeg'
+  fullFrameDecoder?: FullFrameDecoder | undefined
   eps: readonly string[]
   epFallback: boolean
   batch: BatchPolicy
@@ -262,7 +262,7 @@ export class WorkerPool {
       {
         threads: this.opts.threadsPerWorker,
         maxPixels: this.opts.maxPixels,
-        ...(this.opts.fullFrameDecoder ? { fullFrameDecoder: this.opts.fullFrameDecoder } : {}),
+        fullFrameDecoder: this.opts.fullFrameDecoder,
         ...(this.opts.background ? { background: true } : {}),
         ...(this.opts.testHooks ? { testHooks: this.opts.testHooks } : {}),
       },

@@ -26,6 +26,20 @@ const buffers = (size: number) => {
   return b
 }
 
+/** A w x h photo-like JPEG: smooth gradients and edges, where an IDCT's rounding shows. */
+async function photo(w = 64, h = 48, extra?: (s: Sharp) => Sharp): Promise<Uint8Array> {
+  const px = Buffer.alloc(w * h * 3)
+  for (let i = 0; i < w * h; i++) {
+    const x = i % w
+    const y = Math.floor(i / w)
+    px[i * 3] = (x * 4) & 255
+    px[i * 3 + 1] = (y * 5 + (x > (w * 15) / 32 ? 90 : 0)) & 255
+    px[i * 3 + 2] = ((x ^ y) * 7) & 255
+  }
+  const s = sharp(px, { raw: { width: w, height: h, channels: 3 } })
+  return new Uint8Array(await (extra ? extra(s) : s).jpeg({ quality: 90 }).toBuffer())
+}
+
 describe('letterboxInto', () => {
   test('letterboxes into planar RGB 0..1 with grey 114 padding, as Ultralytics does', async () => {
     const b = buffers(32)
@@ -73,19 +87,6 @@ describe('letterboxInto', () => {
   })
 
   describe('a plain JPEG at the letterbox size (TurboJPEG, not libvips)', () => {
-    /** A 64x48 photo-like JPEG: smooth gradients and edges, where an IDCT's rounding shows. */
-    async function photo(extra?: (s: Sharp) => Sharp): Promise<Uint8Array> {
-      const px = Buffer.alloc(64 * 48 * 3)
-      for (let i = 0; i < 64 * 48; i++) {
-        const x = i % 64
-        const y = Math.floor(i / 64)
-        px[i * 3] = (x * 4) & 255
-        px[i * 3 + 1] = (y * 5 + (x > 30 ? 90 : 0)) & 255
-        px[i * 3 + 2] = ((x ^ y) * 7) & 255
-      }
-      const s = sharp(px, { raw: { width: 64, height: 48, channels: 3 } })
-      return new Uint8Array(await (extra ? extra(s) : s).jpeg({ quality: 90 }).toBuffer())
-    }
     const decodeBoth = async (jpeg: Uint8Array) => {
       const tb = buffers(64)
       const vb = buffers(64)
@@ -114,7 +115,7 @@ describe('letterboxInto', () => {
     })
 
     test('leaves a JPEG with a colour profile to libvips, which converts it to sRGB', async () => {
-      const { mean } = await decodeBoth(await photo((s) => s.withIccProfile('p3')))
+      const { mean } = await decodeBoth(await photo(64, 48, (s) => s.withIccProfile('p3')))
       expect(mean).toBe(0)
     })
 
@@ -130,7 +131,7 @@ describe('letterboxInto', () => {
     })
 
     test('leaves a CMYK JPEG to libvips', async () => {
-      const { mean, turbo } = await decodeBoth(await photo((s) => s.toColourspace('cmyk')))
+      const { mean, turbo } = await decodeBoth(await photo(64, 48, (s) => s.toColourspace('cmyk')))
       expect(mean).toBe(0)
       expect(turbo.some((v) => v > 0 && v !== PAD)).toBe(true)
     })
@@ -159,20 +160,7 @@ describe('letterboxInto', () => {
     })
   })
 
-  describe('a plain JPEG k times the letterbox size, with fullFrameTurbo (FULL_FRAME_DECODER=turbojpeg)', () => {
-    /** A w x h photo-like JPEG (gradients and edges). */
-    async function frame(w: number, h: number, extra?: (s: Sharp) => Sharp): Promise<Uint8Array> {
-      const px = Buffer.alloc(w * h * 3)
-      for (let i = 0; i < w * h; i++) {
-        const x = i % w
-        const y = Math.floor(i / w)
-        px[i * 3] = (x * 3) & 255
-        px[i * 3 + 1] = (y * 2 + (x > w / 3 ? 80 : 0)) & 255
-        px[i * 3 + 2] = ((x ^ y) * 5) & 255
-      }
-      const s = sharp(px, { raw: { width: w, height: h, channels: 3 } })
-      return new Uint8Array(await (extra ? extra(s) : s).jpeg({ quality: 90 }).toBuffer())
-    }
+  describe('a plain JPEG k times the letterbox size, with FULL_FRAME_DECODER=turbojpeg', () => {
     /** TurboJPEG's own pixels of the frame, shrunk k times by the kernel linear-shrink.test.ts holds to cv2.resize. */
     async function turboShrunk(jpeg: Uint8Array, k: number): Promise<Uint8Array> {
       const { default: jpegTurbo } = await import('@julusian/jpeg-turbo')
@@ -186,9 +174,9 @@ describe('letterboxInto', () => {
       [128, 96, 64, 2],
       [192, 108, 64, 3],
     ])('a %ix%i frame into a %i px input: TurboJPEG shrunk %i times, libvips geometry, pixels near libvips', async (w, h, size, k) => {
-      const jpeg = await frame(w, h)
+      const jpeg = await photo(w, h)
       const [mb, vb] = [buffers(size), buffers(size)]
-      const a = await letterboxInto(jpeg, mb, 0, { maxPixels: 1e6, fullFrameTurbo: true })
+      const a = await letterboxInto(jpeg, mb, 0, { maxPixels: 1e6, fullFrameDecoder: 'turbojpeg' })
       const b = await letterboxInto(jpeg, vb, 0, { maxPixels: 1e6 })
       expect(a.letterbox).toEqual(b.letterbox)
       expect([a.width, a.height, a.rgb.width, a.rgb.height]).toEqual([w, h, w / k, h / k])
@@ -201,9 +189,9 @@ describe('letterboxInto', () => {
     })
 
     test("a batch's frames decoded together each get their own pixels", async () => {
-      const [one, two] = [await frame(128, 96), await frame(128, 96, (s) => s.negate())]
+      const [one, two] = [await photo(128, 96), await photo(128, 96, (s) => s.negate())]
       const b = new PixelBuffers({ width: 64, height: 64, pad: 114 }, 2)
-      const [a0, a1] = await Promise.all([letterboxInto(one, b, 0, { maxPixels: 1e6, fullFrameTurbo: true }), letterboxInto(two, b, 1, { maxPixels: 1e6, fullFrameTurbo: true })])
+      const [a0, a1] = await Promise.all([letterboxInto(one, b, 0, { maxPixels: 1e6, fullFrameDecoder: 'turbojpeg' }), letterboxInto(two, b, 1, { maxPixels: 1e6, fullFrameDecoder: 'turbojpeg' })])
       expect(Buffer.from(a0.rgb.data).equals(Buffer.from(await turboShrunk(one, 2)))).toBe(true)
       expect(Buffer.from(a1.rgb.data).equals(Buffer.from(await turboShrunk(two, 2)))).toBe(true)
     })
@@ -211,21 +199,21 @@ describe('letterboxInto', () => {
     test('off by default, and not taken where libvips must resize or convert: libvips pixels exactly', async () => {
       const same = async (jpeg: Uint8Array, size: number) => {
         const [mb, vb] = [buffers(size), buffers(size)]
-        await letterboxInto(jpeg, mb, 0, { maxPixels: 1e6, fullFrameTurbo: true })
+        await letterboxInto(jpeg, mb, 0, { maxPixels: 1e6, fullFrameDecoder: 'turbojpeg' })
         await letterboxInto(jpeg, vb, 0, { maxPixels: 1e6, turboJpeg: false })
         return floats(mb.tensor) === floats(vb.tensor)
       }
-      const jpeg = await frame(128, 96)
+      const jpeg = await photo(128, 96)
       const [db, vb] = [buffers(64), buffers(64)]
       await letterboxInto(jpeg, db, 0, { maxPixels: 1e6 })
       await letterboxInto(jpeg, vb, 0, { maxPixels: 1e6, turboJpeg: false })
       expect(floats(db.tensor)).toBe(floats(vb.tensor))
       // 1.5 times, not a whole multiple
-      expect(await same(await frame(96, 72), 64)).toBe(true)
+      expect(await same(await photo(96, 72), 64)).toBe(true)
       // a colour profile other than sRGB
-      expect(await same(await frame(128, 96, (s) => s.withIccProfile('p3')), 64)).toBe(true)
+      expect(await same(await photo(128, 96, (s) => s.withIccProfile('p3')), 64)).toBe(true)
       // stored rotated (EXIF orientation 6)
-      expect(await same(await frame(128, 96, (s) => s.withMetadata({ orientation: 6 })), 64)).toBe(true)
+      expect(await same(await photo(128, 96, (s) => s.withMetadata({ orientation: 6 })), 64)).toBe(true)
     })
   })
 })

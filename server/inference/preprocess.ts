@@ -19,7 +19,7 @@ import { computeLetterbox, type Letterbox } from '../../shared/inference/letterb
 import { LinearShrinker, MAX_SHRINK_PIXELS, shrinkFactor } from './linear-shrink.ts'
 import { sniffImageSize, type HeaderSize } from './image-header.ts'
 import type { PixelBuffers } from './pixels.ts'
-import { InferenceError } from './types.ts'
+import { InferenceError, type FullFrameDecoder } from './types.ts'
 
 export interface Preprocessed {
   /** Image size after EXIF orientation, the frame boxes are reported in. */
@@ -42,11 +42,11 @@ export interface PreprocessOptions {
   /** TurboJPEG for a plain JPEG already at the letterbox's size; off only to compare with libvips. @default true */
   turboJpeg?: boolean
   /**
-   * A plain JPEG a whole k >= 2 times the letterbox's size (at most 2 MP) decoded whole by
-   * TurboJPEG, then shrunk as cv2.resize INTER_LINEAR does (linear-shrink.ts), instead of libvips'
-   * shrink-on-load and resize: FULL_FRAME_DECODER=turbojpeg. @default false
+   * FULL_FRAME_DECODER. `turbojpeg`: a plain JPEG a whole k >= 2 times the letterbox's size (at most
+   * 2 MP) decoded whole by TurboJPEG, then shrunk as cv2.resize INTER_LINEAR does (linear-shrink.ts),
+   * instead of by libvips' shrink-on-load and resize. @default 'libvips'
    */
-  fullFrameTurbo?: boolean
+  fullFrameDecoder?: FullFrameDecoder | undefined
 }
 
 /** Formats a camera or a browser sends. Everything else (SVG, TIFF, PDF...) widens the attack surface for nothing. */
@@ -105,7 +105,7 @@ export async function letterboxInto(image: Uint8Array, pixels: PixelBuffers, slo
   // TurboJPEG decodes straight into the slot's pixel buffer; a shrunk frame's and libvips' pixels are copied there
   const decoded =
     (plain && atLetterboxSize && decodePlainJpeg(image, width, height, pixels.rgbSlot(slot))) ||
-    (plain && opts.fullFrameTurbo === true && decodeAndShrink(image, width, height, lb)) ||
+    (plain && opts.fullFrameDecoder === 'turbojpeg' && decodeAndShrink(image, width, height, lb)) ||
     (await decodeWithSharp(image, lb, width, height, opts))
   const data = pixels.letterbox(slot, decoded, lb)
   return { width, height, letterbox: lb, rgb: { data, width: lb.resizedWidth, height: lb.resizedHeight }, uprightJpeg: upright }

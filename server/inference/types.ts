@@ -5,6 +5,13 @@
 import type { Detection } from '../../shared/domain/detection.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
 
+/**
+ * FULL_FRAME_DECODER: how a JPEG larger than the model input is decoded and shrunk (preprocess.ts).
+ * `turbojpeg` takes a plain JPEG a whole k times the letterbox's size to TurboJPEG and
+ * linear-shrink.ts; `libvips` (the default), and every other frame, to libvips.
+ */
+export type FullFrameDecoder = 'libvips' | 'turbojpeg'
+
 export interface InferRequest {
   frameId: string
   /**

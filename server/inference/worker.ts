@@ -18,6 +18,8 @@ import { ModelCheckError, loadWorkerModel, runBatch, type WorkerModel } from './
 if (!parentPort) throw new Error('worker.ts runs as a worker thread (see spawn.ts)')
 const port = parentPort
 const init = workerData as WorkerInit
+/** The same for every frame of this thread. */
+const preprocessOptions = { maxPixels: init.maxPixels, fullFrameDecoder: init.fullFrameDecoder }
 // Before any session exists: onnxruntime's threads inherit this thread's nice value and policy when it creates them.
 const priority = init.background ? lowerOwnPriority() : undefined
 // libvips' settings are the process's, not this thread's: the verdict workers' values hold.
@@ -61,7 +63,7 @@ async function infer(req: InferRequest): Promise<void> {
     req.frames.map(async (f, i) => {
       const t0 = performance.now()
       try {
-        const p = await letterboxInto(f.image, model.pixels, i, { maxPixels: init.maxPixels, fullFrameTurbo: init.fullFrameDecoder === 'turbojpeg' })
+        const p = await letterboxInto(f.image, model.pixels, i, preprocessOptions)
         return { ok: true as const, p, ms: performance.now() - t0 }
       } catch (e) {
         return { ok: false as const, error: toWire(e, 'undecodable') }

@@ -14,6 +14,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { parseManifest, type DetectManifest } from '../../shared/domain/manifest.ts'
 import { PixelBuffers } from '../../server/inference/pixels.ts'
 import { letterboxInto } from '../../server/inference/preprocess.ts'
+import type { FullFrameDecoder } from '../../server/inference/types.ts'
 import type { Letterbox } from '../../shared/inference/letterbox.ts'
 import { collectProblems, launchChromium } from './browser.ts'
 import { ROOT } from './server.ts'
@@ -35,8 +36,8 @@ export async function loadDetector(dir = join(ROOT, 'models/detector')): Promise
   return { manifest, file: join(dir, manifest.file) }
 }
 
-/** The server's preprocessing: decode + letterbox into NCHW float32 (`fullFrameTurbo`: as with FULL_FRAME_DECODER=turbojpeg). */
-export async function prepare(image: Uint8Array, manifest: DetectManifest, opts: { fullFrameTurbo?: boolean } = {}): Promise<{ input: Tensor; letterbox: Letterbox }> {
+/** The server's preprocessing: decode + letterbox into NCHW float32, with a FULL_FRAME_DECODER. */
+export async function prepare(image: Uint8Array, manifest: DetectManifest, opts: { fullFrameDecoder?: FullFrameDecoder } = {}): Promise<{ input: Tensor; letterbox: Letterbox }> {
   const [, , h, w] = manifest.input.shape as [number, number, number, number]
   const pixels = new PixelBuffers({ width: w, height: h, pad: manifest.input.letterboxPad }, 1)
   const pre = await letterboxInto(new Uint8Array(image), pixels, 0, { maxPixels: 50_000_000, ...opts })

@@ -11,6 +11,7 @@ import { loadDetector, nodeRuntime, prepare, type Runtime } from '../helpers/run
 import { loadSamples } from '../helpers/samples.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import type { DetectManifest } from '../../shared/domain/manifest.ts'
+import type { FullFrameDecoder } from '../../server/inference/types.ts'
 
 let server: RunningServer
 let runtime: Runtime
@@ -29,8 +30,8 @@ afterAll(async () => {
   await server?.stop()
 })
 
-async function expected(bytes: Uint8Array, fullFrameTurbo: boolean) {
-  const { input, letterbox } = await prepare(bytes, manifest, { fullFrameTurbo })
+async function expected(bytes: Uint8Array, fullFrameDecoder: FullFrameDecoder) {
+  const { input, letterbox } = await prepare(bytes, manifest, { fullFrameDecoder })
   return decode(await runtime.run(input), manifest, letterbox)
 }
 
@@ -41,9 +42,9 @@ describe('FULL_FRAME_DECODER=turbojpeg', () => {
       const res = await server.admin('/api/v1/detect?line=L1&station=S1', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: s.bytes as BodyInit })
       expect(res.status, s.file).toBe(200)
       const got = ((await res.json()) as InspectionResult).detections
-      expect(parityProblems(await expected(s.bytes, true), got), s.file).toEqual([])
+      expect(parityProblems(await expected(s.bytes, 'turbojpeg'), got), s.file).toEqual([])
       expect(missing(s.boxes, got), s.file).toEqual((golden.get(s.file) ?? []).map((k) => expect.objectContaining({ class: k.class })))
-      if (parityProblems(await expected(s.bytes, false), got).length > 0) unlikeLibvips++
+      if (parityProblems(await expected(s.bytes, 'libvips'), got).length > 0) unlikeLibvips++
     }
     // the setting reached the workers: libvips' detections differ on some samples
     expect(unlikeLibvips).toBeGreaterThan(0)
