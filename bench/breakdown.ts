@@ -6,7 +6,7 @@
  * onnxruntime, libvips, libjpeg, V8, the kernel).
  *
  *   npx tsx bench/breakdown.ts [--root <checkout>] [--frames model-size|full] [--seconds 5]
- *       [--stations 4] [--rate R] [--perf <file.data>] [--profile] [--env K=V,K=V] [--noop]
+ *       [--stations 4] [--rate R] [--http] [--perf <file.data>] [--profile] [--env K=V,K=V] [--noop]
  *
  * `--noop` serves with the benchmark's no-op engine (bench/noop: no decode, no model, no worker
  * thread, every frame passes): what the server costs per frame around inference, the floor that
@@ -14,6 +14,10 @@
  *
  * `--rate R`: the stations offer R frames/s in all (open loop) instead of keeping their credit in
  * flight: where the CPU goes at a given load (half load pays per frame what full load shares).
+ *
+ * `--http`: `--stations` clients each keep one `POST /api/v1/detect` of a full 640x480 frame in
+ * flight instead (the benchmark's `httpFullFrameOverBound` load); `--frames` and `--rate` do not
+ * apply.
  *
  * `perf report -i <file.data> --sort comm,dso` then shows the split by thread and library.
  * Writes nothing else.
@@ -26,6 +30,7 @@ import { threadCpuMs } from './cpu.ts'
 import { frameSet, modelSizeSet } from './frames.ts'
 import { loadAverage } from './machine.ts'
 import { measuredRun } from './load/measured.ts'
+import type { LoadCommand } from './load/protocol.ts'
 import { LoadGenerator } from './load/remote.ts'
 import { envList } from './options.ts'
 import { summariseProfile } from './profile/summary.ts'
@@ -45,6 +50,7 @@ const { values: v } = parseArgs({
     env: { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
     noop: { type: 'boolean', default: false },
+    http: { type: 'boolean', default: false },
   },
 })
 const env: Record<string, string> = { AUTH_REQUIRED: 'false', ...envList(v.env) }
@@ -56,8 +62,10 @@ const gen = await LoadGenerator.start()
 // (--cpu-prof would be per thread, but NODE_OPTIONS does not allow it)
 const nodeOptions = v.perf ? ['--perf-basic-prof'] : []
 const s = await startLinesight({ noop: v.noop, env, nodeOptions, ...(v.root ? { root: v.root } : {}) })
-const command = (seconds: number) => ({
-  type: 'stations' as const,
+const command = (seconds: number): LoadCommand => v.http
+  ? { type: 'http', url: s.detectUrl('breakdown', 'h1'), concurrency: Number(v.stations), images: vga.jpegs, warmupMs: 1000, seconds }
+  : {
+  type: 'stations',
   url: s.wsUrl,
   line: 'breakdown',
   stations: Number(v.stations),
@@ -66,11 +74,11 @@ const command = (seconds: number) => ({
   width: small?.width ?? vga.width,
   height: small?.height ?? vga.height,
   ...(small ? { from: small.from } : {}),
-  completeOn: 'result' as const,
+  completeOn: 'result',
   ...(v.rate ? { rate: Number(v.rate) } : {}),
   warmupMs: 1000,
   seconds,
-})
+}
 /** Frames and model calls so far (linesight_inference_batch_size's sum and count, every model). */
 async function batches(): Promise<{ frames: number; calls: number }> {
   const text = await (await fetch(`${s.server.url}/metrics`, { headers: authHeaders(s.server.url) })).text()

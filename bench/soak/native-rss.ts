@@ -54,7 +54,7 @@ async function journal(frames: number, inFlight: number, sample: (i: number) => 
   const waiting: string[] = []
   try {
     for (let i = 1; i <= frames; i++) {
-      j.add({ message: { id: `f${i}`, headers: { line: 'L', station: 'S' }, body: bodies[i % bodies.length]! }, priority: 'live', attempts: 0, expiresAt: Infinity })
+      j.add({ message: { id: `f${i}`, headers: { line: 'L', station: 'S' }, body: bodies[i % bodies.length]! }, priority: 'live', attempts: 0, expiresAt: Infinity, journaled: true })
       waiting.push(`f${i}`)
       if (waiting.length > inFlight) j.remove(waiting.shift()!)
       await turn()

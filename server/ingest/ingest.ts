@@ -36,12 +36,15 @@ export class FrameFailed extends CodedError {
 export class FrameIngest {
   constructor(private readonly deps: IngestDeps) {}
 
-  /** Resolves once the frame is queued (broker-confirmed); rejects with FrameRefused. */
-  async submit(job: FrameJob, priority: Priority = 'live'): Promise<void> {
+  /**
+   * Resolves once the frame is queued (broker-confirmed); rejects with FrameRefused.
+   * `durable: false` where the sender keeps the frame until its outcome (PublishOptions).
+   */
+  async submit(job: FrameJob, priority: Priority = 'live', { durable = true }: { durable?: boolean } = {}): Promise<void> {
     const { queue, metrics, liveFrameTtlMs } = this.deps
     metrics.framesReceived.inc({ line: job.line, source: job.source })
     try {
-      await queue.publish(toQueueMessage(job), priority === 'live' ? { priority, ttlMs: liveFrameTtlMs } : { priority })
+      await queue.publish(toQueueMessage(job), { priority, ...(priority === 'live' ? { ttlMs: liveFrameTtlMs } : {}), ...(durable ? {} : { durable }) })
     } catch (err) {
       if (err instanceof QueueFullError) {
         metrics.framesDropped.inc({ reason: 'busy' })
@@ -52,7 +55,11 @@ export class FrameIngest {
     }
   }
 
-  /** HTTP detect: queue the frame and wait for its result. */
+  /**
+   * HTTP detect: queue the frame and wait for its result. Not journaled (`durable: false`): the
+   * caller holds the frame and is answered only with its result or an error, so after a crash it
+   * sends the frame again, and a replayed copy would only make a record nobody asked for.
+   */
   async detect(job: FrameJob, timeoutMs: number, signal?: AbortSignal): Promise<InspectionResult> {
     const release = await this.deps.hub.holdLine(job.line)
     try {
@@ -82,7 +89,7 @@ export class FrameIngest {
         clearTimeout(timer)
         stop()
       })
-      this.submit(job, 'live').catch((err: unknown) => {
+      this.submit(job, 'live', { durable: false }).catch((err: unknown) => {
         clearTimeout(timer)
         stop()
         reject(err instanceof Error ? err : new Error(String(err)))

@@ -15,6 +15,8 @@ export interface Waiting {
   /** ms since the epoch; Infinity when it never expires. */
   expiresAt: number
   lastError?: string
+  /** Written to the journal (so removed from it when settled); false for `durable: false` frames. */
+  journaled: boolean
 }
 
 export class Lane {

@@ -6,7 +6,8 @@
  *
  * With a journal (journal.ts; the all-in-one process keeps one in the data folder) every frame is
  * also written to disk before `publish` resolves and replayed by the next process: an accepted
- * frame outlives a kill. Without one, frames live in this process's memory only.
+ * frame outlives a kill. Without one, and for a frame published with `durable: false` (its sender
+ * keeps it: types.ts), frames live in this process's memory only.
  *
  * A frame whose id is already waiting or delivered is not queued twice: a station that resends a
  * frame after a reconnect gets the result of the copy already queued.
@@ -110,10 +111,11 @@ export class EmbeddedQueue implements FrameQueue {
     if (lane.size >= max) throw new QueueFullError(opts.priority, max)
     const ttl = opts.priority === 'live' ? Math.min(opts.ttlMs ?? Infinity, this.opts.liveTtlMs) : (opts.ttlMs ?? Infinity)
     const expiresAt = Date.now() + ttl
-    const w: Waiting = { message, priority: opts.priority, attempts: 0, expiresAt }
+    const journal = opts.durable === false ? undefined : this.#journal
+    const w: Waiting = { message, priority: opts.priority, attempts: 0, expiresAt, journaled: journal !== undefined }
     // on disk before the caller is told it is queued; a write that fails (disk full) refuses the frame
     try {
-      this.#journal?.add(w)
+      journal?.add(w)
     } catch (err) {
       this.#report(err, 'writing a frame to the queue journal (refused)')
       throw err
@@ -247,7 +249,7 @@ export class EmbeddedQueue implements FrameQueue {
   /** Acknowledged: no longer this queue's to deliver, nor the journal's to keep. */
   #gone(w: Waiting): void {
     this.#present.delete(w.message.id)
-    this.#journal?.remove(w.message.id)
+    if (w.journaled) this.#journal?.remove(w.message.id)
   }
 
   #deadLetter(w: Waiting, reason: DeadLetterReason): void {
@@ -264,7 +266,7 @@ export class EmbeddedQueue implements FrameQueue {
         this.#report(err, 'onDeadLetter listener')
       }
     }
-    if (!this.#journal) return
+    if (!this.#journal || !w.journaled) return
     // The frame leaves the journal only once its error record is written: a kill before that
     // replays it and the next process dead-letters it again (the store keeps one record per frame
     // id). A listener that fails leaves it there for the next start to try again.

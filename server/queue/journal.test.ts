@@ -122,6 +122,43 @@ describe('the embedded queue journal', () => {
     await after.close()
   })
 
+  it('keeps a frame published with durable: false in memory only: delivered as any other, never written, never replayed', async () => {
+    const file = nextFile()
+    const first = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    await first.publish(message('kept', 1), { priority: 'live' })
+    await first.publish(message('caller-holds', 2), { priority: 'live', durable: false })
+    await first.publish(message('refused', 3), { priority: 'live', durable: false })
+    const rows = () => {
+      const db = new Database(file, { readonly: true })
+      try {
+        return (db.prepare('SELECT id FROM frames ORDER BY seq').all() as { id: string }[]).map((r) => r.id)
+      } finally {
+        db.close()
+      }
+    }
+    expect(rows()).toEqual(['kept'])
+    const dead: string[] = []
+    first.onDeadLetter((d) => void dead.push(d.message.id))
+    const got: { id: string; first: number }[] = []
+    const held: (() => void)[] = []
+    await first.consume(async (d) => {
+      got.push({ id: d.message.id, first: d.message.body[0]! })
+      if (d.message.id === 'refused') return d.nack({ requeue: false })
+      return new Promise<void>((resolve) => held.push(resolve))
+    }, { prefetch: 3 })
+    await waitFor(() => got.length === 3 && dead.length === 1, { what: 'three deliveries and a dead letter' })
+    expect(got).toEqual([{ id: 'kept', first: 1 }, { id: 'caller-holds', first: 2 }, { id: 'refused', first: 3 }])
+    crash(first)
+    const second = new EmbeddedQueue({ ...options, journal: new QueueJournal(file) })
+    expect(second.replayed).toBe(1)
+    const replayed: string[] = []
+    await second.consume(async (d) => void replayed.push(d.message.id), { prefetch: 1 })
+    await waitFor(() => replayed.length === 1, { what: 'the replayed frame' })
+    expect(replayed).toEqual(['kept'])
+    await second.close()
+    expect(rows()).toEqual([])
+  })
+
   it("keeps a dead-lettered frame until its listener's record is written, so a kill in between dead-letters it again at the next start", async () => {
     const file = nextFile()
     const journal = new QueueJournal(file)

@@ -1,6 +1,7 @@
 /**
  * The embedded queue's journal: every frame it accepts is written to a SQLite file in the data
- * folder before `publish` resolves (so before the station is told `accepted`), and removed once
+ * folder before `publish` resolves (so before the station is told `accepted`; not a frame published
+ * with `durable: false`, whose sender keeps it: types.ts), and removed once
  * its delivery is acknowledged (after the result was recorded) or, dead-lettered, its error record
  * was written (embedded.ts). On start
  * the queue replays what is left: a process killed mid-stream (SIGKILL, OOM) loses no accepted
@@ -129,6 +130,7 @@ export class QueueJournal {
       priority: r.priority,
       attempts: r.attempts,
       expiresAt: r.expires_at ?? Infinity,
+      journaled: true,
     }))
   }
 

@@ -40,6 +40,15 @@ export interface PublishOptions {
    * only shorten it.
    */
   ttlMs?: number
+  /**
+   * `false`: the frame need not outlive this process, because its sender keeps it until the
+   * outcome and sends it again if the answer never comes (`POST /api/v1/detect`: the caller is
+   * answered with the result or an error, never with "accepted"). The embedded queue then keeps it
+   * in memory only, not in its journal: a crash loses it, and the next process does not infer a
+   * frame whose result nobody waits for (a record under a frame id its caller never saw). RabbitMQ's
+   * quorum queues keep every message on disk whatever this says. Default `true`.
+   */
+  durable?: boolean
 }
 
 export interface Delivery {

@@ -9,18 +9,24 @@
  * Asserts: every frame a station saw `accepted` has exactly one record, every frame sent ends with
  * exactly one record, none of them an error; and the new process did replay frames from its
  * journal (server/queue/journal.ts), so the kill did hit accepted frames not yet recorded.
+ *
+ * `POST /api/v1/detect` requests queued behind that backlog at the kill are not journaled (their
+ * callers hold the frames and get an error, not `accepted`): the new process must not infer and
+ * record them, so their line ends with exactly one record per request that was answered 200.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { resultsOfLine } from '../helpers/broker.ts'
+import { metricValue, resultsOfLine } from '../helpers/broker.ts'
 import { loadSamples } from '../helpers/samples.ts'
 import { FAULT_TEST_ENV, type RunningServer, startServer } from '../helpers/server.ts'
 import { StationClient, type OutgoingFrame } from '../helpers/station-client.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const LINE = 'L-sigkill'
+const HTTP_LINE = 'L-sigkill-http'
+const HTTP_REQUESTS = 4
 const STATIONS = 3
 const FRAMES_PER_STATION = 30
 const WINDOW = 6
@@ -145,7 +151,24 @@ describe('the all-in-one process killed with SIGKILL mid-stream', () => {
       what: 'a backlog of accepted frames',
     })
     const waitingAtKill = stations.reduce((n, s) => n + s.acceptedWaiting, 0)
+    // synchronous requests queued behind the backlog: each is answered with its result or fails
+    const running = server
+    const detects = samples.slice(0, HTTP_REQUESTS).map((s) =>
+      running
+        .admin(`/api/v1/detect?line=${HTTP_LINE}&station=H1`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: s.bytes as BodyInit })
+        .then((r) => r.status, () => 'dropped' as const),
+    )
+    await waitFor(async () => metricValue(await (await running.admin('/metrics')).text(), 'linesight_frames_received_total', { line: HTTP_LINE, source: 'http' }) === HTTP_REQUESTS, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      what: 'the detect requests queued',
+    })
     await server.kill()
+    const answers = await Promise.all(detects)
+    expect(answers.filter((a) => a !== 200 && a !== 'dropped')).toEqual([])
+    const answered = answers.filter((a) => a === 200).length
+    // the check below needs a request the kill cut off (its frame was queued, never answered)
+    expect(answered).toBeLessThan(HTTP_REQUESTS)
     await waitFor(() => stations.every((s) => s.closed), { timeoutMs: 30_000, what: 'the stations to see the connection drop' })
     await Promise.all(streaming)
     const sentBeforeKill = stations.reduce((n, s) => n + s.sent, 0)
@@ -175,5 +198,7 @@ describe('the all-in-one process killed with SIGKILL mid-stream', () => {
     expect(all.filter((id) => count.get(id) !== 1)).toEqual([])
     expect(records).toHaveLength(all.length)
     expect(records.filter((r) => r.error).map((r) => `${r.frameId}:${r.error!.code}`)).toEqual([])
+    // the detect frames the kill cut off were not replayed: only the answered ones have records
+    expect(await resultsOfLine(server.url, HTTP_LINE)).toHaveLength(answered)
   })
 })
