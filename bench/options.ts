@@ -24,6 +24,8 @@ export interface BenchOptions {
   profile: boolean
   /** A station's first load in Chromium (bench/first-load.ts); off with --no-first-load. */
   firstLoad: boolean
+  /** Capture -> verdict at a station in Chromium (bench/station-latency.ts); off with --no-station-latency. */
+  stationLatency: boolean
   modelsDir: string
   model: string
   /** Folder the report, results.json and charts are written to (absolute; a relative --out is under the checkout). */
@@ -43,7 +45,7 @@ export function envList(list: string): Record<string, string> {
 }
 
 const HELP = `npm run bench -- [--quick | --report-only] [--rounds N] [--seconds S] [--sizes vga,1mp,2mp,5mp] [--raw-batches 1,2,4,8]
-  [--stations N] [--ceiling-stations N] [--http-concurrency N] [--no-profile] [--no-first-load]
+  [--stations N] [--ceiling-stations N] [--http-concurrency N] [--no-profile] [--no-first-load] [--no-station-latency]
   [--workers N] [--threads N] [--batch N] [--full-frame-decoder libvips|turbojpeg] [--models DIR] [--model NAME] [--out DIR]`
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -63,6 +65,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'http-concurrency': { type: 'string', default: '8' },
       'no-profile': { type: 'boolean', default: false },
       'no-first-load': { type: 'boolean', default: false },
+      'no-station-latency': { type: 'boolean', default: false },
       workers: { type: 'string' },
       threads: { type: 'string' },
       batch: { type: 'string' },
@@ -111,6 +114,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     httpConcurrency: int('http-concurrency', v['http-concurrency'], 8),
     profile: !v['no-profile'],
     firstLoad: !v['no-first-load'],
+    stationLatency: !v['no-station-latency'],
     modelsDir,
     model: v.model,
     out: isAbsolute(v.out) ? v.out : resolve(ROOT, v.out),

@@ -4,6 +4,7 @@
  * hardware bounds, CPU-based projections, and each target's verdict.
  */
 import type { FirstLoad } from './first-load.ts'
+import type { StationLatency } from './station-latency.ts'
 import type { FrameSet, SizeName } from './frames.ts'
 import type { HalfLoad, ProfiledRun } from './latency-and-profile.ts'
 import type { Rate } from './layout/threads.ts'
@@ -74,8 +75,13 @@ export interface Results {
   }
   /** A station's first load in Chromium over an emulated link (bench/first-load.ts); null when not run, with why in details. */
   firstLoad: FirstLoadSummary | null
+  /** Capture -> verdict at a Chromium station, model-size uplink and full frames (bench/station-latency.ts); null when not run. */
+  stationLatency: StationLatencySummary | null
   details: Record<string, unknown>
 }
+
+/** The station figures without the runs they came from (those stay in details.stationLatency). */
+export type StationLatencySummary = Omit<StationLatency, 'runs'>
 
 /** The first-load figures without the runs they came from (those stay in details.firstLoad). */
 export type FirstLoadSummary = Omit<FirstLoad, 'runs'>
@@ -99,6 +105,8 @@ export interface Inputs {
   modelSize: { width: number; height: number; meanBytes: number; fullMeanBytes: number }
   /** The first-load measurement, or why it did not run. */
   firstLoad: FirstLoad | { skipped: string }
+  /** The station latency measurement, or why it did not run. */
+  stationLatency: StationLatency | { skipped: string }
 }
 
 /** A YOLOv8n-class detector has about 3 M parameters; the default detector 0.3 M. */
@@ -236,8 +244,10 @@ export function buildResults(i: Inputs): Results {
       modelSize: { engineFps: modelSizeRun.engine.fps, engineRatio: modelSizeRun.engineToRaw, engineRatioByCpu: modelSizeRun.engineToRawByCpu },
     },
     firstLoad: 'runs' in i.firstLoad ? (({ runs: _runs, ...summary }) => summary)(i.firstLoad) : null,
+    stationLatency: 'runs' in i.stationLatency ? (({ runs: _runs, ...summary }) => summary)(i.stationLatency) : null,
     details: {
       firstLoad: i.firstLoad,
+      stationLatency: i.stationLatency,
       modelSize: modelSizeRun,
       mode: i.mode,
       command: i.command,

@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromiumMissing } from '../test/helpers/browser.ts'
 import { measureFirstLoad, type FirstLoad } from './first-load.ts'
+import { measureStationLatency, type StationLatency } from './station-latency.ts'
 import { loadConfig } from '../server/config/index.ts'
 import { halfLoad, profiledRuns, warmUp, type HalfLoad } from './latency-and-profile.ts'
 import { loadAverage, machineInfo, modelInfo } from './machine.ts'
@@ -110,6 +111,15 @@ async function main(): Promise<void> {
       firstLoad = await measureFirstLoad({ link: { downMbps: 20, upMbps: 10, rttMs: 20 }, runs: 1, log })
     }
   }
+  let stationLatency: StationLatency | { skipped: string } = { skipped: '--no-station-latency' }
+  if (opts.stationLatency) {
+    const missing = chromiumMissing()
+    if (missing) stationLatency = { skipped: missing }
+    else {
+      log('capture -> verdict at a station in Chromium (5 frames/s, model-size uplink and full frames)')
+      stationLatency = await measureStationLatency({ rounds: 1, seconds: 10, captureFps: 5, log })
+    }
+  }
 
   const results = buildResults({
     mode: opts.quick ? 'quick' : 'full',
@@ -138,6 +148,7 @@ async function main(): Promise<void> {
     frames: rig.frames,
     modelSize: { width: rig.modelSize.width, height: rig.modelSize.height, meanBytes: rig.modelSize.meanBytes, fullMeanBytes: rig.modelSize.fullMeanBytes },
     firstLoad,
+    stationLatency,
   })
   // --out may name a folder that does not exist yet (it failed at the very end of the run)
   await mkdir(out, { recursive: true })

@@ -195,6 +195,25 @@ export function reportMarkdown(r: Results, findings: string | undefined): string
   }
   p()
 
+  p('## 7. Capture to verdict at a station')
+  p()
+  // absent from results.json files written before it was measured
+  const sl = r.stationLatency ?? null
+  if (!sl) p(`Not run: ${(d as unknown as { stationLatency?: { skipped?: string } }).stationLatency?.skipped ?? 'no figures'}.`)
+  else {
+    p(
+      `bench/station-latency.ts: the station app in Chromium (fake camera, ${sl.camera.width}x${sl.camera.height}, ${sl.captureFps} frames/s, every frame inferred by the server) timed by the page's own clock from a frame's capture to its result's arrival on the socket, ${sl.seconds} s per arm; model-size uplink as served, and full frames (the \`uplink\` of \`welcome\` removed, as a station before issue 16). No GPU here: the station resizes and encodes on the CPU.`,
+    )
+    p()
+    const row = (name: string, a: typeof sl.modelSize) => [name, f0(a.p50Ms), f0(a.p95Ms), f1(a.fps), f1(a.frameBytes / 1000), f1(a.uplinkBytes / 1000), f0(100 * a.failingShare)]
+    p(table(['uplink', 'p50 ms', 'p95 ms', 'results/s', 'frame KB', 'frame + evidence KB', 'failing %'], [row('model-size', sl.modelSize), row('full frames', sl.full)]))
+    p()
+    p(
+      `full / model-size: capture -> verdict p50 **${f2(sl.p50Ratio)}x**, bytes uploaded per frame ${f2(sl.uplinkBytesRatio)}x. Evidence (the camera original of a failing frame, sent after its verdict) follows the failing share: these samples are mostly defects, a line's frames mostly pass.`,
+    )
+  }
+  p()
+
   if (d.profiles) {
     p('## Profiles of the server process')
     p()
