@@ -18,8 +18,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromiumMissing } from '../test/helpers/browser.ts'
-import { measureFirstLoad, type FirstLoad } from './first-load.ts'
-import { measureStationLatency, type StationLatency } from './station-latency.ts'
+import { measureFirstLoad } from './first-load.ts'
+import { measureStationLatency } from './station-latency.ts'
 import { loadConfig } from '../server/config/index.ts'
 import { halfLoad, profiledRuns, warmUp, type HalfLoad } from './latency-and-profile.ts'
 import { loadAverage, machineInfo, modelInfo } from './machine.ts'
@@ -102,24 +102,20 @@ async function main(): Promise<void> {
     await stopRig(rig)
   }
   // after the rig: its servers and load generator would share the cores with the browser
-  let firstLoad: FirstLoad | { skipped: string } = { skipped: '--no-first-load' }
-  if (opts.firstLoad) {
+  /** A stage in Chromium: its figures, or why it did not run (turned off, or no Chromium here). */
+  const inChromium = async <T,>(on: boolean, off: string, what: string, measure: () => Promise<T>): Promise<T | { skipped: string }> => {
+    if (!on) return { skipped: off }
     const missing = chromiumMissing()
-    if (missing) firstLoad = { skipped: missing }
-    else {
-      log('first load of a station in Chromium (emulated 20 Mbit/s, 20 ms)')
-      firstLoad = await measureFirstLoad({ link: { downMbps: 20, upMbps: 10, rttMs: 20 }, runs: 1, log })
-    }
+    if (missing) return { skipped: missing }
+    log(what)
+    return measure()
   }
-  let stationLatency: StationLatency | { skipped: string } = { skipped: '--no-station-latency' }
-  if (opts.stationLatency) {
-    const missing = chromiumMissing()
-    if (missing) stationLatency = { skipped: missing }
-    else {
-      log('capture -> verdict at a station in Chromium (5 frames/s, model-size uplink and full frames)')
-      stationLatency = await measureStationLatency({ rounds: 1, seconds: 10, captureFps: 5, log })
-    }
-  }
+  const firstLoad = await inChromium(opts.firstLoad, '--no-first-load', 'first load of a station in Chromium (emulated 20 Mbit/s, 20 ms)', () =>
+    measureFirstLoad({ link: { downMbps: 20, upMbps: 10, rttMs: 20 }, runs: 1, log }),
+  )
+  const stationLatency = await inChromium(opts.stationLatency, '--no-station-latency', 'capture -> verdict at a station in Chromium (5 frames/s, model-size uplink and full frames)', () =>
+    measureStationLatency({ rounds: 1, seconds: 10, captureFps: 5, log }),
+  )
 
   const results = buildResults({
     mode: opts.quick ? 'quick' : 'full',
