@@ -62,23 +62,24 @@ const gen = await LoadGenerator.start()
 // (--cpu-prof would be per thread, but NODE_OPTIONS does not allow it)
 const nodeOptions = v.perf ? ['--perf-basic-prof'] : []
 const s = await startLinesight({ noop: v.noop, env, nodeOptions, ...(v.root ? { root: v.root } : {}) })
-const command = (seconds: number): LoadCommand => v.http
-  ? { type: 'http', url: s.detectUrl('breakdown', 'h1'), concurrency: Number(v.stations), images: vga.jpegs, warmupMs: 1000, seconds }
-  : {
-  type: 'stations',
-  url: s.wsUrl,
-  line: 'breakdown',
-  stations: Number(v.stations),
-  images: small?.jpegs ?? vga.jpegs,
-  mime: 'image/jpeg' as const,
-  width: small?.width ?? vga.width,
-  height: small?.height ?? vga.height,
-  ...(small ? { from: small.from } : {}),
-  completeOn: 'result',
-  ...(v.rate ? { rate: Number(v.rate) } : {}),
-  warmupMs: 1000,
-  seconds,
-}
+const command = (seconds: number): LoadCommand =>
+  v.http
+    ? { type: 'http', url: s.detectUrl('breakdown', 'h1'), concurrency: Number(v.stations), images: vga.jpegs, warmupMs: 1000, seconds }
+    : {
+      type: 'stations',
+      url: s.wsUrl,
+      line: 'breakdown',
+      stations: Number(v.stations),
+      images: small?.jpegs ?? vga.jpegs,
+      mime: 'image/jpeg',
+      width: small?.width ?? vga.width,
+      height: small?.height ?? vga.height,
+      ...(small ? { from: small.from } : {}),
+      completeOn: 'result',
+      ...(v.rate ? { rate: Number(v.rate) } : {}),
+      warmupMs: 1000,
+      seconds,
+    }
 /** Frames and model calls so far (linesight_inference_batch_size's sum and count, every model). */
 async function batches(): Promise<{ frames: number; calls: number }> {
   const text = await (await fetch(`${s.server.url}/metrics`, { headers: authHeaders(s.server.url) })).text()
