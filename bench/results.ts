@@ -247,8 +247,8 @@ export function buildResults(i: Inputs): Results {
       // the frames stations send now: the engine's cost beyond the model is the 320x240 decode, not the 640x480 one
       modelSize: { engineFps: modelSizeRun.engine.fps, engineRatio: modelSizeRun.engineToRaw, engineRatioByCpu: modelSizeRun.engineToRawByCpu },
     },
-    firstLoad: 'runs' in i.firstLoad ? (({ runs: _runs, ...summary }) => summary)(i.firstLoad) : null,
-    stationLatency: 'runs' in i.stationLatency ? (({ runs: _runs, ...summary }) => summary)(i.stationLatency) : null,
+    firstLoad: summaryOf(i.firstLoad),
+    stationLatency: summaryOf(i.stationLatency),
     details: {
       firstLoad: i.firstLoad,
       stationLatency: i.stationLatency,
@@ -290,6 +290,13 @@ export function buildResults(i: Inputs): Results {
       })),
     },
   }
+}
+
+/** A Chromium stage's figures without the runs they came from (those stay in details), or null when it did not run. */
+function summaryOf<T extends { runs: unknown }>(stage: T | { skipped: string }): Omit<T, 'runs'> | null {
+  if (!('runs' in stage)) return null
+  const { runs: _runs, ...summary } = stage
+  return summary
 }
 
 function target(id: string, what: string, op: '>=' | '<=', limit: number, measured: number, unit: string): Target {

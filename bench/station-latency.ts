@@ -19,13 +19,15 @@
  * of one run, not runs on different machines. Headless Chromium here has no GPU, so the station's
  * resize and JPEG encode run on the CPU.
  */
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { BrowserContext, Page } from 'playwright-core'
 import { chromiumMissing, e2eTempDir, launchChromium, writeY4m } from '../test/helpers/browser.ts'
-import { ROOT, startServer, type RunningServer } from '../test/helpers/server.ts'
+import { loadSamples } from '../test/helpers/samples.ts'
+import { startServer, type RunningServer } from '../test/helpers/server.ts'
 import { waitBackend } from '../test/helpers/station-page.ts'
+import { EnvelopeKind } from '../shared/protocol/envelope.ts'
 import { latencyOf, median } from './stats.ts'
 
 export type StationArm = 'modelSize' | 'full'
@@ -121,11 +123,11 @@ function instrument(stripUplink: boolean): string {
     send(data) {
       if (typeof data !== 'string' && !(data instanceof Blob)) {
         const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data)
-        // byte 3 of an envelope is its kind (shared/protocol/envelope.ts): 1 frame, 3 evidence
-        if (bytes[3] === 1) {
+        // byte 3 of an envelope is its kind (shared/protocol/envelope.ts)
+        if (bytes[3] === ${EnvelopeKind.frame}) {
           collected.frames++
           collected.frameBytes += bytes.byteLength
-        } else if (bytes[3] === 3) collected.evidenceBytes += bytes.byteLength
+        } else if (bytes[3] === ${EnvelopeKind.evidence}) collected.evidenceBytes += bytes.byteLength
       }
       super.send(data)
     }
@@ -190,8 +192,7 @@ export async function measureStationLatency(o: { rounds: number; seconds: number
     })
     if (put.status !== 200) throw new Error(`PUT line settings answered ${put.status}: ${await put.text()}`)
     // each sample in view for a second, as parts passing a camera
-    const samples = (JSON.parse(await readFile(join(ROOT, 'models/samples/samples.json'), 'utf8')) as { samples: { file: string }[] }).samples
-    const camera = await writeY4m(samples.map((s) => ({ file: s.file, frames: 5 })), join(tmp, 'camera.y4m'), 5)
+    const camera = await writeY4m(loadSamples().map((s) => ({ file: s.file, frames: 5 })), join(tmp, 'camera.y4m'), 5)
     ctx = await launchChromium({ profileDir: join(tmp, 'profile'), camera: join(tmp, 'camera.y4m') })
     for (let round = 0; round < o.rounds; round++) {
       const order: StationArm[] = round % 2 ? ['full', 'modelSize'] : ['modelSize', 'full']

@@ -44,7 +44,7 @@ export class FrameIngest {
     const { queue, metrics, liveFrameTtlMs } = this.deps
     metrics.framesReceived.inc({ line: job.line, source: job.source })
     try {
-      await queue.publish(toQueueMessage(job), { priority, ...(priority === 'live' ? { ttlMs: liveFrameTtlMs } : {}), ...(durable ? {} : { durable }) })
+      await queue.publish(toQueueMessage(job), { priority, durable, ...(priority === 'live' ? { ttlMs: liveFrameTtlMs } : {}) })
     } catch (err) {
       if (err instanceof QueueFullError) {
         metrics.framesDropped.inc({ reason: 'busy' })

@@ -266,11 +266,11 @@ export class EmbeddedQueue implements FrameQueue {
         this.#report(err, 'onDeadLetter listener')
       }
     }
-    if (!this.#journal || !w.journaled) return
+    const journal = w.journaled ? this.#journal : undefined
+    if (!journal) return
     // The frame leaves the journal only once its error record is written: a kill before that
     // replays it and the next process dead-letters it again (the store keeps one record per frame
     // id). A listener that fails leaves it there for the next start to try again.
-    const journal = this.#journal
     const id = w.message.id
     if (pending.length === 0) return journal.remove(id)
     void Promise.all(pending).then(
